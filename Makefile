@@ -1,0 +1,35 @@
+# The two entry points: `make bench` (the main job) and `make test`.
+# Both install missing Debian packages (scripts/bootstrap.sh), configure, build and run.
+
+JOBS ?= $(shell nproc)
+PRESET ?= release
+KEYREQ = build/$(PRESET)/bin/keyreq
+
+.PHONY: all bench test build deps test-asan test-tsan fuzz clean
+
+all: build
+
+deps:
+	@scripts/bootstrap.sh
+
+build/%/build.ninja: | deps
+	cmake --preset $* >/dev/null
+
+build: deps build/$(PRESET)/build.ninja
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+# Main job: a performance report on the embedded default (SQLite).
+bench: build
+	$(KEYREQ) bench --profile quick
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+test-asan:
+	$(MAKE) test PRESET=asan-ubsan
+
+test-tsan:
+	$(MAKE) test PRESET=tsan
+
+clean:
+	rm -rf build

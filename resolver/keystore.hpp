@@ -1,0 +1,73 @@
+#pragma once
+// client.keys (SPEC §5): load, uniqueness, durable group-committed appends,
+// atomic rewrites, torn-line repair. See docs/keystore.md.
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "resolver/agent.hpp"
+
+namespace keyreq {
+
+struct KeyEntry {
+  AgentRecord agent;
+  bool removed = false;  // NAME starts with '!' or '#': the id stays taken
+};
+
+struct KeyStoreError {
+  std::string path;
+  std::size_t line = 0;  // 0 when not about one line
+  std::string reason;
+  std::string message() const;  // "client.keys:12: reason"
+};
+
+enum class RegisterStatus { registered, already_registered, conflict, io_error };
+
+struct RegisterResult {
+  RegisterStatus status;
+  std::string detail;  // conflict: which field and which existing entry; io_error: errno text
+};
+
+struct KeyStoreOptions {
+  bool force_insert = false;
+};
+
+class KeyStore {
+ public:
+  // Loads (creating an empty file when absent) and repairs a torn last line.
+  // Malformed lines are an error naming the line; nothing is changed on disk then.
+  static std::variant<std::unique_ptr<KeyStore>, KeyStoreError> open(const std::filesystem::path& path,
+                                                                      KeyStoreOptions options = {});
+  ~KeyStore();
+
+  // Thread-safe. Returns only once the entry is on disk (fsync), batching the
+  // fsync of concurrent callers (group commit).
+  RegisterResult register_agent(const AgentRecord& agent);
+
+  // Rewrites the file without removed entries (temp file + fsync + rename).
+  std::optional<KeyStoreError> compact();
+
+  std::optional<KeyEntry> find_by_id(const std::string& id) const;
+  std::size_t active_count() const;
+  const std::filesystem::path& path() const { return path_; }
+  // What start-up repair did ("" when nothing): for the log.
+  const std::string& repair_note() const { return repair_note_; }
+
+ private:
+  struct Impl;
+  explicit KeyStore(std::filesystem::path path, KeyStoreOptions options);
+  std::filesystem::path path_;
+  KeyStoreOptions options_;
+  std::string repair_note_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keyreq

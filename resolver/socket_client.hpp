@@ -1,0 +1,32 @@
+#pragma once
+// The socket transport (SPEC §3): one Unix stream connection per request,
+// request written without terminator, reply read until the JSON document is
+// complete or EOF, all within the deadline.
+#include <chrono>
+#include <string>
+
+#include "resolver/provider_client.hpp"
+
+namespace keyreq {
+
+class SocketClient final : public ProviderClient {
+ public:
+  SocketClient(std::string path, CallLimits limits);
+
+  ProviderResult call(const Request& request) override;
+  std::string describe() const override;
+
+  // Health check (SPEC §3): connect and close at once, sending nothing.
+  bool health_check() const;
+
+ private:
+  std::string path_;
+  CallLimits limits_;
+};
+
+// True once `bytes` holds one complete JSON value (after leading whitespace):
+// an object or array whose brackets balance outside strings. Used to stop
+// reading without waiting for EOF; the parser still validates everything.
+bool json_document_complete(std::string_view bytes);
+
+}  // namespace keyreq
