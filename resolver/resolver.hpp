@@ -13,7 +13,7 @@ namespace keyreq {
 class Resolver {
  public:
   // keys may be null: validate-only (nothing is registered; a valid answer
-  // comes back as Registered without touching disk).
+  // comes back as Accepted).
   Resolver(ProviderClient& provider, KeyStore* keys);
 
   // Not thread-safe (owns a ResponseParser): one Resolver per worker thread;

@@ -11,7 +11,10 @@ namespace keyreq {
 
 class SocketClient final : public ProviderClient {
  public:
-  SocketClient(std::string path, CallLimits limits);
+  // Connection attempts refused or finding no socket are retried with a short
+  // backoff for at most connect_retry (and never past the request's deadline).
+  SocketClient(std::string path, CallLimits limits,
+               std::chrono::milliseconds connect_retry = std::chrono::milliseconds{500});
 
   ProviderResult call(const Request& request) override;
   std::string describe() const override;
@@ -22,6 +25,7 @@ class SocketClient final : public ProviderClient {
  private:
   std::string path_;
   CallLimits limits_;
+  std::chrono::milliseconds connect_retry_;
 };
 
 // True once `bytes` holds one complete JSON value (after leading whitespace):

@@ -1,0 +1,62 @@
+// keyreq resolve: one key request end to end, outcome as one JSON line.
+#include <iostream>
+
+#include "harness/commands.hpp"
+#include "harness/provider_options.hpp"
+#include "resolver/keystore.hpp"
+#include "resolver/resolver.hpp"
+
+namespace keyreq::harness {
+
+namespace {
+struct ResolveOptions {
+  ProviderOptions provider;
+  std::string keys;
+  bool force_insert = false;
+  std::string kind;
+  std::string value;
+};
+
+int run_resolve(const ResolveOptions& o) {
+  auto client = o.provider.make_client();
+  if (auto* error = std::get_if<std::string>(&client)) {
+    std::cerr << "keyreq resolve: " << *error << "\n";
+    return 2;
+  }
+  std::unique_ptr<KeyStore> keys;
+  if (!o.keys.empty()) {
+    auto opened = KeyStore::open(o.keys, KeyStoreOptions{o.force_insert});
+    if (auto* error = std::get_if<KeyStoreError>(&opened)) {
+      std::cerr << "keyreq resolve: cannot use client.keys: " << error->message() << "\n";
+      return 2;
+    }
+    keys = std::get<std::unique_ptr<KeyStore>>(std::move(opened));
+    if (!keys->repair_note().empty()) std::cerr << "keyreq resolve: " << keys->repair_note() << "\n";
+  }
+  const std::string raw = o.kind + ":" + o.value;
+  Resolver resolver(*std::get<std::unique_ptr<ProviderClient>>(client), keys.get());
+  auto parsed = make_request(o.kind, o.value);
+  Outcome outcome = std::holds_alternative<Request>(parsed)
+                        ? resolver.resolve(std::get<Request>(parsed))
+                        : Outcome{outcome::InvalidRequest{std::get<InvalidRequest>(parsed).reason}};
+  std::cout << outcome_json(outcome, raw) << std::endl;
+  return outcome_exit_code(outcome);
+}
+}  // namespace
+
+void add_resolve_command(CLI::App& root, Action& action) {
+  auto options = std::make_shared<ResolveOptions>();
+  auto* cmd = root.add_subcommand("resolve", "ask a provider for one agent, check the answer, register it");
+  options->provider.add_to(*cmd);
+  cmd->add_option("--keys", options->keys, "client.keys file to register into (without it: validate only)");
+  cmd->add_flag("--force-insert", options->force_insert, "replace conflicting entries (SPEC §5)");
+  cmd->add_option("kind", options->kind, "id or ip")->required()->check(CLI::IsMember({"id", "ip"}));
+  cmd->add_option("value", options->value, "agent id (3-8 digits) or IP address")->required();
+  cmd->footer(
+      "Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;\n"
+      "1 declined, refused (the rule id is in the line), conflict or provider failure;\n"
+      "2 usage error or invalid request; 3 internal or client.keys write error.");
+  cmd->callback([options, &action] { action = [options] { return run_resolve(*options); }; });
+}
+
+}  // namespace keyreq::harness

@@ -1,0 +1,138 @@
+#include "resolver/field_rules.hpp"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+
+namespace keyreq::rules {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_' || c == '.';
+}
+
+// An address in network byte order, tagged with its family.
+struct Address {
+  int family = 0;  // AF_INET or AF_INET6
+  std::array<unsigned char, 16> bytes{};
+  int bits() const { return family == AF_INET ? 32 : 128; }
+};
+
+std::optional<Address> parse_address(std::string_view s) {
+  // inet_pton wants a NUL-terminated string; the longest IPv6 text form is 45 bytes.
+  if (s.empty() || s.size() > 45) return std::nullopt;
+  char text[46];
+  std::memcpy(text, s.data(), s.size());
+  text[s.size()] = '\0';
+  Address a;
+  if (s.find(':') == std::string_view::npos) {
+    if (inet_pton(AF_INET, text, a.bytes.data()) != 1) return std::nullopt;
+    a.family = AF_INET;
+  } else {
+    if (inet_pton(AF_INET6, text, a.bytes.data()) != 1) return std::nullopt;
+    a.family = AF_INET6;
+  }
+  return a;
+}
+
+// Decimal prefix length without sign or leading zeros, 0..max.
+std::optional<int> parse_prefix(std::string_view s, int max) {
+  if (s.empty() || s.size() > 3) return std::nullopt;
+  if (s.size() > 1 && s[0] == '0') return std::nullopt;
+  int value = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value > max) return std::nullopt;
+  return value;
+}
+
+// A dotted IPv4 netmask with contiguous ones: its prefix length.
+std::optional<int> parse_netmask(std::string_view s) {
+  auto mask = parse_address(s);
+  if (!mask || mask->family != AF_INET) return std::nullopt;
+  std::uint32_t m = (std::uint32_t{mask->bytes[0]} << 24) | (std::uint32_t{mask->bytes[1]} << 16) |
+                    (std::uint32_t{mask->bytes[2]} << 8) | std::uint32_t{mask->bytes[3]};
+  const std::uint32_t inverted = ~m;
+  if ((inverted & (inverted + 1)) != 0) return std::nullopt;  // ones must be contiguous from the top
+  int prefix = 0;
+  while (m != 0) {
+    prefix += static_cast<int>(m >> 31);
+    m <<= 1;
+  }
+  return prefix;
+}
+
+struct Network {
+  Address base;
+  int prefix;
+};
+
+std::optional<Network> parse_network(std::string_view s) {
+  const auto slash = s.find('/');
+  auto base = parse_address(s.substr(0, slash));
+  if (!base) return std::nullopt;
+  if (slash == std::string_view::npos) return Network{*base, base->bits()};
+  const auto suffix = s.substr(slash + 1);
+  if (auto prefix = parse_prefix(suffix, base->bits())) return Network{*base, *prefix};
+  if (base->family == AF_INET) {
+    if (auto prefix = parse_netmask(suffix)) return Network{*base, *prefix};
+  }
+  return std::nullopt;
+}
+
+bool same_leading_bits(const Address& a, const Address& b, int bits) {
+  const int whole = bits / 8;
+  if (std::memcmp(a.bytes.data(), b.bytes.data(), static_cast<std::size_t>(whole)) != 0) return false;
+  const int rest = bits % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (a.bytes[static_cast<std::size_t>(whole)] & mask) == (b.bytes[static_cast<std::size_t>(whole)] & mask);
+}
+
+}  // namespace
+
+bool is_agent_id(std::string_view s) {
+  if (s.size() < 3 || s.size() > 8) return false;
+  for (char c : s)
+    if (!is_digit(c)) return false;
+  return true;
+}
+
+bool is_agent_name(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s)
+    if (!is_name_char(c)) return false;
+  return true;
+}
+
+bool is_agent_key(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  if (s.front() == ' ' || s.back() == ' ') return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e) return false;
+  }
+  return true;
+}
+
+bool is_ip_address(std::string_view s) { return parse_address(s).has_value(); }
+
+bool is_agent_ip(std::string_view s) { return s == "any" || parse_network(s).has_value(); }
+
+bool network_contains(std::string_view network, std::string_view address) {
+  if (network == "any") return true;
+  const auto net = parse_network(network);
+  const auto addr = parse_address(address);
+  if (!net || !addr || net->base.family != addr->family) return false;
+  return same_leading_bits(net->base, *addr, net->prefix);
+}
+
+}  // namespace keyreq::rules

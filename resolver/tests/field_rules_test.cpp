@@ -1,0 +1,76 @@
+#include "resolver/field_rules.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace keyreq::rules {
+namespace {
+
+TEST(FieldRules, IdBoundaries) {
+  EXPECT_TRUE(is_agent_id("000"));
+  EXPECT_TRUE(is_agent_id("99999999"));
+  EXPECT_FALSE(is_agent_id("99"));
+  EXPECT_FALSE(is_agent_id("123456789"));
+  EXPECT_FALSE(is_agent_id("12a"));
+  EXPECT_FALSE(is_agent_id("１２３"));  // full-width digits are not ASCII
+}
+
+TEST(FieldRules, NameBoundaries) {
+  EXPECT_TRUE(is_agent_name("a"));
+  EXPECT_TRUE(is_agent_name(std::string(128, 'x')));
+  EXPECT_TRUE(is_agent_name("Az09-_."));
+  EXPECT_FALSE(is_agent_name(""));
+  EXPECT_FALSE(is_agent_name(std::string(129, 'x')));
+  for (char c : std::string(" !#$%/\\:;@\"'\t\n~,")) {
+    EXPECT_FALSE(is_agent_name(std::string("web") + c)) << "char " << int(c);
+  }
+  EXPECT_FALSE(is_agent_name("caf\xc3\xa9"));
+}
+
+TEST(FieldRules, KeyBoundaries) {
+  EXPECT_TRUE(is_agent_key("k"));
+  EXPECT_TRUE(is_agent_key(std::string(128, '~')));
+  EXPECT_TRUE(is_agent_key("a b"));
+  EXPECT_TRUE(is_agent_key("\"\\{}"));
+  EXPECT_FALSE(is_agent_key(""));
+  EXPECT_FALSE(is_agent_key(std::string(129, 'k')));
+  EXPECT_FALSE(is_agent_key(" k"));
+  EXPECT_FALSE(is_agent_key("k "));
+  EXPECT_FALSE(is_agent_key("a\x7f"));
+  EXPECT_FALSE(is_agent_key("a\x1f"));
+  EXPECT_FALSE(is_agent_key("a\nb"));
+}
+
+TEST(FieldRules, IpForms) {
+  for (const char* ok : {"any", "10.0.0.1", "0.0.0.0/0", "10.0.0.0/32", "192.168.1.7/24", "10.0.0.0/255.255.255.0",
+                         "10.0.0.0/255.255.255.255", "10.0.0.0/0.0.0.0", "::", "::1", "fe80::1/64", "::/0",
+                         "2001:db8::/128", "::ffff:1.2.3.4"}) {
+    EXPECT_TRUE(is_agent_ip(ok)) << ok;
+  }
+  for (const char* bad : {"", "ANY", "any/0", "10.0.0.1/33", "::1/129", "10.0.0.1/", "10.0.0.1/01", "10.0.0.1/+8",
+                          "10.0.0.0/255.0.255.0", "::1/255.255.255.0", "10.0.0", "1.2.3.4.5", "01.2.3.4",
+                          "[::1]", "fe80::1%eth0", "10.0.0.1 ", "1.2.3.256"}) {
+    EXPECT_FALSE(is_agent_ip(bad)) << bad;
+  }
+}
+
+TEST(FieldRules, NetworkContains) {
+  EXPECT_TRUE(network_contains("any", "10.1.2.3"));
+  EXPECT_TRUE(network_contains("any", "::1"));
+  EXPECT_TRUE(network_contains("10.1.2.3", "10.1.2.3"));
+  EXPECT_FALSE(network_contains("10.1.2.3", "10.1.2.4"));
+  EXPECT_TRUE(network_contains("10.1.2.0/24", "10.1.2.255"));
+  EXPECT_FALSE(network_contains("10.1.2.0/24", "10.1.3.0"));
+  EXPECT_TRUE(network_contains("10.1.0.0/255.255.0.0", "10.1.200.3"));
+  EXPECT_TRUE(network_contains("10.1.0.0/17", "10.1.127.3"));
+  EXPECT_FALSE(network_contains("10.1.0.0/17", "10.1.128.3"));
+  EXPECT_TRUE(network_contains("0.0.0.0/0", "8.8.8.8"));
+  EXPECT_TRUE(network_contains("0::1", "::1"));
+  EXPECT_TRUE(network_contains("2001:db8::/32", "2001:db8:ffff::1"));
+  EXPECT_FALSE(network_contains("::/0", "10.0.0.1"));  // families never mix
+  EXPECT_FALSE(network_contains("0.0.0.0/0", "::1"));
+}
+
+}  // namespace
+}  // namespace keyreq::rules

@@ -1,0 +1,155 @@
+#include "resolver/socket_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "resolver/tests/test_support.hpp"
+#include "resolver/tests/unix_test_server.hpp"
+
+namespace keyreq {
+namespace {
+using namespace std::chrono_literals;
+using keyreq::testing::TempDir;
+using keyreq::testing::UnixTestServer;
+using Clock = std::chrono::steady_clock;
+
+const Request kId001{RequestKind::id, "001"};
+const std::string kAnswer = R"({"error":0,"data":{"id":"001","name":"a","ip":"any","key":"k"}})";
+
+CallLimits limits(std::chrono::milliseconds timeout) {
+  CallLimits l;
+  l.timeout = timeout;
+  return l;
+}
+
+TEST(JsonDocumentComplete, BracketsOutsideStrings) {
+  EXPECT_TRUE(json_document_complete(R"( {"a":"}"})"));
+  EXPECT_FALSE(json_document_complete(R"({"a":"}")"));
+  EXPECT_FALSE(json_document_complete(R"({"a":"\"}")"));
+  EXPECT_TRUE(json_document_complete(R"({"a":[{}]})"));
+  EXPECT_FALSE(json_document_complete("123"));  // scalars end at EOF only
+  EXPECT_FALSE(json_document_complete(""));
+}
+
+TEST(SocketClient, SendsTheRequestWithoutTerminatorAndReadsWithoutWaitingForEof) {
+  TempDir dir;
+  std::string received;
+  std::mutex m;
+  UnixTestServer server(dir / "s", [&](int fd) {
+    auto got = UnixTestServer::read_some(fd, 6);
+    {
+      std::lock_guard lock(m);
+      received = got;
+    }
+    UnixTestServer::write_all(fd, kAnswer);
+    std::this_thread::sleep_for(1500ms);  // keep the connection open: the client must not wait for EOF
+  });
+  SocketClient client(dir / "s", limits(5s));
+  const auto start = Clock::now();
+  auto r = client.call(kId001);
+  ASSERT_TRUE(std::holds_alternative<ProviderOutput>(r));
+  EXPECT_EQ(std::get<ProviderOutput>(r).stdout_bytes, kAnswer);
+  EXPECT_LT(Clock::now() - start, 1s);
+  std::lock_guard lock(m);
+  EXPECT_EQ(received, "id:001");
+}
+
+TEST(SocketClient, ReassemblesAReplyArrivingInPieces) {
+  TempDir dir;
+  UnixTestServer server(dir / "s", [&](int fd) {
+    UnixTestServer::read_some(fd, 6);
+    for (std::size_t i = 0; i < kAnswer.size(); i += 7) {
+      UnixTestServer::write_all(fd, kAnswer.substr(i, 7));
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  SocketClient client(dir / "s", limits(5s));
+  auto r = client.call(kId001);
+  ASSERT_TRUE(std::holds_alternative<ProviderOutput>(r));
+  EXPECT_EQ(std::get<ProviderOutput>(r).stdout_bytes, kAnswer);
+}
+
+TEST(SocketClient, EofEndsAReplyThatIsNotAnObject) {
+  TempDir dir;
+  UnixTestServer server(dir / "s", [&](int fd) {
+    UnixTestServer::read_some(fd, 6);
+    UnixTestServer::write_all(fd, "garbage");
+  });
+  SocketClient client(dir / "s", limits(5s));
+  auto r = client.call(kId001);
+  ASSERT_TRUE(std::holds_alternative<ProviderOutput>(r));
+  EXPECT_EQ(std::get<ProviderOutput>(r).stdout_bytes, "garbage");
+}
+
+TEST(SocketClient, DeadlineCapAndNobodyListening) {
+  TempDir dir;
+  {
+    UnixTestServer silent(dir / "silent", [&](int fd) { UnixTestServer::read_some(fd, 100, 2000); });
+    SocketClient client(dir / "silent", limits(300ms));
+    const auto start = Clock::now();
+    auto r = client.call(kId001);
+    ASSERT_TRUE(std::holds_alternative<ProviderFailure>(r));
+    EXPECT_EQ(std::get<ProviderFailure>(r).failure, ProviderFailureClass::timeout);
+    EXPECT_LT(Clock::now() - start, 1s);
+  }
+  {
+    UnixTestServer big(dir / "big", [&](int fd) {
+      UnixTestServer::read_some(fd, 6);
+      UnixTestServer::write_all(fd, "[" + std::string(70000, ' '));
+    });
+    SocketClient client(dir / "big", limits(5s));
+    auto r = client.call(kId001);
+    ASSERT_TRUE(std::holds_alternative<ProviderFailure>(r));
+    EXPECT_EQ(std::get<ProviderFailure>(r).failure, ProviderFailureClass::output_too_large);
+  }
+  SocketClient nobody(dir / "nobody", limits(5s), 200ms);
+  const auto start = Clock::now();
+  auto r = nobody.call(kId001);
+  ASSERT_TRUE(std::holds_alternative<ProviderFailure>(r));
+  EXPECT_EQ(std::get<ProviderFailure>(r).failure, ProviderFailureClass::cannot_start);
+  const auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, 100ms);  // it retried
+  EXPECT_LT(elapsed, 600ms);  // within its bounded budget, not the 5 s deadline
+}
+
+TEST(SocketClient, ConnectRetryCatchesAProviderThatComesUpLate) {
+  TempDir dir;
+  std::unique_ptr<UnixTestServer> server;
+  std::thread starter([&] {
+    std::this_thread::sleep_for(150ms);
+    server = std::make_unique<UnixTestServer>(dir / "late", [&](int fd) {
+      UnixTestServer::read_some(fd, 6);
+      UnixTestServer::write_all(fd, kAnswer);
+    });
+  });
+  SocketClient client(dir / "late", limits(5s), 2s);
+  auto r = client.call(kId001);
+  starter.join();
+  EXPECT_TRUE(std::holds_alternative<ProviderOutput>(r));
+}
+
+TEST(SocketClient, HealthCheckSendsNothing) {
+  TempDir dir;
+  std::atomic<int> bytes_seen{-1};
+  UnixTestServer server(dir / "s", [&](int fd) {
+    bytes_seen = static_cast<int>(UnixTestServer::read_some(fd, 1, 1000).size());
+  });
+  SocketClient client(dir / "s", limits(5s));
+  EXPECT_TRUE(client.health_check());
+  for (int i = 0; i < 100 && bytes_seen < 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(bytes_seen.load(), 0);
+  EXPECT_FALSE(SocketClient(dir / "none", limits(1s)).health_check());
+}
+
+TEST(SocketClient, SocketPathTooLong) {
+  SocketClient client("/tmp/" + std::string(120, 'x'), limits(1s));
+  auto r = client.call(kId001);
+  ASSERT_TRUE(std::holds_alternative<ProviderFailure>(r));
+  EXPECT_EQ(std::get<ProviderFailure>(r).failure, ProviderFailureClass::cannot_start);
+}
+
+}  // namespace
+}  // namespace keyreq
