@@ -13,5 +13,9 @@ using Action = std::function<int()>;
 void add_resolve_command(CLI::App& root, Action& action);
 void add_dataset_command(CLI::App& root, Action& action);
 void add_bench_command(CLI::App& root, Action& action);
+void add_serve_command(CLI::App& root, Action& action);
+void add_gate_command(CLI::App& root, Action& action);
+void add_fuzz_command(CLI::App& root, Action& action);
+void add_certify_command(CLI::App& root, Action& action);
 
 }  // namespace keyreq::harness

@@ -12,6 +12,10 @@ int main(int argc, char** argv) {
   keyreq::harness::add_resolve_command(app, action);
   keyreq::harness::add_dataset_command(app, action);
   keyreq::harness::add_bench_command(app, action);
+  keyreq::harness::add_serve_command(app, action);
+  keyreq::harness::add_gate_command(app, action);
+  keyreq::harness::add_fuzz_command(app, action);
+  keyreq::harness::add_certify_command(app, action);
 
   try {
     app.parse(argc, argv);
