@@ -1,0 +1,885 @@
+// client.keys storage (SPEC §5). Layout of this file:
+//   - line parsing and the field checks shared by load and register
+//   - FieldIndex: a compact open-addressing hash index over line positions
+//   - KeyStore::Impl: the in-memory image of the file, the three indexes,
+//     group commit of appends and the atomic rewrites
+//   - open() with torn-line repair, register_agent(), compact(), queries
+// docs/keystore.md explains the format, the durability protocol and why.
+#include "resolver/keystore.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+namespace keyreq {
+
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// "what path: strerror" for an I/O failure, used in io_error details and
+// KeyStoreError reasons.
+std::string io_failure(std::string_view what, const std::filesystem::path& p, int err) {
+  std::string s(what);
+  s += ' ';
+  s += p.string();
+  s += ": ";
+  s += errno_text(err);
+  return s;
+}
+
+bool is_comment(std::string_view line) { return line.empty() || line[0] == '#' || line[0] == ' '; }
+bool is_removed_name(std::string_view name) { return !name.empty() && (name[0] == '!' || name[0] == '#'); }
+bool is_any_ip(std::string_view ip) { return ip == "any" || ip == "0.0.0.0/0"; }
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Field boundaries inside one entry line "ID NAME IP KEY": offsets of the
+// first byte of NAME, IP and KEY (each preceded by exactly one space).
+struct Fields {
+  std::uint32_t name_at = 0;
+  std::uint32_t ip_at = 0;
+  std::uint32_t key_at = 0;
+};
+
+// Splits and checks an entry line (not a comment). Returns the reason on failure.
+std::variant<Fields, std::string> parse_entry(std::string_view line) {
+  if (line.size() > std::numeric_limits<std::uint32_t>::max()) return std::string("line too long");
+  const auto sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return std::string("expected \"ID NAME IP KEY\": no space after the id");
+  const auto sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return std::string("expected \"ID NAME IP KEY\": only one field after the id");
+  const auto sp3 = line.find(' ', sp2 + 1);
+  if (sp3 == std::string_view::npos) return std::string("expected \"ID NAME IP KEY\": no key");
+  const std::string_view id = line.substr(0, sp1);
+  const std::string_view name = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view ip = line.substr(sp2 + 1, sp3 - sp2 - 1);
+  const std::string_view key = line.substr(sp3 + 1);
+  if (!all_digits(id)) return "id \"" + std::string(id) + "\" is not ASCII digits";
+  if (name.empty()) return std::string("empty name (two spaces after the id?)");
+  if (ip.empty()) return std::string("empty ip (two spaces after the name?)");
+  if (key.empty()) return std::string("empty key");
+  return Fields{static_cast<std::uint32_t>(sp1 + 1), static_cast<std::uint32_t>(sp2 + 1),
+                static_cast<std::uint32_t>(sp3 + 1)};
+}
+
+// Why an agent cannot be written as one client.keys line, or "" when it can.
+std::string unwritable_reason(const AgentRecord& a) {
+  auto has_control = [](std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\0'; });
+  };
+  if (!all_digits(a.id)) return "id \"" + a.id + "\" is not ASCII digits";
+  if (a.name.empty()) return "empty name";
+  if (is_removed_name(a.name)) return "name \"" + a.name + "\" starts with a removal marker ('!' or '#')";
+  if (a.name.find(' ') != std::string::npos || has_control(a.name)) return "name contains a space or line break";
+  if (a.ip.empty()) return "empty ip";
+  if (a.ip.find(' ') != std::string::npos || has_control(a.ip)) return "ip contains a space or line break";
+  if (a.key.empty()) return "empty key";
+  if (has_control(a.key)) return "key contains a line break or NUL";
+  return {};
+}
+
+std::uint32_t hash_of(std::string_view s) {
+  const std::size_t h = std::hash<std::string_view>{}(s);
+  return static_cast<std::uint32_t>(h ^ (static_cast<std::uint64_t>(h) >> 32));
+}
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+// Hash index from a field value to a line position. The key text is not
+// stored: it is read back from the line (key_of), so an index costs 8 bytes
+// a slot. Linear probing, backward-shift deletion, load factor ≤ 0.7.
+class FieldIndex {
+ public:
+  static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+  void reset(std::size_t expected) {
+    std::size_t cap = 16;
+    while (cap * 7 < (expected + 1) * 10) cap *= 2;
+    slots_.assign(cap, Slot{});
+    size_ = 0;
+  }
+
+  template <class KeyOf>
+  std::size_t find(std::string_view key, std::uint32_t h, const KeyOf& key_of) const {
+    if (slots_.empty()) return npos;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.pos == kNone) return npos;
+      if (s.hash == h && key_of(s.pos) == key) return i;
+    }
+  }
+
+  std::uint32_t at(std::size_t slot) const { return slots_[slot].pos; }
+  void set(std::size_t slot, std::uint32_t pos) { slots_[slot].pos = pos; }
+
+  // The key must be absent.
+  void insert(std::uint32_t pos, std::uint32_t h) {
+    if (slots_.empty() || (size_ + 1) * 10 > slots_.size() * 7) grow();
+    place(Slot{pos, h});
+    ++size_;
+  }
+
+  void erase(std::size_t slot) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t hole = slot;
+    for (std::size_t j = (hole + 1) & mask; slots_[j].pos != kNone; j = (j + 1) & mask) {
+      const std::size_t home = slots_[j].hash & mask;
+      // Slot j may move into the hole unless its home lies cyclically in (hole, j].
+      const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+      if (stays) continue;
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+    slots_[hole] = Slot{};
+    --size_;
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t pos = kNone;
+    std::uint32_t hash = 0;
+  };
+
+  void place(Slot s) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = s.hash & mask;
+    while (slots_[i].pos != kNone) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    for (const Slot& s : old)
+      if (s.pos != kNone) place(s);
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+ssize_t write_all(int fd, const char* data, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t w = ::write(fd, data + done, n - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+int fsync_dir(const std::filesystem::path& file) {
+  std::filesystem::path dir = file.parent_path();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return errno;
+  const int rc = ::fsync(dfd) == 0 ? 0 : errno;
+  ::close(dfd);
+  return rc;
+}
+
+std::filesystem::path with_suffix(const std::filesystem::path& p, const char* suffix) {
+  std::filesystem::path r = p;
+  r += suffix;
+  return r;
+}
+
+}  // namespace
+
+std::string KeyStoreError::message() const {
+  std::string s = path;
+  if (line != 0) {
+    s += ':';
+    s += std::to_string(line);
+  }
+  s += ": ";
+  s += reason;
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+
+struct KeyStore::Impl {
+  enum class Kind : std::uint8_t { comment, active, removed, dead };
+
+  // One line of the file. Its bytes (without '\n') are text[off, off+len).
+  struct Line {
+    std::uint64_t off = 0;
+    std::uint32_t len = 0;
+    Fields f;
+    Kind kind = Kind::comment;
+  };
+
+  // Lines appended together and made durable by one write + one fdatasync.
+  // Its lines are lines[first, end). A rewrite takes the open batch along.
+  struct Batch {
+    std::string bytes;
+    std::uint32_t first = 0;
+    std::uint32_t end = 0;
+    bool done = false;
+    std::string error;  // set when the batch failed: every member gets io_error
+    std::condition_variable cv;
+  };
+
+  std::filesystem::path path;
+  bool force_insert = false;
+
+  mutable std::mutex mu;
+  std::condition_variable idle_cv;  // writing or rewriting became false
+  int fd = -1;                      // O_WRONLY|O_APPEND on the current file
+
+  // The file's image: every line's bytes live in `text` (the file as read,
+  // then appended lines and rewritten lines), `lines` is the file order.
+  std::string text;
+  std::vector<Line> lines;
+  FieldIndex by_id;    // id → the active line for it, else one removed line
+  FieldIndex by_name;  // active lines only
+  FieldIndex by_ip;    // active lines only, `any` excluded
+  std::size_t active = 0;
+
+  std::uint64_t committed_size = 0;  // bytes of the file known durable
+  std::uint32_t committed_end = 0;   // lines[committed_end..] are not yet durable
+  bool writing = false;              // a thread holds the writer role (leader or rewriter)
+  bool rewriting = false;            // ... and it is a rewrite: decisions must wait
+  std::shared_ptr<Batch> open_batch = std::make_shared<Batch>();
+  std::shared_ptr<Batch> writing_batch;
+  std::string broken;  // non-empty: an I/O failure left the file in doubt; writes refused
+
+  ~Impl() {
+    if (fd >= 0) ::close(fd);
+  }
+
+  std::string_view line_text(std::uint32_t pos) const {
+    const Line& l = lines[pos];
+    return std::string_view(text).substr(l.off, l.len);
+  }
+  std::string_view id_of(std::uint32_t pos) const {
+    const Line& l = lines[pos];
+    return std::string_view(text).substr(l.off, l.f.name_at - 1);
+  }
+  std::string_view name_of(std::uint32_t pos) const {
+    const Line& l = lines[pos];
+    return std::string_view(text).substr(l.off + l.f.name_at, l.f.ip_at - l.f.name_at - 1);
+  }
+  std::string_view ip_of(std::uint32_t pos) const {
+    const Line& l = lines[pos];
+    return std::string_view(text).substr(l.off + l.f.ip_at, l.f.key_at - l.f.ip_at - 1);
+  }
+  std::string_view key_of(std::uint32_t pos) const {
+    const Line& l = lines[pos];
+    return std::string_view(text).substr(l.off + l.f.key_at, l.len - l.f.key_at);
+  }
+
+  auto id_key() const {
+    return [this](std::uint32_t p) { return id_of(p); };
+  }
+  auto name_key() const {
+    return [this](std::uint32_t p) { return name_of(p); };
+  }
+  auto ip_key() const {
+    return [this](std::uint32_t p) { return ip_of(p); };
+  }
+
+  std::uint32_t find_id(std::string_view id) const {
+    const std::size_t s = by_id.find(id, hash_of(id), id_key());
+    return s == FieldIndex::npos ? kNone : by_id.at(s);
+  }
+  std::uint32_t find_name(std::string_view name) const {
+    const std::size_t s = by_name.find(name, hash_of(name), name_key());
+    return s == FieldIndex::npos ? kNone : by_name.at(s);
+  }
+  std::uint32_t find_ip(std::string_view ip) const {
+    if (is_any_ip(ip)) return kNone;
+    const std::size_t s = by_ip.find(ip, hash_of(ip), ip_key());
+    return s == FieldIndex::npos ? kNone : by_ip.at(s);
+  }
+
+  // 1-based line number of a line, for load errors (only on the error path).
+  std::size_t line_number(std::uint32_t pos) const {
+    const auto end = text.begin() + static_cast<std::ptrdiff_t>(lines[pos].off);
+    return static_cast<std::size_t>(std::count(text.begin(), end, '\n')) + 1;
+  }
+
+  // Adds the line text[off, off+len) during load. Returns the reason when it
+  // is malformed or clashes with a line loaded before; nothing is added then.
+  std::string load_line(std::uint64_t off, std::uint32_t len) {
+    const std::string_view t = std::string_view(text).substr(off, len);
+    Line l;
+    l.off = off;
+    l.len = len;
+    if (is_comment(t)) {
+      lines.push_back(l);
+      return {};
+    }
+    auto parsed = parse_entry(t);
+    if (auto* reason = std::get_if<std::string>(&parsed)) return std::move(*reason);
+    l.f = std::get<Fields>(parsed);
+    const auto pos = static_cast<std::uint32_t>(lines.size());
+    lines.push_back(l);
+    const bool removed = is_removed_name(name_of(pos));
+    lines[pos].kind = removed ? Kind::removed : Kind::active;
+
+    const std::string_view id = id_of(pos), name = name_of(pos), ip = ip_of(pos);
+    const std::uint32_t hid = hash_of(id);
+    const std::size_t id_slot = by_id.find(id, hid, id_key());
+    std::string clash;
+    if (!removed) {
+      if (id_slot != FieldIndex::npos && lines[by_id.at(id_slot)].kind == Kind::active)
+        clash = "duplicate id " + std::string(id) + " (also on line " +
+                std::to_string(line_number(by_id.at(id_slot))) + ")";
+      else if (const std::uint32_t p = find_name(name); p != kNone)
+        clash = "duplicate name \"" + std::string(name) + "\" (also on line " + std::to_string(line_number(p)) + ")";
+      else if (const std::uint32_t q = find_ip(ip); q != kNone)
+        clash = "duplicate ip " + std::string(ip) + " (also on line " + std::to_string(line_number(q)) + ")";
+    }
+    if (!clash.empty()) {
+      lines.pop_back();
+      return clash;
+    }
+    if (id_slot == FieldIndex::npos)
+      by_id.insert(pos, hid);
+    else if (!removed)
+      by_id.set(id_slot, pos);  // the active line wins over removed ones
+    if (!removed) {
+      by_name.insert(pos, hash_of(name));
+      if (!is_any_ip(ip)) by_ip.insert(pos, hash_of(ip));
+      ++active;
+    }
+    return {};
+  }
+
+  // Appends a new active line (already checked to clash with nothing active).
+  std::uint32_t add_line(std::string_view line, const Fields& f) {
+    Line l;
+    l.off = text.size();
+    l.len = static_cast<std::uint32_t>(line.size());
+    l.f = f;
+    l.kind = Kind::active;
+    text.append(line);
+    const auto pos = static_cast<std::uint32_t>(lines.size());
+    lines.push_back(l);
+    const std::string_view id = id_of(pos), ip = ip_of(pos);
+    const std::uint32_t hid = hash_of(id);
+    if (const std::size_t s = by_id.find(id, hid, id_key()); s != FieldIndex::npos)
+      by_id.set(s, pos);  // it pointed at a removed line
+    else
+      by_id.insert(pos, hid);
+    by_name.insert(pos, hash_of(name_of(pos)));
+    if (!is_any_ip(ip)) by_ip.insert(pos, hash_of(ip));
+    ++active;
+    return pos;
+  }
+
+  // Rewrites an active line as removed ("ID !NAME IP KEY"); frees its name and ip.
+  void mark_removed(std::uint32_t pos) {
+    const std::string_view name = name_of(pos), ip = ip_of(pos);
+    by_name.erase(by_name.find(name, hash_of(name), name_key()));
+    if (!is_any_ip(ip)) by_ip.erase(by_ip.find(ip, hash_of(ip), ip_key()));
+    std::string marked(line_text(pos));
+    const Line old = lines[pos];
+    marked.insert(old.f.name_at, 1, '!');
+    Line l = old;
+    l.off = text.size();
+    l.len = old.len + 1;
+    l.f.ip_at += 1;
+    l.f.key_at += 1;
+    l.kind = Kind::removed;
+    text.append(marked);
+    lines[pos] = l;
+    --active;
+  }
+
+  void rebuild_indexes() {
+    by_id.reset(lines.size());
+    by_name.reset(lines.size());
+    by_ip.reset(lines.size());
+    active = 0;
+    for (std::uint32_t pos = 0; pos < lines.size(); ++pos) {
+      const Kind k = lines[pos].kind;
+      if (k != Kind::active && k != Kind::removed) continue;
+      const std::string_view id = id_of(pos);
+      const std::uint32_t hid = hash_of(id);
+      const std::size_t s = by_id.find(id, hid, id_key());
+      if (s == FieldIndex::npos)
+        by_id.insert(pos, hid);
+      else if (k == Kind::active)
+        by_id.set(s, pos);
+      if (k == Kind::active) {
+        by_name.insert(pos, hash_of(name_of(pos)));
+        if (!is_any_ip(ip_of(pos))) by_ip.insert(pos, hash_of(ip_of(pos)));
+        ++active;
+      }
+    }
+  }
+
+  // A failed batch: its lines never happened.
+  void roll_back(const Batch& b) {
+    for (std::uint32_t p = b.first; p < b.end; ++p) lines[p].kind = Kind::dead;
+    rebuild_indexes();
+  }
+
+  std::shared_ptr<Batch> take_open_batch() {
+    std::shared_ptr<Batch> b = std::move(open_batch);
+    open_batch = std::make_shared<Batch>();
+    open_batch->first = open_batch->end = static_cast<std::uint32_t>(lines.size());
+    writing_batch = b;
+    return b;
+  }
+
+  // Ends the writer role after batch b was written (error "" = durable) or
+  // rolled back, and wakes its members, the next leader and rewriters.
+  void release(const std::shared_ptr<Batch>& b, std::string error) {
+    b->error = std::move(error);
+    b->done = true;
+    writing_batch.reset();
+    writing = false;
+    rewriting = false;
+    b->cv.notify_all();
+    if (open_batch->end != open_batch->first) open_batch->cv.notify_one();  // the next leader
+    idle_cv.notify_all();
+  }
+
+  // Writes `bytes` at the end of the file and makes them durable. On failure
+  // the file is cut back to `base` bytes; returns {error, fatal} where fatal
+  // means even that failed and the file's content is in doubt.
+  std::pair<std::string, bool> append_durably(const std::string& bytes, std::uint64_t base) const {
+    int err = 0;
+    const char* what = "write";
+    if (write_all(fd, bytes.data(), bytes.size()) < 0) {
+      err = errno;
+    } else if (::fdatasync(fd) != 0) {
+      err = errno;
+      what = "fdatasync";
+    }
+    if (err == 0) return {{}, false};
+    std::string msg = io_failure(what, path, err);
+    if (::ftruncate(fd, static_cast<off_t>(base)) != 0 || ::fsync(fd) != 0) {
+      msg += "; cutting the file back also failed: " + errno_text(errno);
+      return {msg, true};
+    }
+    return {msg, false};
+  }
+
+  // Group commit: called with the lock held by a member of the open batch
+  // when no one holds the writer role. Writes the whole batch with one
+  // write() and one fdatasync, then wakes its members.
+  void lead(std::unique_lock<std::mutex>& lock) {
+    writing = true;
+    const std::shared_ptr<Batch> b = take_open_batch();
+    const std::uint64_t base = committed_size;
+    std::string error = broken;
+    bool fatal = false;
+    if (error.empty() && !b->bytes.empty()) {
+      lock.unlock();
+      std::tie(error, fatal) = append_durably(b->bytes, base);
+      lock.lock();
+    }
+    if (error.empty())
+      committed_size += b->bytes.size();
+    else
+      roll_back(*b);
+    if (fatal) broken = error;
+    committed_end = b->end;
+    release(b, std::move(error));
+  }
+
+  void wait_batch(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& b) {
+    while (!b->done) {
+      if (!writing && b == open_batch)
+        lead(lock);
+      else
+        b->cv.wait(lock);
+    }
+  }
+
+  // Waits until the line at pos (not yet durable) is committed or rolled back.
+  void wait_line(std::unique_lock<std::mutex>& lock, std::uint32_t pos) {
+    std::shared_ptr<Batch> b = (writing_batch && pos < writing_batch->end) ? writing_batch : open_batch;
+    wait_batch(lock, b);
+  }
+
+  std::string serialize(bool drop_removed) const {
+    std::string out;
+    out.reserve(text.size());
+    for (std::uint32_t pos = 0; pos < lines.size(); ++pos) {
+      const Kind k = lines[pos].kind;
+      if (k == Kind::dead || (drop_removed && k == Kind::removed)) continue;
+      out.append(line_text(pos));
+      out.push_back('\n');
+    }
+    return out;
+  }
+
+  // Replaces the file with `content`: temp file in the same directory,
+  // fsync, rename, fsync of the directory. The temp file's descriptor (opened
+  // O_APPEND) becomes the new append fd, so nothing can fail after the rename
+  // but the directory fsync. renamed tells whether the new content is in
+  // place (then a failure leaves its durability in doubt, not the old file).
+  struct RewriteOutcome {
+    std::string error;
+    bool renamed = false;
+    int new_fd = -1;
+  };
+  RewriteOutcome rewrite_file(const std::string& content) const {
+    RewriteOutcome r;
+    const std::filesystem::path tmp = with_suffix(path, ".tmp");
+    struct stat st {};
+    const mode_t mode = ::fstat(fd, &st) == 0 ? (st.st_mode & 07777) : 0640;
+    const int tfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+    if (tfd < 0) {
+      r.error = io_failure("create", tmp, errno);
+      return r;
+    }
+    int err = 0;
+    const char* what = "write";
+    if (::fchmod(tfd, mode) != 0) {
+      err = errno;
+      what = "chmod";
+    } else if (write_all(tfd, content.data(), content.size()) < 0) {
+      err = errno;
+    } else if (::fsync(tfd) != 0) {
+      err = errno;
+      what = "fsync";
+    }
+    if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) {
+      err = errno;
+      r.error = io_failure("rename to", path, err);
+    } else if (err != 0) {
+      r.error = io_failure(what, tmp, err);
+    }
+    if (err != 0) {
+      ::close(tfd);
+      ::unlink(tmp.c_str());
+      return r;
+    }
+    r.renamed = true;
+    r.new_fd = tfd;
+    if (const int derr = fsync_dir(path); derr != 0) r.error = io_failure("fsync of the directory of", path, derr);
+    return r;
+  }
+
+  // Runs a rewrite with the writer role (caller checked !writing), taking the
+  // open batch along so its members become durable with it. prepare() edits
+  // the image under the lock and returns the content to write; on_success and
+  // on_failure run under the lock afterwards. Returns "" or the error.
+  template <class Prepare, class OnSuccess, class OnFailure>
+  std::string rewrite(std::unique_lock<std::mutex>& lock, Prepare prepare, OnSuccess on_success,
+                      OnFailure on_failure) {
+    writing = true;
+    rewriting = true;
+    const std::shared_ptr<Batch> b = take_open_batch();
+    const std::string content = prepare(*b);
+    lock.unlock();
+    RewriteOutcome r = rewrite_file(content);
+    lock.lock();
+    if (r.renamed) {
+      // The new content is what the file holds now, durable or not.
+      ::close(fd);
+      fd = r.new_fd;
+      committed_size = content.size();
+      committed_end = b->end;
+      on_success(*b);
+      if (!r.error.empty()) broken = r.error + " (the file was replaced; reopen the store)";
+    } else {
+      on_failure(*b);  // restores what prepare() changed outside the batch
+      roll_back(*b);
+      committed_end = b->end;
+    }
+    std::string error = r.error;
+    release(b, r.error);
+    return error;
+  }
+
+  // Replaces the file's image with `content` (known valid) after a compaction.
+  void reload_from(std::string content) {
+    text = std::move(content);
+    const auto count = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+    lines.clear();
+    lines.reserve(count);
+    by_id.reset(count);
+    by_name.reset(count);
+    by_ip.reset(count);
+    active = 0;
+    std::uint64_t start = 0;
+    while (start < text.size()) {
+      const std::size_t nl = text.find('\n', start);
+      load_line(start, static_cast<std::uint32_t>(nl - start));
+      start = nl + 1;
+    }
+    committed_end = static_cast<std::uint32_t>(lines.size());
+    open_batch->first = open_batch->end = committed_end;
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+KeyStore::KeyStore(std::filesystem::path path, KeyStoreOptions options)
+    : path_(std::move(path)), options_(options), impl_(std::make_unique<Impl>()) {
+  impl_->path = path_;
+  impl_->force_insert = options_.force_insert;
+}
+
+KeyStore::~KeyStore() = default;
+
+std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std::filesystem::path& path,
+                                                                      KeyStoreOptions options) {
+  const std::string shown = path.string();
+  auto fail = [&](std::size_t line, std::string reason) {
+    return std::variant<std::unique_ptr<KeyStore>, KeyStoreError>(KeyStoreError{shown, line, std::move(reason)});
+  };
+  std::unique_ptr<KeyStore> store(new KeyStore(path, options));
+  Impl& s = *store->impl_;
+
+  // Read the whole file (or create it empty, mode 0640).
+  int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (rfd < 0 && errno == ENOENT) {
+    const int cfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (cfd < 0 && errno != EEXIST) return fail(0, "cannot create: " + errno_text(errno));
+    if (cfd >= 0) {
+      const int err = ::fsync(cfd) == 0 ? 0 : errno;
+      ::close(cfd);
+      if (err != 0) return fail(0, "fsync after creating: " + errno_text(err));
+      if (const int derr = fsync_dir(path); derr != 0) return fail(0, "fsync of its directory: " + errno_text(derr));
+    }
+    rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (rfd < 0) return fail(0, "cannot open: " + errno_text(errno));
+  struct stat st {};
+  if (::fstat(rfd, &st) != 0) {
+    const int err = errno;
+    ::close(rfd);
+    return fail(0, "stat: " + errno_text(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(rfd);
+    return fail(0, "not a regular file");
+  }
+  s.text.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  for (;;) {
+    if (got == s.text.size()) s.text.resize(s.text.size() + 4096);  // the file grew meanwhile
+    const ssize_t r = ::read(rfd, s.text.data() + got, s.text.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      const int err = errno;
+      ::close(rfd);
+      return fail(0, "read: " + errno_text(err));
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  ::close(rfd);
+  s.text.resize(got);
+
+  // Parse every complete line; a malformed one stops everything, untouched.
+  std::size_t start = 0;
+  std::size_t line_no = 0;
+  s.lines.reserve(static_cast<std::size_t>(std::count(s.text.begin(), s.text.end(), '\n')) + 1);
+  s.by_id.reset(s.lines.capacity());
+  s.by_name.reset(s.lines.capacity());
+  s.by_ip.reset(s.lines.capacity());
+  for (;;) {
+    const std::size_t nl = s.text.find('\n', start);
+    if (nl == std::string::npos) break;
+    ++line_no;
+    if (nl - start > std::numeric_limits<std::uint32_t>::max()) return fail(line_no, "line too long");
+    if (std::string reason = s.load_line(start, static_cast<std::uint32_t>(nl - start)); !reason.empty())
+      return fail(line_no, std::move(reason));
+    start = nl + 1;
+  }
+
+  s.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (s.fd < 0) return fail(0, "cannot open for appending: " + errno_text(errno));
+
+  // Torn last line: keep it when it is a whole valid line missing only its
+  // newline, otherwise save it beside the file and cut it off.
+  if (start < s.text.size()) {
+    const std::size_t torn_len = s.text.size() - start;
+    const std::string_view torn = std::string_view(s.text).substr(start);
+    std::string reason = torn_len > std::numeric_limits<std::uint32_t>::max()
+                             ? std::string("line too long")
+                             : s.load_line(start, static_cast<std::uint32_t>(torn_len));
+    if (reason.empty()) {
+      if (write_all(s.fd, "\n", 1) < 0 || ::fsync(s.fd) != 0)
+        return fail(line_no + 1, "repair: appending the missing newline failed: " + errno_text(errno));
+      s.text.push_back('\n');
+      store->repair_note_ = shown + ":" + std::to_string(line_no + 1) +
+                            ": last line had no newline; it is a valid line, newline appended";
+    } else {
+      const std::filesystem::path torn_path = with_suffix(path, ".torn");
+      const int tfd = ::open(torn_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+      if (tfd < 0) return fail(line_no + 1, "repair: " + io_failure("cannot create", torn_path, errno));
+      std::string saved(torn);
+      saved.push_back('\n');
+      int err = 0;
+      if (write_all(tfd, saved.data(), saved.size()) < 0 || ::fsync(tfd) != 0) err = errno;
+      ::close(tfd);
+      if (err == 0) err = fsync_dir(path);
+      if (err != 0) return fail(line_no + 1, "repair: " + io_failure("saving the torn line to", torn_path, err));
+      if (::ftruncate(s.fd, static_cast<off_t>(start)) != 0 || ::fsync(s.fd) != 0)
+        return fail(line_no + 1, "repair: cutting off the torn line failed: " + errno_text(errno));
+      s.text.resize(start);
+      store->repair_note_ = shown + ":" + std::to_string(line_no + 1) + ": torn last line (" +
+                            std::to_string(torn_len) + " bytes, " + reason + ") cut off and saved to " +
+                            torn_path.string();
+    }
+  }
+
+  // A temp file left by a rewrite that crashed before its rename: the old
+  // file is intact, the temp file is garbage.
+  const std::filesystem::path tmp = with_suffix(path, ".tmp");
+  if (::unlink(tmp.c_str()) == 0) {
+    if (!store->repair_note_.empty()) store->repair_note_ += "; ";
+    store->repair_note_ += "removed " + tmp.string() + " left by an interrupted rewrite";
+  }
+
+  s.committed_size = s.text.size();
+  s.committed_end = static_cast<std::uint32_t>(s.lines.size());
+  s.open_batch->first = s.open_batch->end = s.committed_end;
+  return store;
+}
+
+RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
+  if (std::string why = unwritable_reason(agent); !why.empty())
+    return {RegisterStatus::conflict, "refused: " + why};
+  std::string line;
+  line.reserve(agent.id.size() + agent.name.size() + agent.ip.size() + agent.key.size() + 3);
+  line.append(agent.id).append(1, ' ').append(agent.name).append(1, ' ');
+  line.append(agent.ip).append(1, ' ').append(agent.key);
+  const Fields fields{static_cast<std::uint32_t>(agent.id.size() + 1),
+                      static_cast<std::uint32_t>(agent.id.size() + agent.name.size() + 2),
+                      static_cast<std::uint32_t>(agent.id.size() + agent.name.size() + agent.ip.size() + 3)};
+
+  Impl& s = *impl_;
+  std::unique_lock lock(s.mu);
+  for (;;) {
+    // Decisions are taken only on durable state: wait out rewrites and any
+    // clashing line that is still on its way to disk, then look again.
+    if (s.rewriting) {
+      s.idle_cv.wait(lock);
+      continue;
+    }
+    if (!s.broken.empty()) return {RegisterStatus::io_error, s.broken};
+    const std::uint32_t id_pos = s.find_id(agent.id);
+    const std::uint32_t name_pos = s.find_name(agent.name);
+    const std::uint32_t ip_pos = s.find_ip(agent.ip);
+    std::uint32_t pending = kNone;
+    for (std::uint32_t p : {id_pos, name_pos, ip_pos})
+      if (p != kNone && p >= s.committed_end) pending = p;
+    if (pending != kNone) {
+      s.wait_line(lock, pending);
+      continue;
+    }
+
+    const bool id_active = id_pos != kNone && s.lines[id_pos].kind == Impl::Kind::active;
+    if (id_active && s.line_text(id_pos) == line) return {RegisterStatus::already_registered, {}};
+
+    std::string clash;
+    auto note = [&](const char* field, const std::string& value, std::uint32_t pos) {
+      if (!clash.empty()) clash += "; ";
+      clash += std::string(field) + " \"" + value + "\" already used by " +
+               (s.lines[pos].kind == Impl::Kind::removed ? "removed agent " : "agent ") + std::string(s.id_of(pos));
+    };
+    if (id_pos != kNone) note("id", agent.id, id_pos);
+    if (name_pos != kNone) note("name", agent.name, name_pos);
+    if (ip_pos != kNone) note("ip", agent.ip, ip_pos);
+
+    // Active lines that force_insert would mark removed.
+    std::vector<std::uint32_t> victims;
+    for (std::uint32_t p : {id_active ? id_pos : kNone, name_pos, ip_pos})
+      if (p != kNone && std::find(victims.begin(), victims.end(), p) == victims.end()) victims.push_back(p);
+
+    if (!clash.empty() && !s.force_insert) return {RegisterStatus::conflict, std::move(clash)};
+
+    if (victims.empty()) {
+      // Plain append (possibly over a removed id with force_insert): group commit.
+      const std::shared_ptr<Impl::Batch> b = s.open_batch;
+      const std::uint32_t pos = s.add_line(line, fields);
+      b->bytes.append(line).push_back('\n');
+      b->end = pos + 1;
+      s.wait_batch(lock, b);
+      if (!b->error.empty()) return {RegisterStatus::io_error, b->error};
+      return {RegisterStatus::registered, {}};
+    }
+
+    // force_insert over active entries: mark them removed and add the new
+    // line in one atomic rewrite. Needs the writer role.
+    if (s.writing) {
+      s.idle_cv.wait(lock);
+      continue;
+    }
+    std::vector<std::pair<std::uint32_t, Impl::Line>> saved;
+    const std::string error = s.rewrite(
+        lock,
+        [&](Impl::Batch& b) {
+          for (std::uint32_t p : victims) {
+            saved.emplace_back(p, s.lines[p]);
+            s.mark_removed(p);
+          }
+          b.end = s.add_line(line, fields) + 1;
+          return s.serialize(false);
+        },
+        [](Impl::Batch&) {},
+        [&](Impl::Batch&) {
+          for (auto& [p, l] : saved) s.lines[p] = l;  // roll_back() then rebuilds the indexes
+        });
+    if (!error.empty()) return {RegisterStatus::io_error, error};
+    return {RegisterStatus::registered, "replaced: " + clash};
+  }
+}
+
+std::optional<KeyStoreError> KeyStore::compact() {
+  Impl& s = *impl_;
+  std::unique_lock lock(s.mu);
+  while (s.writing && s.broken.empty()) s.idle_cv.wait(lock);
+  if (!s.broken.empty()) return KeyStoreError{path_.string(), 0, s.broken};
+  std::string content;
+  const std::string error = s.rewrite(
+      lock,
+      [&](Impl::Batch&) {
+        content = s.serialize(true);
+        return content;
+      },
+      [&](Impl::Batch&) { s.reload_from(std::move(content)); },
+      [](Impl::Batch&) {});
+  if (!error.empty()) return KeyStoreError{path_.string(), 0, "compaction failed: " + error};
+  return std::nullopt;
+}
+
+std::optional<KeyEntry> KeyStore::find_by_id(const std::string& id) const {
+  const Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  const std::uint32_t pos = s.find_id(id);
+  if (pos == kNone) return std::nullopt;
+  KeyEntry e;
+  e.removed = s.lines[pos].kind == Impl::Kind::removed;
+  e.agent.id = s.id_of(pos);
+  std::string_view name = s.name_of(pos);
+  if (e.removed) name.remove_prefix(1);  // the '!' or '#' marker
+  e.agent.name = name;
+  e.agent.ip = s.ip_of(pos);
+  e.agent.key = s.key_of(pos);
+  return e;
+}
+
+std::size_t KeyStore::active_count() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->active;
+}
+
+}  // namespace keyreq

@@ -1,0 +1,810 @@
+// KeyStore (SPEC §5): load, uniqueness, force_insert, torn-line repair,
+// group commit under concurrency, crash safety (SIGKILL), compaction,
+// I/O failure rollback.
+#include "resolver/keystore.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using keyreq::AgentRecord;
+using keyreq::KeyStore;
+using keyreq::KeyStoreError;
+using keyreq::KeyStoreOptions;
+using keyreq::RegisterStatus;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("keystore_test." + std::to_string(::getpid()) + "." +
+                                         std::to_string(counter++) + "." + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const char* name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+std::unique_ptr<KeyStore> open_ok(const fs::path& p, KeyStoreOptions options = {}) {
+  auto r = KeyStore::open(p, options);
+  if (auto* e = std::get_if<KeyStoreError>(&r)) {
+    ADD_FAILURE() << "open failed: " << e->message();
+    return nullptr;
+  }
+  return std::move(std::get<std::unique_ptr<KeyStore>>(r));
+}
+
+KeyStoreError open_err(const fs::path& p, KeyStoreOptions options = {}) {
+  auto r = KeyStore::open(p, options);
+  if (auto* e = std::get_if<KeyStoreError>(&r)) return *e;
+  ADD_FAILURE() << "open unexpectedly succeeded on " << p;
+  return {};
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    const std::size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) {
+      out.push_back(s.substr(start));
+      break;
+    }
+    out.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::string id_str(int n) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%05d", n);
+  return buf;
+}
+
+AgentRecord agent_n(int n) {
+  return {id_str(n), "agent-" + std::to_string(n),
+          "10." + std::to_string(n / 65536 % 256) + "." + std::to_string(n / 256 % 256) + "." + std::to_string(n % 256),
+          "key " + std::to_string(static_cast<long long>(n) * 7919) + " with spaces"};
+}
+
+const char* kSample =
+    "# client.keys for tests\n"
+    " indented comment\n"
+    "\n"
+    "001 web1 10.0.0.1 k1\n"
+    "002 !old 10.0.0.2 k2\n"
+    "003 #gone any k3\n"
+    "004 db1 any key four with spaces\n"
+    "005 db2 0.0.0.0/0 k5\n";
+
+}  // namespace
+
+// ---- load -----------------------------------------------------------------
+
+TEST(KeyStoreLoad, CommentsRemovedEntriesAndKeysWithSpaces) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->active_count(), 3u);
+  EXPECT_EQ(store->repair_note(), "");
+
+  auto web1 = store->find_by_id("001");
+  ASSERT_TRUE(web1);
+  EXPECT_FALSE(web1->removed);
+  EXPECT_EQ(web1->agent, (AgentRecord{"001", "web1", "10.0.0.1", "k1"}));
+
+  auto old = store->find_by_id("002");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->removed);
+  EXPECT_EQ(old->agent.name, "old");  // without the '!' marker
+  auto gone = store->find_by_id("003");
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->removed);
+  EXPECT_EQ(gone->agent.name, "gone");
+
+  auto db1 = store->find_by_id("004");
+  ASSERT_TRUE(db1);
+  EXPECT_EQ(db1->agent.key, "key four with spaces");
+  EXPECT_FALSE(store->find_by_id("999"));
+  EXPECT_FALSE(store->find_by_id("01"));
+
+  EXPECT_EQ(read_bytes(keys), kSample);  // loading writes nothing
+}
+
+TEST(KeyStoreLoad, CreatesMissingFileWithMode0640) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  const mode_t old_mask = ::umask(022);
+  auto store = open_ok(keys);
+  ::umask(old_mask);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->active_count(), 0u);
+  struct stat st {};
+  ASSERT_EQ(::stat(keys.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(st.st_size, 0);
+}
+
+TEST(KeyStoreLoad, MissingParentDirectoryIsAnErrorNamingThePath) {
+  TempDir dir;
+  const fs::path keys = dir.path() / "no-such-dir" / "client.keys";
+  KeyStoreError e = open_err(keys);
+  EXPECT_EQ(e.path, keys.string());
+  EXPECT_EQ(e.line, 0u);
+  EXPECT_NE(e.message().find(keys.string() + ": "), std::string::npos) << e.message();
+  EXPECT_FALSE(fs::exists(keys.parent_path()));
+}
+
+TEST(KeyStoreLoad, ErrorMessageFormat) {
+  EXPECT_EQ((KeyStoreError{"/etc/client.keys", 12, "bad"}).message(), "/etc/client.keys:12: bad");
+  EXPECT_EQ((KeyStoreError{"/etc/client.keys", 0, "bad"}).message(), "/etc/client.keys: bad");
+}
+
+struct MalformedCase {
+  const char* name;
+  std::string content;
+  std::size_t line;
+  const char* reason_part;
+};
+
+class KeyStoreMalformed : public ::testing::TestWithParam<MalformedCase> {};
+
+TEST_P(KeyStoreMalformed, ReportsTheLineAndChangesNothing) {
+  const MalformedCase& c = GetParam();
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, c.content);
+  KeyStoreError e = open_err(keys);
+  EXPECT_EQ(e.path, keys.string());
+  EXPECT_EQ(e.line, c.line) << e.message();
+  EXPECT_NE(e.reason.find(c.reason_part), std::string::npos) << e.message();
+  EXPECT_EQ(e.message().rfind(keys.string() + ":" + std::to_string(c.line) + ": ", 0), 0u) << e.message();
+  EXPECT_EQ(read_bytes(keys), c.content);  // byte for byte
+  EXPECT_FALSE(fs::exists(dir / "client.keys.torn"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Lines, KeyStoreMalformed,
+    ::testing::Values(
+        MalformedCase{"three_fields", "# c\n001 web1 10.0.0.1 k1\n002 web2 10.0.0.2\n", 3, "no key"},
+        MalformedCase{"one_field", "001\n", 1, "no space"},
+        MalformedCase{"id_not_digits", "001 a 10.0.0.1 k\nabc b 10.0.0.2 k\n", 2, "not ASCII digits"},
+        MalformedCase{"double_space_empty_name", "\n\n001  web1 10.0.0.1 k\n", 3, "empty name"},
+        MalformedCase{"empty_ip", "001 web1  k\n", 1, "empty ip"},
+        MalformedCase{"empty_key", "001 web1 10.0.0.1 \n", 1, "empty key"},
+        MalformedCase{"tab_starts_line", "\tcomment?\n", 1, "no space"},
+        MalformedCase{"duplicate_id", "001 a 10.0.0.1 k\n# x\n001 b 10.0.0.2 k\n", 3,
+                      "duplicate id 001 (also on line 1)"},
+        MalformedCase{"duplicate_name", "001 a 10.0.0.1 k\n002 a 10.0.0.2 k\n", 2, "duplicate name \"a\""},
+        MalformedCase{"duplicate_ip", "001 a 10.0.0.1 k\n002 b any k\n003 c 10.0.0.1 k\n", 3, "duplicate ip 10.0.0.1"},
+        // a malformed complete line wins over torn-tail repair: nothing is repaired
+        MalformedCase{"malformed_then_torn_tail", "001 a\n002 b 10.0.0.2 k2", 1, "only one field"}),
+    [](const ::testing::TestParamInfo<MalformedCase>& i) { return std::string(i.param.name); });
+
+TEST(KeyStoreLoad, RemovedDuplicatesAndAnyAreNotClashes) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  // Same id removed twice and then active again; removed names/ips reused; any shared.
+  const std::string content =
+      "007 !a 10.0.0.1 k\n"
+      "007 #a 10.0.0.1 k\n"
+      "007 a 10.0.0.1 k\n"
+      "008 b any k\n"
+      "009 c any k\n"
+      "010 d 0.0.0.0/0 k\n";
+  write_bytes(keys, content);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->active_count(), 4u);
+  auto e = store->find_by_id("007");
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->removed);
+}
+
+// ---- register ---------------------------------------------------------------
+
+TEST(KeyStoreRegister, AppendsALineAndSurvivesReopen) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  {
+    auto store = open_ok(keys);
+    ASSERT_TRUE(store);
+    auto r = store->register_agent({"006", "web6", "10.0.0.6", "key six"});
+    EXPECT_EQ(r.status, RegisterStatus::registered) << r.detail;
+    EXPECT_EQ(store->active_count(), 4u);
+    EXPECT_EQ(read_bytes(keys), std::string(kSample) + "006 web6 10.0.0.6 key six\n");
+  }
+  auto again = open_ok(keys);
+  ASSERT_TRUE(again);
+  auto e = again->find_by_id("006");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->agent, (AgentRecord{"006", "web6", "10.0.0.6", "key six"}));
+}
+
+TEST(KeyStoreRegister, ExactSameEntryIsAlreadyRegisteredAndWritesNothing) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  for (bool force : {false, true}) {
+    auto store = open_ok(keys, {.force_insert = force});
+    ASSERT_TRUE(store);
+    auto r = store->register_agent({"001", "web1", "10.0.0.1", "k1"});
+    EXPECT_EQ(r.status, RegisterStatus::already_registered) << r.detail;
+    EXPECT_EQ(read_bytes(keys), kSample);
+  }
+}
+
+TEST(KeyStoreRegister, ConflictsNameTheFieldAndTheExistingAgent) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  struct Case {
+    AgentRecord a;
+    const char* detail;
+  };
+  const Case cases[] = {
+      {{"001", "web9", "10.0.0.9", "k"}, "id \"001\" already used by agent 001"},
+      {{"001", "web1", "10.0.0.1", "other key"}, "id \"001\" already used by agent 001"},
+      {{"009", "web1", "10.0.0.9", "k"}, "name \"web1\" already used by agent 001"},
+      {{"009", "web9", "10.0.0.1", "k"}, "ip \"10.0.0.1\" already used by agent 001"},
+      {{"009", "db1", "10.0.0.9", "k"}, "name \"db1\" already used by agent 004"},
+      {{"002", "fresh", "10.0.0.9", "k"}, "id \"002\" already used by removed agent 002"},
+  };
+  for (const Case& c : cases) {
+    auto r = store->register_agent(c.a);
+    EXPECT_EQ(r.status, RegisterStatus::conflict) << c.a.id << " " << c.a.name;
+    EXPECT_NE(r.detail.find(c.detail), std::string::npos) << r.detail;
+  }
+  // Several clashes at once are all named.
+  auto r = store->register_agent({"001", "db1", "10.0.0.1", "k"});
+  EXPECT_EQ(r.status, RegisterStatus::conflict);
+  EXPECT_NE(r.detail.find("id \"001\""), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("name \"db1\" already used by agent 004"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("ip \"10.0.0.1\""), std::string::npos) << r.detail;
+
+  EXPECT_EQ(read_bytes(keys), kSample);
+  EXPECT_EQ(store->active_count(), 3u);
+}
+
+TEST(KeyStoreRegister, UnwritableEntriesAreRefused) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  const AgentRecord bad[] = {
+      {"", "a", "10.0.0.1", "k"},         {"12a", "a", "10.0.0.1", "k"},  {"001", "", "10.0.0.1", "k"},
+      {"001", "a b", "10.0.0.1", "k"},    {"001", "!a", "10.0.0.1", "k"}, {"001", "#a", "10.0.0.1", "k"},
+      {"001", "a", "", "k"},              {"001", "a", "10.0.0.1", ""},   {"001", "a", "10.0.0.1", "k\n002 x y z"},
+      {"001", "a\n", "10.0.0.1", "k"},
+  };
+  for (const AgentRecord& a : bad) {
+    auto r = store->register_agent(a);
+    EXPECT_EQ(r.status, RegisterStatus::conflict) << a.id << "|" << a.name << "|" << a.key;
+    EXPECT_EQ(r.detail.rfind("refused: ", 0), 0u) << r.detail;
+  }
+  EXPECT_EQ(read_bytes(keys), "");
+}
+
+TEST(KeyStoreRegister, AnyIpIsShared) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);  // 004 and 005 already use any / 0.0.0.0/0
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->register_agent({"010", "x", "any", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"011", "y", "any", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"012", "z", "0.0.0.0/0", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->active_count(), 6u);
+  auto again = open_ok(keys);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->active_count(), 6u);
+}
+
+TEST(KeyStoreRegister, RemovedEntryKeepsItsIdButFreesNameAndIp) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);  // 002 !old 10.0.0.2
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  auto r = store->register_agent({"002", "old", "10.0.0.2", "k2"});
+  EXPECT_EQ(r.status, RegisterStatus::conflict);
+  EXPECT_NE(r.detail.find("id \"002\" already used by removed agent 002"), std::string::npos) << r.detail;
+  EXPECT_EQ(store->register_agent({"020", "old", "10.0.0.2", "k20"}).status, RegisterStatus::registered);
+  EXPECT_EQ(read_bytes(keys), std::string(kSample) + "020 old 10.0.0.2 k20\n");
+}
+
+TEST(KeyStoreRegister, ForceInsertMarksEveryClashingEntryRemoved) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  {
+    auto store = open_ok(keys, {.force_insert = true});
+    ASSERT_TRUE(store);
+    // Clashes on id with 005 and on name and ip with 001: both are marked removed.
+    auto r = store->register_agent({"005", "web1", "10.0.0.1", "new key"});
+    EXPECT_EQ(r.status, RegisterStatus::registered) << r.detail;
+    EXPECT_EQ(store->active_count(), 2u);  // 001 and 005 out, new 005 in, 004 stays
+    auto e = store->find_by_id("005");
+    ASSERT_TRUE(e);
+    EXPECT_FALSE(e->removed);
+    EXPECT_EQ(e->agent.key, "new key");
+    auto old = store->find_by_id("001");
+    ASSERT_TRUE(old);
+    EXPECT_TRUE(old->removed);
+  }
+  EXPECT_EQ(read_bytes(keys),
+            "# client.keys for tests\n"
+            " indented comment\n"
+            "\n"
+            "001 !web1 10.0.0.1 k1\n"
+            "002 !old 10.0.0.2 k2\n"
+            "003 #gone any k3\n"
+            "004 db1 any key four with spaces\n"
+            "005 !db2 0.0.0.0/0 k5\n"
+            "005 web1 10.0.0.1 new key\n");
+  EXPECT_FALSE(fs::exists(dir / "client.keys.tmp"));
+
+  auto reloaded = open_ok(keys);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->active_count(), 2u);
+  auto e = reloaded->find_by_id("005");
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->removed);
+  EXPECT_EQ(e->agent.name, "web1");
+  // Exactly one active line per id in the file.
+  int active_005 = 0;
+  for (const std::string& l : split_lines(read_bytes(keys)))
+    if (l.rfind("005 ", 0) == 0 && l[4] != '!') ++active_005;
+  EXPECT_EQ(active_005, 1);
+}
+
+TEST(KeyStoreRegister, ForceInsertOverARemovedIdJustAppends) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys, {.force_insert = true});
+  ASSERT_TRUE(store);
+  auto r = store->register_agent({"002", "again", "10.0.0.22", "k"});
+  EXPECT_EQ(r.status, RegisterStatus::registered) << r.detail;
+  EXPECT_EQ(read_bytes(keys), std::string(kSample) + "002 again 10.0.0.22 k\n");
+  auto e = store->find_by_id("002");
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->removed);
+  auto reloaded = open_ok(keys);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->active_count(), 4u);
+}
+
+TEST(KeyStoreRegister, ForceInsertKeepsFileModeOnRewrite) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  ASSERT_EQ(::chmod(keys.c_str(), 0600), 0);
+  auto store = open_ok(keys, {.force_insert = true});
+  ASSERT_TRUE(store);
+  ASSERT_EQ(store->register_agent({"001", "web1", "10.0.0.1", "rotated"}).status, RegisterStatus::registered);
+  struct stat st {};
+  ASSERT_EQ(::stat(keys.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // And appends keep working on the new file.
+  ASSERT_EQ(store->register_agent({"040", "n40", "10.0.0.40", "k"}).status, RegisterStatus::registered);
+  auto lines = split_lines(read_bytes(keys));
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), "040 n40 10.0.0.40 k");
+}
+
+// ---- torn last line -------------------------------------------------------
+
+TEST(KeyStoreRepair, ValidPartialLineIsKeptWithNewlineAppended) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, "001 a 10.0.0.1 k1\n002 b 10.0.0.2 k2");
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n002 b 10.0.0.2 k2\n");
+  EXPECT_EQ(store->active_count(), 2u);
+  EXPECT_TRUE(store->find_by_id("002"));
+  EXPECT_NE(store->repair_note().find("newline appended"), std::string::npos) << store->repair_note();
+  EXPECT_NE(store->repair_note().find(":2:"), std::string::npos) << store->repair_note();
+  EXPECT_FALSE(fs::exists(dir / "client.keys.torn"));
+  // Appends after the repair land on their own line.
+  ASSERT_EQ(store->register_agent({"003", "c", "10.0.0.3", "k3"}).status, RegisterStatus::registered);
+  EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n002 b 10.0.0.2 k2\n003 c 10.0.0.3 k3\n");
+}
+
+TEST(KeyStoreRepair, GarbagePartialLineIsCutOffAndSaved) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, "001 a 10.0.0.1 k1\n002 b 10");
+  {
+    auto store = open_ok(keys);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n");
+    EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "002 b 10\n");
+    EXPECT_EQ(store->active_count(), 1u);
+    EXPECT_FALSE(store->find_by_id("002"));
+    EXPECT_NE(store->repair_note().find("torn last line"), std::string::npos) << store->repair_note();
+    EXPECT_NE(store->repair_note().find("client.keys.torn"), std::string::npos) << store->repair_note();
+    ASSERT_EQ(store->register_agent({"002", "b", "10.0.0.2", "k2"}).status, RegisterStatus::registered);
+  }
+  EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n002 b 10.0.0.2 k2\n");
+  auto again = open_ok(keys);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->repair_note(), "");
+}
+
+TEST(KeyStoreRepair, PartialLineThatClashesIsCutOff) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, "001 a 10.0.0.1 k1\n001 a 10.0.0.1 k");  // a torn copy of line 1 would be a duplicate
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n");
+  EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "001 a 10.0.0.1 k\n");
+}
+
+TEST(KeyStoreRepair, OnlyATornLine) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, "00");
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(read_bytes(keys), "");
+  EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "00\n");
+  EXPECT_EQ(store->active_count(), 0u);
+}
+
+TEST(KeyStoreRepair, LeftoverTempFileIsRemoved) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  write_bytes(dir / "client.keys.tmp", "half a rewrite");
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(fs::exists(dir / "client.keys.tmp"));
+  EXPECT_EQ(read_bytes(keys), kSample);
+  EXPECT_NE(store->repair_note().find("interrupted rewrite"), std::string::npos);
+}
+
+// ---- concurrency ----------------------------------------------------------
+
+TEST(KeyStoreConcurrency, EightThreadsTimesFiveHundred) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  constexpr int kThreads = 8, kEach = 500;
+  {
+    auto store = open_ok(keys);
+    ASSERT_TRUE(store);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          auto r = store->register_agent(agent_n(t * kEach + i));
+          if (r.status != RegisterStatus::registered) ++failures;
+        }
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(store->active_count(), static_cast<std::size_t>(kThreads * kEach));
+  }
+  const std::string bytes = read_bytes(keys);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.back(), '\n');
+  auto lines = split_lines(bytes);
+  EXPECT_EQ(lines.size(), static_cast<std::size_t>(kThreads * kEach));
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->active_count(), static_cast<std::size_t>(kThreads * kEach));
+  for (int n = 0; n < kThreads * kEach; ++n) {
+    auto e = store->find_by_id(id_str(n));
+    ASSERT_TRUE(e) << n;
+    EXPECT_EQ(e->agent, agent_n(n));
+  }
+}
+
+TEST(KeyStoreConcurrency, SameEntriesRacingAreRegisteredExactlyOnce) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  constexpr int kThreads = 8, kAgents = 200;
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  std::atomic<int> registered{0}, already{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAgents; ++i) {
+        // Odd threads walk backwards so the races hit different agents.
+        const int n = t % 2 ? kAgents - 1 - i : i;
+        AgentRecord a = agent_n(n);
+        if (t == 7) a.key = "a different key";  // clashes with the others on id, name and ip
+        switch (store->register_agent(a).status) {
+          case RegisterStatus::registered: ++registered; break;
+          case RegisterStatus::already_registered: ++already; break;
+          case RegisterStatus::conflict: ++conflicts; break;
+          default: ++other;
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(registered.load(), kAgents);
+  EXPECT_EQ(registered + already + conflicts, kThreads * kAgents);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(split_lines(read_bytes(keys)).size(), static_cast<std::size_t>(kAgents));
+  auto reloaded = open_ok(keys);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->active_count(), static_cast<std::size_t>(kAgents));
+}
+
+TEST(KeyStoreConcurrency, RewritesRaceWithAppends) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  auto store = open_ok(keys, {.force_insert = true});
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 4, kEach = 150;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        if (store->register_agent(agent_n(1000 + t * kEach + i)).status != RegisterStatus::registered) ++failures;
+    });
+  // Meanwhile: replace agents (force_insert rewrites) and compact.
+  threads.emplace_back([&] {
+    for (int i = 0; i < 30; ++i) {
+      // Replace only once the original is in, or its own thread would replace it back.
+      while (!store->find_by_id(id_str(1000 + i * 10))) std::this_thread::yield();
+      AgentRecord a = agent_n(1000 + i * 10);
+      a.key = "replaced " + std::to_string(i);
+      a.ip = "172.16.0." + std::to_string(i);
+      const auto r = store->register_agent(a);
+      if (r.status != RegisterStatus::registered) ++failures;
+      if (i % 10 == 9 && store->compact()) ++failures;
+    }
+  });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::size_t active = store->active_count();
+  EXPECT_EQ(active, static_cast<std::size_t>(kThreads * kEach));
+  store.reset();
+  auto reloaded = open_ok(keys);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->active_count(), active);
+  for (int i = 0; i < 30; ++i) {
+    auto e = reloaded->find_by_id(id_str(1000 + i * 10));
+    ASSERT_TRUE(e);
+    EXPECT_FALSE(e->removed);
+    EXPECT_EQ(e->agent.key, "replaced " + std::to_string(i));
+  }
+}
+
+// ---- crash safety ---------------------------------------------------------
+
+namespace {
+
+// Child: registers agents from 4 threads, writing each id to the pipe once
+// register_agent has returned `registered`. Never returns.
+[[noreturn]] void crash_child(const fs::path& keys, int first, int out_fd) {
+  auto r = KeyStore::open(keys);
+  if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) ::_exit(10);
+  KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = t;; i += 4) {
+        const AgentRecord a = agent_n(first + i);
+        if (store.register_agent(a).status != RegisterStatus::registered) ::_exit(11);
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%07d", first + i);
+        buf[7] = '\n';
+        if (::write(out_fd, buf, sizeof buf) != static_cast<ssize_t>(sizeof buf)) ::_exit(12);
+      }
+    });
+  for (auto& th : threads) th.join();
+  ::_exit(0);
+}
+
+}  // namespace
+
+TEST(KeyStoreCrash, EverythingReportedDoneSurvivesSigkill) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  std::mt19937 rng(12345);
+  std::set<int> reported;
+  for (int round = 0; round < 5; ++round) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const int first = 100000 * (round + 1);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      crash_child(keys, first, fds[1]);
+    }
+    ::close(fds[1]);
+    const int kill_after = 20 + static_cast<int>(rng() % 400);
+    int seen = 0;
+    std::string pending;
+    char buf[4096];
+    bool killed = false;
+    for (;;) {
+      const ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // EOF: the child is gone and everything it wrote is read
+      pending.append(buf, static_cast<std::size_t>(n));
+      std::size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        reported.insert(std::stoi(pending.substr(0, nl)));
+        pending.erase(0, nl + 1);
+        ++seen;
+      }
+      if (!killed && seen >= kill_after) {
+        ::kill(pid, SIGKILL);  // mid-run: other registrations are in flight
+        killed = true;
+      }
+    }
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "child exited on its own, status " << status;
+    ASSERT_TRUE(pending.empty());
+
+    auto r = KeyStore::open(keys);
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(r))
+        << std::get<KeyStoreError>(r).message();
+    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+    for (int n : reported) {
+      auto e = store.find_by_id(id_str(n));
+      ASSERT_TRUE(e) << "reported id " << n << " lost in round " << round;
+      EXPECT_EQ(e->agent, agent_n(n));
+    }
+    EXPECT_GE(store.active_count(), reported.size() + 3);
+  }
+  EXPECT_GE(reported.size(), 100u);
+}
+
+// ---- compaction -----------------------------------------------------------
+
+TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(store->compact());
+  const std::string compacted =
+      "# client.keys for tests\n"
+      " indented comment\n"
+      "\n"
+      "001 web1 10.0.0.1 k1\n"
+      "004 db1 any key four with spaces\n"
+      "005 db2 0.0.0.0/0 k5\n";
+  EXPECT_EQ(read_bytes(keys), compacted);
+  EXPECT_FALSE(fs::exists(dir / "client.keys.tmp"));
+  EXPECT_EQ(store->active_count(), 3u);
+  EXPECT_FALSE(store->find_by_id("002"));
+  EXPECT_TRUE(store->find_by_id("001"));
+  // The removed ids are free now; appends go to the new file.
+  EXPECT_EQ(store->register_agent({"002", "two", "10.0.0.2", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(read_bytes(keys), compacted + "002 two 10.0.0.2 k\n");
+  auto reloaded = open_ok(keys);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->active_count(), 4u);
+}
+
+// ---- I/O failure ----------------------------------------------------------
+
+namespace {
+
+// Runs body in a child process with the file size limit set to `limit`
+// (writes past it fail with EFBIG); the child's exit code is body's result.
+int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl {limit, limit};
+    if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) ::_exit(90);
+    ::_exit(body());
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  const auto size = static_cast<rlim_t>(std::string(kSample).size());
+  const int rc = in_child_with_file_limit(size + 30, [&]() -> int {
+    auto r = KeyStore::open(keys);
+    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
+    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+    const AgentRecord big{"050", "big", "10.0.0.50", std::string(100, 'x')};
+    auto res = store.register_agent(big);
+    if (res.status != RegisterStatus::io_error) return 2;
+    if (res.detail.find("File too large") == std::string::npos) return 3;
+    if (store.find_by_id("050") || store.active_count() != 3) return 4;
+    if (read_bytes(keys) != kSample) return 5;  // partial bytes cut back
+    // The name and ip are free again; a line that fits is accepted.
+    if (store.register_agent({"051", "big", "10.0.0.50", "k"}).status != RegisterStatus::registered) return 6;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(read_bytes(keys), std::string(kSample) + "051 big 10.0.0.50 k\n");
+}
+
+TEST(KeyStoreIoError, FailedRewriteLeavesFileAndIndexAsTheyWere) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  const auto size = static_cast<rlim_t>(std::string(kSample).size());
+  const int rc = in_child_with_file_limit(size + 30, [&]() -> int {
+    auto r = KeyStore::open(keys, {.force_insert = true});
+    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
+    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+    auto res = store.register_agent({"001", "web1b", "10.0.0.1", std::string(60, 'k')});
+    if (res.status != RegisterStatus::io_error) return 2;
+    auto e = store.find_by_id("001");
+    if (!e || e->removed || e->agent.name != "web1") return 3;
+    if (store.active_count() != 3) return 4;
+    if (read_bytes(keys) != kSample) return 5;
+    if (fs::exists(keys.string() + ".tmp")) return 6;
+    // The old entry still owns its name: replacing it again (a rewrite that fits) works.
+    auto c = store.register_agent({"060", "web1", "10.0.0.60", "k"});
+    if (c.status != RegisterStatus::registered || c.detail.find("replaced") == std::string::npos) return 7;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+}
