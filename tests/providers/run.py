@@ -218,12 +218,16 @@ class Setup:
     def __init__(self, args):
         self.args = args
         self.keyreq = os.path.join(args.bin, "keyreq")
-        self.tmp = tempfile.mkdtemp(prefix="kr-prov-")
+        # Socket paths must fit in sun_path (107 bytes): stay short.
+        base = tempfile.gettempdir()
+        self.tmp = tempfile.mkdtemp(prefix="kr-prov-", dir=base if len(base) <= 40 else "/tmp")
         self.sqlite = os.path.join(self.tmp, "agents.db")
         self.rows = []
         self.mariadb = None          # dict from mariadb.env
         self.mariadb_dir = None      # set when this run started the server
         self.daemons = []
+        self.daemons_lock = threading.Lock()
+        self.closed = False          # after cleanup() no daemon may start
 
     def load_env_file(self, path):
         env = {}
@@ -276,11 +280,19 @@ class Setup:
         finally:
             conn.close()
 
+    def add_daemon(self, proc):
+        with self.daemons_lock:
+            self.daemons.append(proc)
+            if not self.closed:
+                return
+        kill_group(proc)
+
     def cleanup(self):
-        for proc in self.daemons:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        with self.daemons_lock:
+            self.closed = True
+            daemons = list(self.daemons)
+        for proc in daemons:
+            kill_group(proc)
         if self.mariadb_dir:
             run([os.path.join(ROOT, "scripts", "mariadb.sh"), "stop", self.mariadb_dir], timeout=120)
         if not self.args.keep:
@@ -459,11 +471,13 @@ class Combo:
 
     def start_daemon(self, path, extra=None):
         cmd = self.interp + self.backend_args() + ["--socket", path, "--workers", "3"] + (extra or [])
-        errf = open(os.path.join(self.dir, "daemon-%d.err" % len(self.s.daemons)), "wb")
+        self.n_daemons = getattr(self, "n_daemons", 0) + 1
+        errf = open(os.path.join(self.dir, "daemon-%d.err" % self.n_daemons), "wb")
+        # Own session: cleanup can kill a daemon together with its workers.
         proc = subprocess.Popen(cmd, env=self.backend_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=errf)
+                                stdout=subprocess.PIPE, stderr=errf, start_new_session=True)
         errf.close()
-        self.s.daemons.append(proc)
+        self.s.add_daemon(proc)
         return proc
 
     def socket_direct_checks(self):
@@ -630,6 +644,20 @@ class Combo:
         return self.c.lines
 
 
+def kill_group(proc):
+    """SIGKILL a running daemon and its workers (its own process group), reap it."""
+    if proc.poll() is not None:
+        return   # reaped: its pid may be reused; orphaned workers exit on their own
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def quote_word(w):
     """Quote one exec_path word (double quotes group, backslash escapes: SPEC §3)."""
     if w and all(c.isalnum() or c in "/._-:=@?%+," for c in w):
@@ -655,6 +683,16 @@ def main():
 
     results = Results(args.verbose)
     setup = Setup(args)
+
+    def interrupted(signum, _frame):
+        # Stop the daemons and the MariaDB server now, without waiting for the
+        # combinations still running.
+        print("run.py: interrupted by signal %d; cleaning up" % signum, flush=True)
+        setup.cleanup()
+        print("0 passed, 1 failed", flush=True)
+        os._exit(1)
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     t0 = time.monotonic()
     try:
         setup.prepare()
