@@ -90,7 +90,7 @@ pick_port() {
 rand_hex() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 
 load_state() {
-  PORT= ROOT_PW= USER_PW= LOADER_PW=
+  PORT='' ROOT_PW='' USER_PW='' LOADER_PW=''
   # shellcheck disable=SC1090
   [ -f "$STATE" ] && . "$STATE"
   [ -n "$ROOT_PW" ] || ROOT_PW=$(rand_hex)
@@ -162,8 +162,7 @@ start_server() {
     --max-connections=512 --character-set-server=utf8mb4 \
     </dev/null >>"$ERRLOG" 2>&1 &
   local launcher=$!
-  local i
-  for i in $(seq 1 600); do   # 60 s
+  for _ in $(seq 1 600); do   # 60 s
     if "$ADMIN" --defaults-file="$ADMIN_CNF" --socket="$SOCK" \
         --connect-timeout=1 ping >/dev/null 2>&1; then
       return 0
@@ -226,10 +225,10 @@ cmd_start() {
 }
 
 cmd_stop_quiet() {
-  local pid i
+  local pid
   pid=$(server_pid) || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 600); do   # 60 s
+  for _ in $(seq 1 600); do   # 60 s
     kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
     sleep 0.1
   done
