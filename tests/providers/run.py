@@ -671,7 +671,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", required=True, help="directory holding keyreq")
     g = ap.add_mutually_exclusive_group()
-    g.add_argument("--mariadb-env", help="use the running server this mariadb.env describes")
+    # .ci/run starts one server for the whole run and names it in KEYREQ_MARIADB_ENV.
+    g.add_argument("--mariadb-env", default=os.environ.get("KEYREQ_MARIADB_ENV") or None,
+                   help="use the running server this mariadb.env describes (default: $KEYREQ_MARIADB_ENV)")
     g.add_argument("--no-mariadb", action="store_true", help="skip the MariaDB cases")
     ap.add_argument("--agents", type=int, default=1000)
     ap.add_argument("--jobs", type=int, default=4)
