@@ -1,0 +1,53 @@
+#pragma once
+// The daemon's log: one line per event, level and key=value fields, on
+// stderr (spdlog). Values are escaped with escape_bytes, so untrusted bytes
+// (requests, provider output) can never split or forge a line.
+//
+//   2025-01-02T03:04:05.678+0000 level=info event=registered request=id:001 id=001 name=agent-001
+//
+// Until init() is called nothing is written (unit tests stay quiet).
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace keyreq::log {
+
+enum class Level { trace, debug, info, warn, error, off };
+
+// "trace", "debug", "info", "warn" (or "warning"), "error", "off".
+std::optional<Level> parse_level(std::string_view name);
+
+// Routes the log to stderr at `level`. Safe to call again (replaces the level).
+void init(Level level);
+bool enabled(Level level);
+
+// One key=value field; the value is quoted and escaped unless it is a plain
+// token (letters, digits and . _ : / @ + - only).
+struct Field {
+  std::string_view key;
+  std::string value;
+};
+Field kv(std::string_view key, std::string_view value);
+Field kv(std::string_view key, const char* value);
+Field kv(std::string_view key, const std::string& value);
+Field kv(std::string_view key, std::int64_t value);
+Field kv(std::string_view key, std::uint64_t value);
+Field kv(std::string_view key, int value);
+Field kv(std::string_view key, unsigned value);
+Field kv(std::string_view key, long long value);
+Field kv(std::string_view key, unsigned long long value);
+Field kv(std::string_view key, double value);
+Field kv(std::string_view key, bool value);
+
+// Formats "event=NAME k=v k=v" (exposed for tests).
+std::string format_line(std::string_view event, std::initializer_list<Field> fields);
+
+void write(Level level, std::string_view event, std::initializer_list<Field> fields);
+inline void debug(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::debug, event, fields); }
+inline void info(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::info, event, fields); }
+inline void warn(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::warn, event, fields); }
+inline void error(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::error, event, fields); }
+
+}  // namespace keyreq::log

@@ -1,0 +1,368 @@
+#include "resolver/provider_supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "resolver/command_line.hpp"
+#include "resolver/escape.hpp"
+#include "resolver/log.hpp"
+#include "resolver/posix_spawn_launcher.hpp"
+
+namespace keyreq {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kMaxLogLine = 1024;
+
+// Boost.Process wants an executor for the process handle; the context never runs.
+boost::asio::io_context& handle_context() {
+  static boost::asio::io_context context;
+  return context;
+}
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
+  }
+  return "status " + std::to_string(status);
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
+
+// Splits the daemon's output into log lines.
+class OutputLines {
+ public:
+  explicit OutputLines(pid_t pid) : pid_(pid) {}
+  // Reads what is available; false at EOF or on error.
+  bool drain(int fd) {
+    char buf[4096];
+    while (true) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n > 0) {
+        feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+      flush();
+      return false;
+    }
+  }
+  void flush() {
+    if (!pending_.empty()) emit();
+  }
+
+ private:
+  void feed(std::string_view bytes) {
+    for (char c : bytes) {
+      if (c == '\n') {
+        emit();
+        continue;
+      }
+      pending_ += c;
+      if (pending_.size() >= kMaxLogLine) emit();
+    }
+  }
+  void emit() {
+    log::info("provider_output", {log::kv("pid", static_cast<long long>(pid_)), log::kv("line", pending_)});
+    pending_.clear();
+  }
+  pid_t pid_;
+  std::string pending_;
+};
+
+int dev_null() {
+  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- supervisor
+
+ProviderSupervisor::ProviderSupervisor(SupervisorOptions options) : options_(std::move(options)) {
+  if (!options_.command.empty()) program_ = find_in_path(options_.command.front());
+  stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+ProviderSupervisor::~ProviderSupervisor() {
+  stop();
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+void ProviderSupervisor::start() {
+  std::lock_guard lock(stop_mutex_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+bool ProviderSupervisor::wait_until_ready(milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return ready_cv_.wait_for(lock, timeout, [this] { return ready_.load() || stopping_.load(); }) && ready_.load();
+}
+
+void ProviderSupervisor::stop() {
+  std::lock_guard lock(stop_mutex_);
+  {
+    std::lock_guard state(mutex_);
+    stopping_ = true;
+  }
+  ready_cv_.notify_all();
+  const std::uint64_t one = 1;
+  if (stop_fd_ >= 0) {
+    const ssize_t n = ::write(stop_fd_, &one, sizeof one);
+    (void)n;  // the eventfd counter cannot overflow with one write per stop()
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ProviderSupervisor::sleep_unless_stopped(milliseconds delay) {
+  pollfd p{stop_fd_, POLLIN, 0};
+  const auto until = Clock::now() + delay;
+  while (!stopping_) {
+    const auto left = ms(until - Clock::now());
+    if (left <= 0) return true;
+    ::poll(&p, 1, static_cast<int>(left));
+  }
+  return false;
+}
+
+void ProviderSupervisor::run() {
+  auto delay = options_.first_restart_delay;
+  std::uint64_t attempt = 0;
+  while (!stopping_) {
+    const RunResult run = run_once();
+    if (stopping_) break;
+    if (run.uptime >= options_.stable_after) delay = options_.first_restart_delay;
+    ++attempt;
+    log::warn("provider_restart_scheduled", {log::kv("attempt", static_cast<unsigned long long>(attempt)),
+                                             log::kv("after", run.status),
+                                             log::kv("uptime_ms", static_cast<long long>(run.uptime.count())),
+                                             log::kv("delay_ms", static_cast<long long>(delay.count()))});
+    if (!sleep_unless_stopped(delay)) break;
+    restarts_.fetch_add(1);
+    if (options_.on_restart) options_.on_restart();
+    delay = std::min(delay * 2, options_.max_restart_delay);
+  }
+}
+
+ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
+  const std::string command_text = join(options_.command);
+  if (program_.empty()) {
+    spawn_failing_ = true;
+    const std::string reason = options_.command.empty() ? std::string("exec_path is empty")
+                                                        : "\"" + options_.command.front() + "\" not found in PATH";
+    log::error("provider_cannot_start", {log::kv("command", command_text), log::kv("reason", reason)});
+    return {milliseconds(0), "cannot start: " + reason};
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    const std::string reason = std::string("pipe: ") + std::strerror(errno);
+    log::error("provider_cannot_start", {log::kv("command", command_text), log::kv("reason", reason)});
+    return {milliseconds(0), "cannot start: " + reason};
+  }
+  Fd out_read(fds[0]), out_write(fds[1]);
+  ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
+
+  boost::system::error_code ec;
+  int pidfd = -1;
+  PosixSpawnLauncher launcher;
+  launcher.pidfd_out = &pidfd;
+  const std::vector<std::string> args(options_.command.begin() + 1, options_.command.end());
+  auto process = launcher(handle_context().get_executor(), ec, program_, args,
+                          SpawnStdio{dev_null(), out_write.get(), out_write.get()});
+  out_write.reset();
+  if (ec) {
+    spawn_failing_ = true;
+    log::error("provider_cannot_start", {log::kv("command", command_text), log::kv("reason", ec.message())});
+    return {milliseconds(0), "cannot start: " + ec.message()};
+  }
+  spawn_failing_ = false;
+  const pid_t pid = process.id();
+  const auto started = Clock::now();
+  pid_ = pid;
+  starts_.fetch_add(1);
+  log::info("provider_started", {log::kv("pid", static_cast<long long>(pid)), log::kv("command", command_text),
+                                 log::kv("socket", options_.socket_path)});
+
+  SocketClient probe(options_.socket_path, CallLimits{});
+  OutputLines lines(pid);
+  bool out_open = true, exited = false, stop_requested = false;
+  while (!exited && !stop_requested) {
+    pollfd p[3];
+    nfds_t n = 0;
+    p[n++] = {stop_fd_, POLLIN, 0};
+    if (pidfd >= 0) p[n++] = {pidfd, POLLIN, 0};
+    if (out_open) p[n++] = {out_read.get(), POLLIN, 0};
+    const int timeout = ready_ ? (pidfd >= 0 ? -1 : 100) : static_cast<int>(options_.socket_poll.count());
+    const int got = ::poll(p, n, timeout);
+    if (got < 0 && errno != EINTR) break;
+    for (nfds_t i = 0; i < n && got > 0; ++i) {
+      if (p[i].revents == 0) continue;
+      if (p[i].fd == stop_fd_) stop_requested = true;
+      else if (p[i].fd == pidfd) exited = true;
+      else out_open = lines.drain(out_read.get());
+    }
+    if (pidfd < 0 && ::kill(pid, 0) != 0) exited = true;  // no pidfd (old kernel): poll for it
+    if (stopping_) stop_requested = true;
+    if (!ready_ && !exited && !stop_requested && probe.health_check()) {
+      {
+        std::lock_guard lock(mutex_);
+        ready_ = true;
+      }
+      ready_cv_.notify_all();
+      log::info("provider_ready", {log::kv("pid", static_cast<long long>(pid)), log::kv("socket", options_.socket_path),
+                                   log::kv("wait_ms", ms(Clock::now() - started))});
+    }
+  }
+
+  if (!exited) {
+    // stop(): ask the whole group, then insist.
+    ::kill(-pid, SIGTERM);
+    pollfd p{pidfd, POLLIN, 0};
+    if (pidfd < 0 || ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) <= 0) {
+      log::warn("provider_kill", {log::kv("pid", static_cast<long long>(pid)),
+                                  log::kv("reason", "still running " + std::to_string(options_.stop_grace.count()) +
+                                                        " ms after SIGTERM")});
+    }
+  }
+  // The leader is dead but not reaped, so its group id cannot have been
+  // reused: whatever it left behind in the group goes too.
+  ::kill(-pid, SIGKILL);
+  process.wait(ec);
+  const int status = process.native_exit_code();
+  if (out_open) lines.drain(out_read.get());
+  lines.flush();
+  {
+    std::lock_guard lock(mutex_);
+    ready_ = false;
+    pid_ = 0;
+  }
+  const auto uptime = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+  const std::string how = ec ? "wait: " + ec.message() : describe_status(status);
+  if (stop_requested) {
+    log::info("provider_stopped", {log::kv("pid", static_cast<long long>(pid)), log::kv("status", how),
+                                   log::kv("uptime_ms", static_cast<long long>(uptime.count()))});
+  } else {
+    log::warn("provider_exited", {log::kv("pid", static_cast<long long>(pid)), log::kv("status", how),
+                                  log::kv("uptime_ms", static_cast<long long>(uptime.count()))});
+  }
+  return {uptime, how};
+}
+
+// ---------------------------------------------------------------- socket provider
+
+SocketProvider::SocketProvider(SocketProviderOptions options)
+    : options_(std::move(options)),
+      waiting_(options_.path, options_.limits, options_.limits.timeout),
+      fast_(options_.path, options_.limits, options_.connect_retry),
+      up_(options_.initially_up) {
+  if (options_.supervisor == nullptr) prober_ = std::thread([this] { probe_loop(); });
+}
+
+SocketProvider::~SocketProvider() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (prober_.joinable()) prober_.join();
+}
+
+std::string SocketProvider::describe() const {
+  std::string s = "socket:" + options_.path;
+  if (options_.supervisor != nullptr) s += " (supervised: " + join(options_.supervisor->options().command) + ")";
+  if (options_.fallback != nullptr) s += " (exec fallback: " + options_.fallback->describe() + ")";
+  return s;
+}
+
+bool SocketProvider::up() const {
+  if (options_.supervisor != nullptr) return options_.supervisor->ready();
+  return up_.load();
+}
+
+ProviderResult SocketProvider::call(const Request& request) {
+  if (auto* supervisor = options_.supervisor) {
+    // A daemon being restarted: wait for it within the deadline. One that
+    // cannot even be started: do not make every request wait for nothing.
+    if (supervisor->spawn_failing() && !supervisor->ready()) {
+      auto result = fast_.call(request);
+      if (auto* failure = std::get_if<ProviderFailure>(&result)) {
+        failure->detail += " (the supervised provider cannot be started; see provider_cannot_start)";
+      }
+      return result;
+    }
+    return waiting_.call(request);
+  }
+  if (!up_.load()) {
+    if (options_.fallback != nullptr) return options_.fallback->call(request);
+    return ProviderFailure{ProviderFailureClass::cannot_start,
+                           "provider socket " + escape_bytes(options_.path) + " is down (probed every " +
+                               std::to_string(options_.probe_interval.count()) + " ms)",
+                           {}};
+  }
+  auto result = fast_.call(request);
+  auto* failure = std::get_if<ProviderFailure>(&result);
+  if (failure != nullptr && failure->failure == ProviderFailureClass::cannot_start) {
+    mark_down(failure->detail);
+    if (options_.fallback != nullptr) return options_.fallback->call(request);
+  }
+  return result;
+}
+
+void SocketProvider::mark_down(const std::string& why) {
+  if (up_.exchange(false)) {
+    log::warn("provider_socket_down",
+              {log::kv("socket", options_.path), log::kv("reason", why),
+               log::kv("probe_ms", static_cast<long long>(options_.probe_interval.count())),
+               log::kv("fallback", options_.fallback != nullptr ? options_.fallback->describe() : std::string("none"))});
+  }
+}
+
+void SocketProvider::probe_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    cv_.wait_for(lock, options_.probe_interval, [this] { return stopping_; });
+    if (stopping_ || up_.load()) continue;
+    lock.unlock();
+    const bool back = fast_.health_check();
+    lock.lock();
+    if (back && !up_.exchange(true)) log::info("provider_socket_up", {log::kv("socket", options_.path)});
+  }
+}
+
+}  // namespace keyreq
