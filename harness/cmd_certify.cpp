@@ -1,19 +1,123 @@
-// keyreq certify: placeholder until its issue lands; the owner replaces this file.
+// keyreq certify: black-box certification of a provider over exec or socket
+// (docs/certify.md). Exit 0 certified, 1 not certified, 2 usage error,
+// 3 internal failure (a report could not be written).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
 
+#include "conformance/certify/certifier.hpp"
+#include "conformance/certify/report.hpp"
 #include "harness/commands.hpp"
+#include "harness/provider_options.hpp"
+#include "resolver/command_line.hpp"
 
 namespace keyreq::harness {
 
-void add_certify_command(CLI::App& root, Action& action) {
-  auto* cmd = root.add_subcommand("certify", "black-box certification of a provider, over exec or socket (not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&action] {
-    action = [] {
-      std::cerr << "keyreq certify: not implemented yet\n";
-      return 3;
+namespace {
+struct CertifyCommandOptions {
+  ProviderOptions provider;
+  std::string dataset;
+  std::string out;
+  std::string junit;
+  unsigned parallel = 4;
+  bool verbose = false;
+};
+
+int usage(const std::string& message) {
+  std::cerr << "keyreq certify: " << message << "\n";
+  return 2;
+}
+
+int run_certify(const CertifyCommandOptions& o) {
+  certify::CertifyOptions c;
+  if (o.provider.exec.empty() == o.provider.socket.empty()) return usage("give exactly one of --exec CMD or --socket PATH");
+  if (!o.provider.exec.empty()) {
+    auto words = split_command_line(o.provider.exec);
+    if (auto* error = std::get_if<CommandLineError>(&words)) return usage("--exec: " + error->reason);
+    c.transport = certify::Transport::exec;
+    c.command = std::get<std::vector<std::string>>(std::move(words));
+    c.command_line = o.provider.exec;
+    const std::string& program = c.command.front();
+    if (find_in_path(program).empty()) return usage("--exec: \"" + program + "\" not found in PATH");
+    struct stat st {};
+    if (program.find('/') != std::string::npos && ::stat(program.c_str(), &st) != 0) {
+      return usage("--exec: " + program + " does not exist");
+    }
+  } else {
+    c.transport = certify::Transport::socket;
+    c.socket_path = o.provider.socket;
+    struct stat st {};
+    if (::stat(c.socket_path.c_str(), &st) != 0) return usage("--socket: " + c.socket_path + " does not exist (start the daemon first)");
+    if (!S_ISSOCK(st.st_mode)) return usage("--socket: " + c.socket_path + " is not a socket");
+  }
+  if (o.dataset.empty()) return usage("--dataset FILE is required");
+  auto dataset = certify::read_dataset(o.dataset);
+  if (!dataset) return usage("--dataset: " + dataset.error);
+  if (dataset.agents.empty()) return usage("--dataset: " + o.dataset + " holds no agent");
+  c.dataset_path = o.dataset;
+  c.agents = std::move(dataset.agents);
+  c.timeout = std::chrono::milliseconds(static_cast<long>(o.provider.timeout_seconds * 1000));
+  c.parallel = o.parallel;
+
+  if (!o.out.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.out, ec);
+    if (ec) return usage("--out: cannot create " + o.out + ": " + ec.message());
+  }
+  const bool show_progress = ::isatty(STDERR_FILENO) == 1;
+  std::size_t done = 0;
+  if (show_progress) {
+    c.progress = [&done](const certify::ProbeResult& p) {
+      std::cerr << "\r\033[K[" << ++done << "] " << p.id << std::flush;
     };
-  });
+  }
+  const certify::Certificate cert = certify::certify(c);
+  if (show_progress) std::cerr << "\r\033[K" << std::flush;
+
+  certify::write_console(cert, std::cout, o.verbose);
+  int rc = cert.certified() ? 0 : 1;
+  if (!o.out.empty()) {
+    if (auto error = certify::write_certificate_files(cert, o.out); !error.empty()) {
+      std::cerr << "keyreq certify: " << error << "\n";
+      rc = 3;
+    } else {
+      std::cout << "wrote " << o.out << "/certificate.json and " << o.out << "/certificate.md\n";
+    }
+  }
+  if (!o.junit.empty()) {
+    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert)); !error.empty()) {
+      std::cerr << "keyreq certify: " << error << "\n";
+      rc = 3;
+    } else {
+      std::cout << "wrote " << o.junit << "\n";
+    }
+  }
+  return rc;
+}
+}  // namespace
+
+void add_certify_command(CLI::App& root, Action& action) {
+  auto options = std::make_shared<CertifyCommandOptions>();
+  options->provider.timeout_seconds = 5;
+  auto* cmd = root.add_subcommand("certify", "black-box certification of a provider, over exec or socket");
+  options->provider.add_to(*cmd);
+  cmd->add_option("--dataset", options->dataset,
+                  "the agents the provider must know: CSV (header id,name,ip,key) or SQLite from `keyreq dataset`")
+      ->required();
+  cmd->add_option("--out", options->out, "directory for certificate.json and certificate.md");
+  cmd->add_option("--junit", options->junit, "JUnit XML file, one testcase per probe");
+  cmd->add_option("--parallel", options->parallel, "concurrent calls (parallel probe and probe workers)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 64u));
+  cmd->add_flag("-v,--verbose", options->verbose, "list passing probes too");
+  cmd->footer(
+      "Probes: smoke lookups, a dataset sample (exact records), adversarial requests (SQL injection, shell\n"
+      "metacharacters, malformed values), parallel consistency, stderr/exit status (exec), health check,\n"
+      "half-close, pieces, concurrency (socket). MUST findings block certification; SHOULD ones are warnings.\n"
+      "Exit 0 certified, 1 not certified, 2 usage error, 3 a report could not be written. docs/certify.md.");
+  cmd->callback([options, &action] { action = [options] { return run_certify(*options); }; });
 }
 
 }  // namespace keyreq::harness

@@ -1,0 +1,222 @@
+#include "conformance/certify/process_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "resolver/command_line.hpp"
+
+extern char** environ;
+
+namespace keyreq::certify {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+bool make_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+  // O_CLOEXEC: a provider started concurrently by another thread must not
+  // inherit this call's pipe ends (it would hold our stdout open).
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
+  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  return true;
+}
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(left) + 1;
+}
+
+// Reads what is there; false at EOF or on a hard error.
+bool drain(int fd, std::string& into, std::size_t keep, std::size_t& total) {
+  char buf[16384];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      total += static_cast<std::size_t>(n);
+      if (into.size() < keep) into.append(buf, std::min(static_cast<std::size_t>(n), keep - into.size()));
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+}
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+// Waits up to `ms` for the child to exit (pidfd when we have one, else polling waitpid).
+bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
+  while (true) {
+    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) return true;
+    const int left = remaining_ms(deadline);
+    if (left == 0) return false;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      ::poll(&p, 1, left);
+    } else {
+      ::usleep(1000);
+    }
+  }
+}
+
+}  // namespace
+
+ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& limits) {
+  ProcessRun run;
+  const auto start = Clock::now();
+  const auto deadline = start + limits.timeout;
+  if (argv.empty()) {
+    run.start_error = "empty command";
+    return run;
+  }
+  const std::string program = find_in_path(argv.front());
+  if (program.empty()) {
+    run.start_error = "\"" + argv.front() + "\" not found in PATH";
+    return run;
+  }
+
+  Fd out_read, out_write, err_read, err_write;
+  if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
+    run.start_error = std::string("pipe: ") + std::strerror(errno);
+    return run;
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGINT);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> c_argv;
+  c_argv.reserve(argv.size() + 1);
+  for (const auto& word : argv) c_argv.push_back(const_cast<char*>(word.c_str()));
+  c_argv.push_back(nullptr);
+
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  out_write.reset();
+  err_write.reset();
+  if (rc != 0) {
+    run.start_error = "cannot start \"" + program + "\": " + std::strerror(rc);
+    return run;
+  }
+  run.started = true;
+  Fd pidfd(open_pidfd(pid));
+
+  bool out_open = true, err_open = true, exited = false;
+  int status = 0;
+  // Done when stdout is closed and the provider has exited (as the resolver
+  // does); stderr is drained but does not keep us waiting.
+  while (!(exited && !out_open)) {
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
+    if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
+    if (!exited && pidfd.get() >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
+    int wait_ms = remaining_ms(deadline);
+    if (wait_ms == 0) {
+      run.timed_out = true;
+      break;
+    }
+    if (!exited && pidfd.get() < 0) wait_ms = std::min(wait_ms, 5);
+    const int ready = ::poll(fds, n, wait_ms);
+    if (ready < 0 && errno != EINTR) {
+      run.timed_out = true;
+      break;
+    }
+    for (nfds_t i = 0; i < n && ready > 0; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (fds[i].fd == out_read.get()) {
+        out_open = drain(out_read.get(), run.stdout_bytes, limits.max_stdout + 1, run.stdout_total);
+      } else if (fds[i].fd == err_read.get()) {
+        err_open = drain(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
+      }
+    }
+    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (run.stdout_total > limits.max_stdout) {
+      run.too_large = true;
+      break;
+    }
+  }
+  if (err_open) drain(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
+  run.elapsed = Clock::now() - start;
+
+  if (run.timed_out || run.too_large) {
+    if (exited && out_open) run.stdout_held_open = true;
+    // A zombie still owns its process group id, so the group cannot have been
+    // reused: signal every process the provider started.
+    if (run.timed_out) {
+      ::kill(-pid, SIGTERM);
+      if (!exited) {
+        exited = wait_exit(pid, pidfd.get(), static_cast<int>(limits.kill_grace.count()), status);
+        if (!exited) run.ignored_sigterm = true;
+      }
+    }
+    ::kill(-pid, SIGKILL);
+  }
+  if (!exited) {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (WIFEXITED(status)) {
+    run.exited = true;
+    run.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    run.signal = WTERMSIG(status);
+  }
+  return run;
+}
+
+}  // namespace keyreq::certify

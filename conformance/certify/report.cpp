@@ -1,0 +1,360 @@
+#include "conformance/certify/report.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "conformance/certify/quoting.hpp"
+
+namespace keyreq::certify {
+namespace {
+
+constexpr std::size_t kShownBytes = 512;
+
+std::string socket_path(const Certificate& cert) {
+  return cert.transport == Transport::socket ? cert.provider : std::string();
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string status_word(ProbeStatus s) {
+  switch (s) {
+    case ProbeStatus::pass: return "PASS";
+    case ProbeStatus::warn: return "WARN";
+    case ProbeStatus::fail: return "FAIL";
+    case ProbeStatus::skipped: return "SKIP";
+  }
+  return "?";
+}
+
+// "exit 0, stdout 131 bytes" and the like: the outcome plus sizes.
+std::string came_back(const Exchange& ex) {
+  std::string s = ex.outcome();
+  if (ex.skipped || !ex.started) return s;
+  s += ex.transport == Transport::exec ? ", stdout " : ", reply ";
+  s += std::to_string(ex.output_total) + " bytes";
+  if (ex.transport == Transport::exec) s += ", stderr " + std::to_string(ex.stderr_total) + " bytes";
+  s += ", " + fixed(ex.seconds() * 1000, 1) + " ms";
+  return s;
+}
+
+// Rule counts like "SQLI x3, REQUEST x1".
+std::string rule_counts(const Certificate& cert, Level level) {
+  std::map<std::string, int> counts;
+  for (const auto& p : cert.probes)
+    for (const auto& f : p.findings)
+      if (f.level == level) ++counts[f.rule];
+  std::string out;
+  for (const auto& [rule, n] : counts) out += (out.empty() ? "" : ", ") + rule + " x" + std::to_string(n);
+  return out;
+}
+
+std::string provider_line(const Certificate& cert) {
+  return std::string(to_string(cert.transport)) + " " + cert.provider;
+}
+
+std::string timing_line(const Certificate& cert) {
+  const auto& t = cert.timing;
+  if (t.calls == 0) return "no well-formed request was answered";
+  return std::to_string(t.calls) + " answered well-formed calls: median " + fixed(t.median_ms, 1) + " ms, p99 " +
+         fixed(t.p99_ms, 1) + " ms, max " + fixed(t.max_ms, 1) + " ms; " + std::to_string(t.near_timeout) +
+         " at or above half the timeout";
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (u < 0x20 && c != '\n' && c != '\t') out += '?';  // not allowed in XML 1.0
+        else out += c;
+    }
+  }
+  return out;
+}
+
+// Plain-text evidence block, each line prefixed.
+std::string evidence_text(const Exchange& ex, const Certificate& cert, const std::string& prefix) {
+  std::string s;
+  s += prefix + "sent:   " + describe_sent(ex) + "\n";
+  s += prefix + "got:    " + came_back(ex) + "\n";
+  if (ex.started && !ex.skipped) {
+    s += prefix + (ex.transport == Transport::exec ? "stdout: " : "reply:  ") + "\"" +
+         shown(ex.output, kShownBytes) + "\"\n";
+    if (ex.stderr_total > 0) s += prefix + "stderr: \"" + shown(ex.stderr_bytes, 256) + "\"\n";
+  }
+  s += prefix + "repro:  " + reproduce(ex, socket_path(cert)) + "\n";
+  return s;
+}
+
+nlohmann::json exchange_json(const Exchange& ex, const Certificate& cert) {
+  nlohmann::json j;
+  nlohmann::json sent;
+  if (ex.transport == Transport::exec) {
+    sent["argv"] = nlohmann::json::array();
+    for (const auto& w : ex.argv) sent["argv"].push_back(shown(w, kShownBytes));
+  } else {
+    sent["pieces"] = nlohmann::json::array();
+    for (const auto& p : ex.pieces) sent["pieces"].push_back(shown(p, kShownBytes));
+    if (ex.pieces.size() > 1) sent["pause_ms"] = ex.pause.count();
+    sent["half_close"] = ex.half_close;
+  }
+  sent["text"] = describe_sent(ex);
+  j["sent"] = sent;
+  j["outcome"] = ex.outcome();
+  if (ex.started && !ex.skipped) {
+    j["output"] = shown(ex.output, kShownBytes);
+    j["output_bytes"] = ex.output_total;
+    if (ex.transport == Transport::exec) {
+      j["exit_code"] = ex.exit_code >= 0 ? nlohmann::json(ex.exit_code) : nlohmann::json(nullptr);
+      j["signal"] = ex.signal;
+      j["stderr"] = shown(ex.stderr_bytes, 256);
+      j["stderr_bytes"] = ex.stderr_total;
+    } else {
+      j["reply_pieces"] = ex.reply_pieces;
+    }
+    j["timed_out"] = ex.timed_out;
+    j["milliseconds"] = ex.seconds() * 1000;
+  }
+  j["reproduce"] = reproduce(ex, socket_path(cert));
+  return j;
+}
+
+// Markdown inline code that survives backquotes in the text.
+std::string md_code(const std::string& s) {
+  std::string fence = "`";
+  while (s.find(fence) != std::string::npos) fence += "`";
+  const bool pad = !s.empty() && (s.front() == '`' || s.back() == '`');
+  return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
+}
+
+std::string md_cell(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view verdict(const Certificate& cert) { return cert.certified() ? "CERTIFIED" : "NOT CERTIFIED"; }
+
+void write_console(const Certificate& cert, std::ostream& out, bool verbose) {
+  out << "keyreq certify: " << provider_line(cert) << "\n";
+  out << "dataset " << cert.dataset << " (" << cert.dataset_agents << " agents), timeout "
+      << fixed(cert.timeout_seconds, 3) << " s, " << cert.parallel << " parallel\n\n";
+  for (const auto& p : cert.probes) {
+    const ProbeStatus status = p.status();
+    if (!verbose && (status == ProbeStatus::pass || status == ProbeStatus::skipped)) continue;
+    out << status_word(status) << " " << p.id << "  (" << p.title << ")\n";
+    for (const auto& f : p.findings) {
+      out << "     " << (f.level == Level::must ? "MUST   " : "SHOULD ") << "[" << f.rule << "] " << f.message << "\n";
+    }
+    if (!p.skip_reason.empty()) out << "     " << p.skip_reason << "\n";
+    if (status == ProbeStatus::fail || status == ProbeStatus::warn) {
+      for (const auto& ex : p.evidence) out << evidence_text(ex, cert, "     ");
+    }
+    for (const auto& note : p.notes)
+      if (verbose) out << "     note: " << note << "\n";
+  }
+  const std::size_t skipped = cert.count(ProbeStatus::skipped);
+  out << "\n"
+      << cert.probes.size() << " probes: " << cert.count(ProbeStatus::pass) << " pass, "
+      << cert.count(ProbeStatus::warn) << " warn, " << cert.count(ProbeStatus::fail) << " fail, " << skipped
+      << " skipped, in " << fixed(cert.seconds, 1) << " s\n";
+  if (skipped > 0) {
+    for (const auto& p : cert.probes) {
+      if (p.status() == ProbeStatus::skipped) {
+        out << p.skip_reason << "\n";
+        break;
+      }
+    }
+  }
+  out << "timing: " << timing_line(cert) << "\n";
+  out << verdict(cert);
+  if (!cert.certified()) out << ": " << cert.must_findings() << " MUST findings (" << rule_counts(cert, Level::must) << ")";
+  if (cert.should_findings() > 0) {
+    out << (cert.certified() ? " with " : "; ") << cert.should_findings() << " warnings ("
+        << rule_counts(cert, Level::should) << ")";
+  }
+  out << "\n";
+}
+
+nlohmann::json certificate_json(const Certificate& cert) {
+  nlohmann::json j;
+  j["keyreq_version"] = cert.keyreq_version;
+  j["started_at"] = cert.started_at;
+  j["verdict"] = verdict(cert);
+  j["certified"] = cert.certified();
+  j["provider"] = {{"transport", to_string(cert.transport)},
+                   {cert.transport == Transport::exec ? "command" : "socket", cert.provider}};
+  j["dataset"] = {{"path", cert.dataset}, {"agents", cert.dataset_agents}};
+  j["settings"] = {{"timeout_seconds", cert.timeout_seconds}, {"parallel", cert.parallel}};
+  j["summary"] = {{"probes", cert.probes.size()},
+                  {"pass", cert.count(ProbeStatus::pass)},
+                  {"warn", cert.count(ProbeStatus::warn)},
+                  {"fail", cert.count(ProbeStatus::fail)},
+                  {"skipped", cert.count(ProbeStatus::skipped)},
+                  {"must_findings", cert.must_findings()},
+                  {"should_findings", cert.should_findings()},
+                  {"seconds", cert.seconds}};
+  j["timing"] = {{"calls", cert.timing.calls},
+                 {"median_ms", cert.timing.median_ms},
+                 {"p99_ms", cert.timing.p99_ms},
+                 {"max_ms", cert.timing.max_ms},
+                 {"near_timeout", cert.timing.near_timeout}};
+  nlohmann::json probes = nlohmann::json::array();
+  for (const auto& p : cert.probes) {
+    nlohmann::json pj;
+    pj["id"] = p.id;
+    pj["group"] = p.group;
+    pj["title"] = p.title;
+    pj["status"] = to_string(p.status());
+    pj["seconds"] = p.seconds;
+    pj["findings"] = nlohmann::json::array();
+    for (const auto& f : p.findings) {
+      pj["findings"].push_back({{"rule", f.rule}, {"level", to_string(f.level)}, {"message", f.message}});
+    }
+    if (!p.notes.empty()) pj["notes"] = p.notes;
+    if (!p.skip_reason.empty()) pj["skip_reason"] = p.skip_reason;
+    pj["evidence"] = nlohmann::json::array();
+    for (const auto& ex : p.evidence) pj["evidence"].push_back(exchange_json(ex, cert));
+    probes.push_back(std::move(pj));
+  }
+  j["probes"] = std::move(probes);
+  return j;
+}
+
+std::string certificate_markdown(const Certificate& cert) {
+  std::ostringstream md;
+  md << "# keyreq certificate: " << verdict(cert) << "\n\n";
+  md << "| | |\n|---|---|\n";
+  md << "| provider | " << to_string(cert.transport) << " " << md_cell(md_code(cert.provider)) << " |\n";
+  md << "| dataset | " << md_cell(md_code(cert.dataset)) << " (" << cert.dataset_agents << " agents) |\n";
+  md << "| settings | timeout " << fixed(cert.timeout_seconds, 3) << " s, " << cert.parallel << " parallel |\n";
+  md << "| run | " << cert.started_at << ", " << fixed(cert.seconds, 1) << " s, keyreq " << cert.keyreq_version
+     << " |\n";
+  md << "| probes | " << cert.probes.size() << ": " << cert.count(ProbeStatus::pass) << " pass, "
+     << cert.count(ProbeStatus::warn) << " warn, " << cert.count(ProbeStatus::fail) << " fail, "
+     << cert.count(ProbeStatus::skipped) << " skipped |\n";
+  md << "| MUST findings | " << cert.must_findings() << (cert.must_findings() ? " (" + rule_counts(cert, Level::must) + ")" : "")
+     << " |\n";
+  md << "| warnings | " << cert.should_findings()
+     << (cert.should_findings() ? " (" + rule_counts(cert, Level::should) + ")" : "") << " |\n";
+  md << "| timing | " << md_cell(timing_line(cert)) << " |\n\n";
+
+  md << (cert.certified() ? "Every MUST rule passed" : "At least one MUST rule failed: the provider is not certified")
+     << (cert.should_findings() ? "; warnings are SHOULD rules and do not block certification.\n\n" : ".\n\n");
+
+  bool any = false;
+  for (const auto& p : cert.probes) {
+    const ProbeStatus status = p.status();
+    if (status != ProbeStatus::fail && status != ProbeStatus::warn) continue;
+    if (!any) md << "## Findings\n\n";
+    any = true;
+    md << "### " << status_word(status) << " `" << p.id << "`\n\n" << p.title << "\n\n";
+    for (const auto& f : p.findings) {
+      md << "- **" << to_string(f.level) << " " << f.rule << "**: " << md_cell(f.message) << "\n";
+    }
+    md << "\n";
+    for (const auto& ex : p.evidence) md << "```\n" << evidence_text(ex, cert, "") << "```\n\n";
+  }
+
+  md << "## All probes\n\n| probe | status | ms | checks |\n|---|---|---|---|\n";
+  for (const auto& p : cert.probes) {
+    md << "| `" << p.id << "` | " << status_word(p.status()) << " | " << fixed(p.seconds * 1000, 1) << " | "
+       << md_cell(p.title) << " |\n";
+  }
+  bool skipped_header = false;
+  for (const auto& p : cert.probes) {
+    if (p.status() != ProbeStatus::skipped) continue;
+    if (!skipped_header) md << "\nSkipped: " << md_cell(p.skip_reason) << "\n";
+    skipped_header = true;
+  }
+  md << "\nRules: SPEC §4 (D1 … C2, E3, E4, S6) and the certification rules in docs/certify.md.\n";
+  return md.str();
+}
+
+std::string junit_xml(const Certificate& cert) {
+  std::ostringstream x;
+  const std::size_t failures = cert.count(ProbeStatus::fail);
+  const std::size_t skipped = cert.count(ProbeStatus::skipped);
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x << "<testsuites name=\"keyreq certify\" tests=\"" << cert.probes.size() << "\" failures=\"" << failures
+    << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\"" << fixed(cert.seconds, 3) << "\">\n";
+  x << "  <testsuite name=\"" << xml_escape("keyreq certify: " + provider_line(cert)) << "\" tests=\""
+    << cert.probes.size() << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped
+    << "\" time=\"" << fixed(cert.seconds, 3) << "\" timestamp=\"" << cert.started_at << "\">\n";
+  x << "    <properties>\n";
+  auto property = [&](const std::string& name, const std::string& value) {
+    x << "      <property name=\"" << xml_escape(name) << "\" value=\"" << xml_escape(value) << "\"/>\n";
+  };
+  property("verdict", std::string(verdict(cert)));
+  property("transport", std::string(to_string(cert.transport)));
+  property("provider", cert.provider);
+  property("dataset", cert.dataset);
+  property("timeout_seconds", fixed(cert.timeout_seconds, 3));
+  property("parallel", std::to_string(cert.parallel));
+  property("timing", timing_line(cert));
+  x << "    </properties>\n";
+  for (const auto& p : cert.probes) {
+    x << "    <testcase classname=\"certify." << xml_escape(p.group) << "\" name=\"" << xml_escape(p.id)
+      << "\" time=\"" << fixed(p.seconds, 3) << "\">\n";
+    const ProbeStatus status = p.status();
+    std::string details = p.title + "\n";
+    for (const auto& f : p.findings) details += std::string(to_string(f.level)) + " [" + f.rule + "] " + f.message + "\n";
+    for (const auto& ex : p.evidence) details += evidence_text(ex, cert, "  ");
+    if (status == ProbeStatus::fail) {
+      std::string message, rules;
+      for (const auto& f : p.findings) {
+        if (f.level != Level::must) continue;
+        if (message.empty()) message = "[" + f.rule + "] " + f.message;
+        if (rules.find(f.rule) == std::string::npos) rules += (rules.empty() ? "" : " ") + f.rule;
+      }
+      x << "      <failure message=\"" << xml_escape(message) << "\" type=\"" << xml_escape(rules) << "\">"
+        << xml_escape(details) << "</failure>\n";
+    } else if (status == ProbeStatus::skipped) {
+      x << "      <skipped message=\"" << xml_escape(p.skip_reason) << "\"/>\n";
+    } else if (status == ProbeStatus::warn) {
+      x << "      <system-out>" << xml_escape("WARNING (SHOULD rules, not blocking)\n" + details) << "</system-out>\n";
+    }
+    x << "    </testcase>\n";
+  }
+  x << "  </testsuite>\n</testsuites>\n";
+  return x.str();
+}
+
+std::string write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return "cannot write " + path;
+  f << text;
+  f.close();
+  if (!f) return "cannot write " + path;
+  return {};
+}
+
+std::string write_certificate_files(const Certificate& cert, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create " + dir + ": " + ec.message();
+  if (auto e = write_text_file(dir + "/certificate.json", certificate_json(cert).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"); !e.empty()) return e;
+  return write_text_file(dir + "/certificate.md", certificate_markdown(cert));
+}
+
+}  // namespace keyreq::certify
