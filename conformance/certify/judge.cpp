@@ -182,7 +182,14 @@ std::vector<Finding> judge(const Exchange& ex, const Request& request, const Exp
     if (const auto* record = std::get_if<AgentRecord>(&verdict)) {
       answer += " with agent " + q(record->id) + " " + q(record->name);
     } else {
-      answer += " (which also breaks " + std::get<RuleViolation>(verdict).rule + ")";
+      try {  // the record as sent, even though it breaks a rule
+        const auto doc = nlohmann::json::parse(ex.output);
+        const auto& data = doc.at("data");
+        auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+        answer += " with agent " + q(text(data.at("id"))) + " " + q(text(data.at("name")));
+      } catch (const std::exception&) {
+      }
+      answer += " (it also breaks " + std::get<RuleViolation>(verdict).rule + ")";
     }
     if (expect.sql_payload) {
       out.push_back(must("SQLI", "possible SQL injection: the payload " + q(request.value) + " got " + answer +

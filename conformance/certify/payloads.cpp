@@ -84,15 +84,15 @@ std::vector<Payload> adversarial_payloads(const std::string& id, const std::stri
   b.value("id", "sqli-short-or", sql, "short: 'OR 1-- (7 bytes)", "'OR 1--", true);
   b.value("id", "sqli-short-eq", sql, "short: 'OR''=' (7 bytes)", "'OR''='", true);
   b.value("id", "sqli-short-hash", sql, "short: ' OR 1# (7 bytes)", "' OR 1#", true);
-  b.value("id", "sqli-short-known-comment", sql, "short: known id + '-- ", id + "'--", true);
+  b.value("id", "sqli-short-known-comment", sql, "short: known id + '--", id + "'--", true);
   b.value("id", "sqli-short-numeric", sql, "short: 1 OR 1 (6 bytes)", "1 OR 1", true);
   b.value("id", "sqli-short-dquote", sql, "short: \"OR\"\"=\" (7 bytes, double quotes)", "\"OR\"\"=\"", true);
 
   // --- id: length, emptiness, non-digits
-  b.value("id", "overlong-9-digits", "overlong", "9 digits (ids have 3 to 8)", "123456789");
+  b.value("id", "overlong-9-digits", "length", "9 digits (ids have 3 to 8)", "123456789");
   b.value("id", "overlong-4096", "overlong", "4096 digits", std::string(4096, '1'));
   b.value("id", "empty", "empty", "empty id", "");
-  b.value("id", "two-digits", "overlong", "2 digits (ids have 3 to 8)", "01");
+  b.value("id", "two-digits", "length", "2 digits (ids have 3 to 8)", "01");
   b.value("id", "letters", "non-digit", "letters", "abc");
   b.value("id", "known-plus-letter", "non-digit", "known id + a letter", id + "a");
   b.value("id", "negative", "non-digit", "leading minus", "-" + id);

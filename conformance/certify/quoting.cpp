@@ -90,6 +90,10 @@ std::string shell_quote(std::string_view word) {
     printable = printable && is_printable(c);
   }
   if (safe) return std::string(word);
+  if (printable && word.find('\'') != std::string_view::npos &&
+      word.find_first_of("\"$`\\!") == std::string_view::npos) {
+    return "\"" + std::string(word) + "\"";  // reads better than '\'' sequences
+  }
   if (printable) return single_quoted(word);
   return ansi_c_quoted(word);
 }
