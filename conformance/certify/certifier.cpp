@@ -416,6 +416,10 @@ Certificate certify(const CertifyOptions& o) {
                return;
              }
              const Exchange& plain = *first;
+             if (!plain.started) {
+               r.notes.push_back("smoke.known-id could not reach the daemon: nothing to tell");
+               return;
+             }
              if (!plain.timed_out || !plain.output.empty()) {
                r.notes.push_back("smoke.known-id got its reply without a half-close (" + plain.outcome() + ")");
                return;
