@@ -326,7 +326,28 @@ ProviderResult SocketProvider::call(const Request& request) {
       }
       return result;
     }
-    return waiting_.call(request);
+    const auto deadline = Clock::now() + options_.limits.timeout;
+    const pid_t daemon = supervisor->pid();
+    auto result = waiting_.call(request);
+    // A connection the daemon accepted just before it died comes back reset
+    // or empty. When the supervisor sees that daemon gone, the request
+    // arrived during the restart: it waits for the new daemon, once, within
+    // what is left of its deadline. A live daemon's answer stands.
+    auto* failure = std::get_if<ProviderFailure>(&result);
+    auto* output = std::get_if<ProviderOutput>(&result);
+    const bool connection_lost = (failure != nullptr && failure->failure == ProviderFailureClass::io_error) ||
+                                 (output != nullptr && output->stdout_bytes.empty());
+    if (!connection_lost || daemon == 0) return result;
+    const auto notice_by = std::min(deadline, Clock::now() + milliseconds(250));
+    while (supervisor->pid() == daemon && Clock::now() < notice_by) std::this_thread::sleep_for(milliseconds(5));
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (supervisor->pid() == daemon || left <= milliseconds(0)) return result;
+    log::info("provider_call_retried", {log::kv("request", request.wire()), log::kv("pid", static_cast<long long>(daemon)),
+                                        log::kv("reason", "the daemon died during the call"),
+                                        log::kv("left_ms", static_cast<long long>(left.count()))});
+    CallLimits rest = options_.limits;
+    rest.timeout = left;
+    return SocketClient(options_.path, rest, left).call(request);
   }
   if (!up_.load()) {
     if (options_.fallback != nullptr) return options_.fallback->call(request);

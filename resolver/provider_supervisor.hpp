@@ -12,7 +12,8 @@
 //
 // SocketProvider: the ProviderClient the workers use for a socket. With a
 // supervisor, requests arriving while the daemon restarts wait for it within
-// their deadline. Without one, the first refused connection marks the socket
+// their deadline (a connection reset or closed empty by a daemon that the
+// supervisor then sees die is retried once, within the same deadline). Without one, the first refused connection marks the socket
 // down: requests then fail at once (or go to the exec fallback when one is
 // given) while a background probe checks the socket every probe_interval.
 #include <sys/types.h>

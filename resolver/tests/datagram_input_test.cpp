@@ -1,0 +1,116 @@
+#include "resolver/datagram_input.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <vector>
+
+#include "resolver/tests/test_support.hpp"
+
+namespace keyreq {
+namespace {
+using namespace std::chrono_literals;
+using keyreq::testing::TempDir;
+
+struct Received {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, std::size_t>> got;
+  DatagramInput::Handler handler() {
+    return [this](std::string_view bytes, std::size_t size) {
+      std::lock_guard lock(m);
+      got.emplace_back(std::string(bytes), size);
+      cv.notify_all();
+    };
+  }
+  bool wait(std::size_t n) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, 5s, [&] { return got.size() >= n; });
+  }
+};
+
+std::unique_ptr<DatagramInput> open_ok(const std::string& path, std::size_t max = 1024) {
+  auto r = DatagramInput::open(DatagramInputOptions{path, 0660, max});
+  if (auto* e = std::get_if<std::string>(&r)) {
+    ADD_FAILURE() << *e;
+    return nullptr;
+  }
+  return std::get<std::unique_ptr<DatagramInput>>(std::move(r));
+}
+
+TEST(DatagramInput, DeliversEachDatagramUntouchedAndCreatesTheDirectory) {
+  TempDir dir;
+  const std::string path = dir / "queue/sockets/krequest";
+  auto input = open_ok(path, 64);
+  ASSERT_TRUE(input);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  Received r;
+  input->start(r.handler());
+  const std::string with_nul("id:0\0" "01", 7);
+  for (std::string_view m : {std::string_view("id:001"), std::string_view("ip:10.0.0.1\r\n"), std::string_view(with_nul),
+                             std::string_view("")}) {
+    ASSERT_EQ(send_datagram(path, m), "");
+  }
+  ASSERT_EQ(send_datagram(path, std::string(100, 'x')), "");
+  ASSERT_TRUE(r.wait(5));
+  std::lock_guard lock(r.m);
+  EXPECT_EQ(r.got[0].first, "id:001");
+  EXPECT_EQ(r.got[1].first, "ip:10.0.0.1\r\n");
+  EXPECT_EQ(r.got[2].first, with_nul);
+  EXPECT_EQ(r.got[3].first, "");
+  EXPECT_EQ(r.got[4].first, std::string(64, 'x'));  // cut at the cap ...
+  EXPECT_EQ(r.got[4].second, 100u);                 // ... with its real size
+  EXPECT_EQ(input->received(), 5u);
+}
+
+TEST(DatagramInput, StopRemovesTheSocket) {
+  TempDir dir;
+  const std::string path = dir / "in";
+  auto input = open_ok(path);
+  ASSERT_TRUE(input);
+  Received r;
+  input->start(r.handler());
+  input->stop();
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_NE(send_datagram(path, "id:001"), "");
+}
+
+TEST(DatagramInput, ReplacesAStaleSocketButNotALiveOneNorAnotherFile) {
+  TempDir dir;
+  const std::string path = dir / "in";
+  {
+    // A socket file whose reader is gone (a crashed serve).
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  auto first = open_ok(path);
+  ASSERT_TRUE(first);
+  auto second = DatagramInput::open(DatagramInputOptions{path});
+  ASSERT_TRUE(std::holds_alternative<std::string>(second));
+  EXPECT_NE(std::get<std::string>(second).find("in use"), std::string::npos);
+
+  const std::string file = dir / "plain";
+  std::ofstream(file) << "keep me";
+  auto third = DatagramInput::open(DatagramInputOptions{file});
+  ASSERT_TRUE(std::holds_alternative<std::string>(third));
+  EXPECT_EQ(keyreq::testing::read_file(file), "keep me");
+
+  auto too_long = DatagramInput::open(DatagramInputOptions{"/tmp/" + std::string(110, 'a')});
+  ASSERT_TRUE(std::holds_alternative<std::string>(too_long));
+}
+
+}  // namespace
+}  // namespace keyreq

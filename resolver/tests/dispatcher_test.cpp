@@ -1,0 +1,243 @@
+#include "resolver/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace keyreq {
+namespace {
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Answers every id request validly; while closed, calls block until open().
+class GateProvider final : public ProviderClient {
+ public:
+  explicit GateProvider(bool open = true) : open_(open) {}
+  ProviderResult call(const Request& request) override {
+    std::unique_lock lock(m_);
+    ++calls_;
+    ++running_;
+    max_running_ = std::max(max_running_, running_);
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+    --running_;
+    return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
+                              R"(","ip":"any","key":"k)" + request.value + R"("}})",
+                          {}};
+  }
+  std::string describe() const override { return "gate"; }
+  void open() {
+    std::lock_guard lock(m_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Waits until `n` calls are blocked in the provider at once.
+  bool wait_running(int n, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(m_);
+    return cv_.wait_for(lock, timeout, [&] { return running_ >= n; });
+  }
+  int calls() {
+    std::lock_guard lock(m_);
+    return calls_;
+  }
+  int max_running() {
+    std::lock_guard lock(m_);
+    return max_running_;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool open_;
+  int calls_ = 0, running_ = 0, max_running_ = 0;
+};
+
+Request id(int n) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%03d", n);
+  return Request{RequestKind::id, buf};
+}
+
+// Collects what on_done saw.
+struct Results {
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::string, int> done;  // wire -> times called
+  int cancelled = 0;
+  int accepted_outcomes = 0;
+  bool timing_ordered = true;
+
+  OnDone callback() {
+    return [this](const Finished& f) {
+      std::lock_guard lock(m);
+      ++done[f.request.wire()];
+      if (f.cancelled()) ++cancelled;
+      else if (std::holds_alternative<outcome::Accepted>(*f.outcome)) ++accepted_outcomes;
+      if (!(f.timing.submitted <= f.timing.started && f.timing.started <= f.timing.finished)) timing_ordered = false;
+      cv.notify_all();
+    };
+  }
+  bool wait_total(int n, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, timeout, [&] {
+      int total = 0;
+      for (auto& [k, v] : done) total += v;
+      return total >= n;
+    });
+  }
+};
+
+TEST(Dispatcher, ResolvesAndCallsBackOnceWithTiming) {
+  GateProvider provider;
+  Results results;
+  Dispatcher d(provider, nullptr, {2, 8});
+  EXPECT_EQ(d.submit(id(1), results.callback()), SubmitStatus::accepted);
+  EXPECT_EQ(d.submit(std::string_view("ip:10.0.0.1\n"), results.callback()), SubmitStatus::accepted);
+  ASSERT_TRUE(results.wait_total(2));
+  d.stop(Clock::now() + 1s);
+  std::lock_guard lock(results.m);
+  EXPECT_EQ(results.done["id:001"], 1);
+  EXPECT_EQ(results.done["ip:10.0.0.1"], 1);
+  EXPECT_EQ(results.accepted_outcomes, 1);  // the fake answers ip requests with the address as id: refused (S2)
+  EXPECT_TRUE(results.timing_ordered);
+  EXPECT_EQ(d.counts().completed, 2u);
+}
+
+TEST(Dispatcher, InvalidBytesNeverReachTheProvider) {
+  GateProvider provider;
+  Dispatcher d(provider, nullptr, {1, 8});
+  bool called = false;
+  EXPECT_EQ(d.submit(std::string_view("invalid:request"), [&](const Finished&) { called = true; }),
+            SubmitStatus::invalid);
+  d.stop(Clock::now() + 1s);
+  EXPECT_FALSE(called);
+  EXPECT_EQ(provider.calls(), 0);
+  EXPECT_EQ(d.counts().invalid, 1u);
+}
+
+TEST(Dispatcher, IdenticalRequestInFlightIsDeduplicated) {
+  GateProvider provider(false);
+  Results results;
+  Dispatcher d(provider, nullptr, {1, 8});
+  EXPECT_EQ(d.submit(id(1), results.callback()), SubmitStatus::accepted);
+  ASSERT_TRUE(provider.wait_running(1));
+  EXPECT_EQ(d.submit(id(1), results.callback()), SubmitStatus::deduplicated);  // being resolved
+  EXPECT_EQ(d.submit(id(2), results.callback()), SubmitStatus::accepted);
+  EXPECT_EQ(d.submit(id(2), results.callback()), SubmitStatus::deduplicated);  // waiting
+  provider.open();
+  ASSERT_TRUE(results.wait_total(2));
+  // Once finished, the same request is new again.
+  EXPECT_EQ(d.submit(id(1), results.callback()), SubmitStatus::accepted);
+  ASSERT_TRUE(results.wait_total(3));
+  d.stop(Clock::now() + 1s);
+  EXPECT_EQ(provider.calls(), 3);
+  EXPECT_EQ(d.counts().deduplicated, 2u);
+}
+
+TEST(Dispatcher, QueueHoldsExactlyQueueSizeWaitingRequests) {
+  for (std::size_t queue_size : {1u, 3u}) {
+    GateProvider provider(false);
+    Results results;
+    Dispatcher d(provider, nullptr, {1, queue_size});
+    // Back to back, without waiting for the worker to pick the first one up.
+    EXPECT_EQ(d.submit(id(1), results.callback()), SubmitStatus::accepted);  // handed to the idle worker
+    for (std::size_t i = 0; i < queue_size; ++i) {
+      EXPECT_EQ(d.submit(id(static_cast<int>(2 + i)), results.callback()), SubmitStatus::accepted) << i;
+    }
+    EXPECT_EQ(d.submit(id(50), results.callback()), SubmitStatus::queue_full);
+    ASSERT_TRUE(provider.wait_running(1));
+    EXPECT_EQ(d.waiting(), queue_size);
+    EXPECT_EQ(d.running(), 1u);
+    EXPECT_EQ(d.submit(id(51), results.callback()), SubmitStatus::queue_full);
+    provider.open();
+    ASSERT_TRUE(results.wait_total(static_cast<int>(queue_size) + 1));
+    d.stop(Clock::now() + 1s);
+    EXPECT_EQ(d.counts().queue_full, 2u);
+    EXPECT_EQ(provider.calls(), static_cast<int>(queue_size) + 1);
+  }
+}
+
+TEST(Dispatcher, ThreadsRequestsAtOnce) {
+  GateProvider provider(false);
+  Results results;
+  Dispatcher d(provider, nullptr, {4, 16});
+  for (int i = 1; i <= 10; ++i) EXPECT_EQ(d.submit(id(i), results.callback()), SubmitStatus::accepted);
+  ASSERT_TRUE(provider.wait_running(4));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(provider.max_running(), 4);
+  EXPECT_EQ(d.waiting(), 6u);
+  provider.open();
+  ASSERT_TRUE(results.wait_total(10));
+  d.stop(Clock::now() + 1s);
+  EXPECT_EQ(provider.max_running(), 4);
+}
+
+TEST(Dispatcher, StopDrainsTheQueueThenCancelsWhatIsLeftAtTheDeadline) {
+  GateProvider provider(false);
+  Results results;
+  Dispatcher d(provider, nullptr, {1, 8});
+  for (int i = 1; i <= 4; ++i) ASSERT_EQ(d.submit(id(i), results.callback()), SubmitStatus::accepted);
+  ASSERT_TRUE(provider.wait_running(1));
+  std::thread opener([&] {
+    std::this_thread::sleep_for(200ms);
+    provider.open();
+  });
+  const auto start = Clock::now();
+  d.stop(start + 50ms);  // the running request finishes; three waiting ones are cancelled at 50 ms
+  opener.join();
+  EXPECT_GE(Clock::now() - start, 150ms);  // stop() waited for the running request
+  EXPECT_EQ(d.submit(id(9), results.callback()), SubmitStatus::stopped);
+  std::lock_guard lock(results.m);
+  EXPECT_EQ(results.cancelled, 3);
+  EXPECT_EQ(results.accepted_outcomes, 1);
+  for (int i = 1; i <= 4; ++i) EXPECT_EQ(results.done[id(i).wire()], 1);
+  EXPECT_EQ(d.counts().cancelled, 3u);
+}
+
+TEST(Dispatcher, StopWithTimeLeftResolvesEverythingWaiting) {
+  GateProvider provider;
+  Results results;
+  Dispatcher d(provider, nullptr, {2, 100});
+  for (int i = 1; i <= 50; ++i) ASSERT_EQ(d.submit(id(i), results.callback()), SubmitStatus::accepted);
+  d.stop(Clock::now() + 10s);
+  std::lock_guard lock(results.m);
+  EXPECT_EQ(results.accepted_outcomes, 50);
+  EXPECT_EQ(results.cancelled, 0);
+}
+
+TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
+  GateProvider provider;
+  Results results;
+  Dispatcher d(provider, nullptr, {4, 100000});
+  constexpr int kPerThread = 500;
+  std::atomic<int> accepted{0}, deduplicated{0};
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < 4; ++t) {
+    submitters.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Threads overlap on half of the ids: some are deduplicated.
+        const int n = 100 + (t % 2) * kPerThread + i;
+        auto s = d.submit(id(n), results.callback());
+        if (s == SubmitStatus::accepted) ++accepted;
+        else if (s == SubmitStatus::deduplicated) ++deduplicated;
+      }
+    });
+  }
+  for (auto& s : submitters) s.join();
+  ASSERT_TRUE(results.wait_total(accepted.load()));
+  d.stop(Clock::now() + 10s);
+  EXPECT_EQ(accepted + deduplicated, 4 * kPerThread);
+  std::lock_guard lock(results.m);
+  int total = 0;
+  for (auto& [k, v] : results.done) total += v;
+  EXPECT_EQ(total, accepted.load());
+  EXPECT_EQ(d.counts().completed, static_cast<std::uint64_t>(accepted.load()));
+  EXPECT_EQ(d.counts().deduplicated, static_cast<std::uint64_t>(deduplicated.load()));
+}
+
+}  // namespace
+}  // namespace keyreq

@@ -1,0 +1,97 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "resolver/log.hpp"
+#include "resolver/metrics.hpp"
+#include "resolver/tests/test_support.hpp"
+
+namespace keyreq {
+namespace {
+using namespace std::chrono_literals;
+
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(Metrics, CountsEveryKindOfEventInPrometheusText) {
+  Metrics m;
+  for (int i = 0; i < 5; ++i) m.received();
+  m.submitted(SubmitStatus::invalid);
+  m.submitted(SubmitStatus::deduplicated);
+  m.submitted(SubmitStatus::queue_full);
+  m.submitted(SubmitStatus::queue_full);
+  m.submitted(SubmitStatus::accepted);
+  m.finished(outcome::Registered{}, 2ms);
+  m.finished(outcome::AlreadyRegistered{}, 200us);
+  m.finished(outcome::Declined{4, "no"}, 3s);
+  m.finished(outcome::Refused{"S3", "bad name"}, 1ms);
+  m.finished(outcome::Refused{"Z9", "?"}, 1ms);
+  m.finished(outcome::ProviderFailed{ProviderFailureClass::timeout, "slow", ""}, 61s);
+  m.finished(outcome::ProviderFailed{ProviderFailureClass::cannot_start, "gone", ""}, 1ms);
+  m.finished(outcome::Conflict{"id 001 taken"}, 1ms);
+  m.cancelled();
+  m.provider_restarted();
+  const std::string text = m.render({3, 2, true});
+  EXPECT_TRUE(has_line(text, "keyreq_requests_received_total 5")) << text;
+  EXPECT_TRUE(has_line(text, "keyreq_requests_invalid_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_requests_deduplicated_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_requests_dropped_total{reason=\"queue_full\"} 2"));
+  EXPECT_TRUE(has_line(text, "keyreq_requests_dropped_total{reason=\"cancelled_at_shutdown\"} 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_registered_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_already_registered_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_declined_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_refused_total{rule=\"S3\"} 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_refused_total{rule=\"D1\"} 0"));
+  EXPECT_TRUE(has_line(text, "keyreq_refused_total{rule=\"other\"} 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_provider_failures_total{class=\"timeout\"} 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_provider_failures_total{class=\"cannot_start\"} 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_conflicts_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_provider_restarts_total 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_queue_depth 3"));
+  EXPECT_TRUE(has_line(text, "keyreq_requests_running 2"));
+  EXPECT_TRUE(has_line(text, "keyreq_provider_socket_up 1"));
+  // Cumulative buckets: 200us, then four at 1-2 ms, 3 s, 61 s (+Inf only).
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"0.0001\"} 0"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"0.00025\"} 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"0.001\"} 5"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"0.0025\"} 6"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"5\"} 7"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"60\"} 7"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"+Inf\"} 8"));
+  EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_count 8"));
+  EXPECT_NE(text.find("# TYPE keyreq_request_duration_seconds histogram"), std::string::npos);
+  // No socket provider: no socket gauge.
+  EXPECT_EQ(m.render({}).find("keyreq_provider_socket_up"), std::string::npos);
+}
+
+TEST(Metrics, FileIsReplacedAtomically) {
+  keyreq::testing::TempDir dir;
+  const std::string path = dir / "metrics.prom";
+  ASSERT_FALSE(write_file_atomically(path, "a 1\n"));
+  ASSERT_FALSE(write_file_atomically(path, "a 2\n"));
+  EXPECT_EQ(keyreq::testing::read_file(path), "a 2\n");
+  int files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
+  EXPECT_EQ(files, 1);  // no temporary left behind
+  EXPECT_TRUE(write_file_atomically(dir / "missing/dir/m.prom", "x"));  // an error message
+}
+
+TEST(Log, FieldsAreTokensOrQuotedAndEscaped) {
+  EXPECT_EQ(log::format_line("registered", {log::kv("request", "id:001"), log::kv("n", 3), log::kv("ok", true)}),
+            "event=registered request=id:001 n=3 ok=true");
+  EXPECT_EQ(log::format_line("x", {log::kv("m", "two words")}), "event=x m=\"two words\"");
+  EXPECT_EQ(log::format_line("x", {log::kv("m", "")}), "event=x m=\"\"");
+  // A forged second line or field cannot get through.
+  EXPECT_EQ(log::format_line("x", {log::kv("bytes", std::string("a\n2025 level=error event=\"forged\"\x01"))}),
+            "event=x bytes=\"a\\n2025 level=error event=\\\"forged\\\"\\x01\"");
+}
+
+TEST(Log, Levels) {
+  EXPECT_EQ(log::parse_level("warning"), log::Level::warn);
+  EXPECT_EQ(log::parse_level("debug"), log::Level::debug);
+  EXPECT_FALSE(log::parse_level("loud"));
+}
+
+}  // namespace
+}  // namespace keyreq

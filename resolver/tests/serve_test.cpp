@@ -1,0 +1,327 @@
+// keyreq serve end to end: the real binary, real providers, a real datagram
+// socket. Each test bounds its own waits; none takes more than a few seconds.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "resolver/datagram_input.hpp"
+#include "resolver/keystore.hpp"
+#include "resolver/tests/serve_support.hpp"
+
+namespace keyreq {
+namespace {
+using namespace std::chrono_literals;
+using namespace keyreq::testing;
+
+class Serve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(bin_dir().empty()) << "KEYREQ_BIN_DIR is not set";
+    db_ = make_dataset(dir_, 2000);
+    input_ = dir_ / "queue/sockets/krequest";
+    keys_ = dir_ / "etc/client.keys";
+    metrics_ = dir_ / "metrics.prom";
+    log_ = dir_ / "serve.log";
+  }
+  void TearDown() override {
+    if (serve_.pid() > 0 && !serve_.wait(0ms)) {
+      serve_.signal(SIGTERM);
+      serve_.wait(20s);
+    }
+    if (::testing::Test::HasFailure()) std::cerr << "--- serve log ---\n" << read_file(log_) << "---\n";
+  }
+
+  std::string config_file(const std::string& inner) {
+    const std::string path = dir_ / "ossec.conf";
+    std::ofstream(path) << "<ossec_config>\n  <auth>\n    <key_request>\n" << inner
+                        << "\n    </key_request>\n  </auth>\n</ossec_config>\n";
+    return path;
+  }
+  std::string reference_exec() const { return bin("keyreq-provider") + " --db " + db_; }
+  std::string reference_daemon() const {
+    return bin("keyreq-provider") + " --db " + db_ + " --socket " + (dir_ / "provider.sock") + " --threads 2";
+  }
+
+  // Starts `keyreq serve --config` on a block; true once it is serving.
+  bool start(const std::string& inner, const std::string& log_level = "debug") {
+    std::filesystem::remove(log_);
+    std::filesystem::remove(metrics_);
+    const std::vector<std::string> argv{bin("keyreq"),      "serve",          "--config", config_file(inner),
+                                        "--home",           dir_.path().string(), "--metrics-file", metrics_,
+                                        "--log-level",      log_level};
+    serve_.start(argv, log_);
+    return wait_until([&] { return log().find("event=serve_started") != std::string::npos || serve_.wait(0ms); },
+                      15s) &&
+           !serve_.wait(0ms);
+  }
+  std::string log() const { return read_file(log_); }
+  bool wait_log(const std::string& needle, std::size_t n = 1, std::chrono::milliseconds timeout = 10s) {
+    return wait_until([&] { return count(log(), needle) >= n; }, timeout);
+  }
+  long long metric_now(const std::string& sample) const { return metric(read_file(metrics_), sample); }
+  bool wait_metric(const std::string& sample, long long value, std::chrono::milliseconds timeout = 10s) {
+    return wait_until([&] { return metric_now(sample) == value; }, timeout);
+  }
+  void send(std::string_view bytes) { ASSERT_EQ(send_datagram(input_, bytes), ""); }
+  // SIGTERM, exit 0, final metrics written.
+  void stop() {
+    serve_.signal(SIGTERM);
+    EXPECT_EQ(serve_.exit_code(20s), 0);
+    EXPECT_NE(log().find("event=serve_stopped"), std::string::npos);
+  }
+  std::unique_ptr<KeyStore> reopen_keys() const {
+    auto opened = KeyStore::open(keys_);
+    if (auto* e = std::get_if<KeyStoreError>(&opened)) {
+      ADD_FAILURE() << e->message();
+      return nullptr;
+    }
+    return std::get<std::unique_ptr<KeyStore>>(std::move(opened));
+  }
+
+  TempDir dir_;
+  std::string db_, input_, keys_, metrics_, log_;
+  Child serve_;
+};
+
+TEST_F(Serve, RegistersIdAndIpRequestsThroughTheExecProvider) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path><threads>2</threads>"));
+  struct stat st;
+  ASSERT_EQ(::stat(input_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  send("id:001");
+  send("ip:10.0.0.2\n");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 2));
+  stop();
+  auto keys = reopen_keys();
+  ASSERT_TRUE(keys);
+  ASSERT_TRUE(keys->find_by_id("001"));
+  EXPECT_EQ(keys->find_by_id("001")->agent.name, "agent-001");
+  ASSERT_TRUE(keys->find_by_id("002"));
+  EXPECT_EQ(keys->find_by_id("002")->agent.ip, "10.0.0.2");
+  EXPECT_EQ(metric_now("keyreq_requests_received_total"), 2);
+  EXPECT_NE(log().find("event=registered request=ip:10.0.0.2 id=002"), std::string::npos);
+  EXPECT_EQ(log().find(keys->find_by_id("001")->agent.key), std::string::npos) << "keys never reach the log";
+  EXPECT_FALSE(std::filesystem::exists(input_));  // removed on the way out
+}
+
+TEST_F(Serve, ProviderErrorsAreDeclinesWithTheirMessage) {
+  const std::string script = write_script(dir_, "declines.sh",
+                                          "case \"$2\" in\n"
+                                          "  004) echo '{\"error\":4,\"message\":\"agent 004 is banned\"}' ;;\n"
+                                          "  *) echo '{\"error\":5,\"message\":\"quota exceeded\"}' ;;\n"
+                                          "esac");
+  ASSERT_TRUE(start("<exec_path>" + script + "</exec_path>"));
+  send("id:004");
+  send("id:005");
+  ASSERT_TRUE(wait_log("event=declined", 2));
+  EXPECT_NE(log().find("event=declined request=id:004 code=4 message=\"agent 004 is banned\""), std::string::npos);
+  EXPECT_NE(log().find("event=declined request=id:005 code=5 message=\"quota exceeded\""), std::string::npos);
+  ASSERT_TRUE(wait_metric("keyreq_declined_total", 2));
+  stop();
+  EXPECT_EQ(reopen_keys()->active_count(), 0u);
+}
+
+TEST_F(Serve, DuplicateIdIsRefusedWithoutForceInsertAndReplacedWithIt) {
+  std::filesystem::create_directories(dir_ / "etc");
+  std::ofstream(keys_) << "001 someone-else 10.9.9.9 0123456789abcdef\n";
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_conflicts_total", 1));
+  stop();
+  EXPECT_NE(log().find("event=conflict request=id:001"), std::string::npos);
+  EXPECT_EQ(reopen_keys()->find_by_id("001")->agent.name, "someone-else");
+
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path><force_insert>yes</force_insert>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  stop();
+  auto keys = reopen_keys();
+  ASSERT_TRUE(keys->find_by_id("001"));
+  EXPECT_EQ(keys->find_by_id("001")->agent.name, "agent-001");
+  EXPECT_EQ(keys->active_count(), 1u);
+}
+
+TEST_F(Serve, MissingAndNonExecutableScriptsAreCannotStart) {
+  const std::string not_executable = write_script(dir_, "plain.sh", "echo '{}'", false);
+  for (const std::string& exec : {dir_ / "no-such-provider", not_executable}) {
+    ASSERT_TRUE(start("<exec_path>" + exec + "</exec_path>"));
+    send("id:001");
+    ASSERT_TRUE(wait_metric("keyreq_provider_failures_total{class=\"cannot_start\"}", 1)) << exec;
+    EXPECT_TRUE(wait_log("event=provider_failure request=id:001 class=cannot_start"));
+    stop();
+  }
+}
+
+TEST_F(Serve, FullQueueDropsAndCounts) {
+  const std::string slow = write_script(dir_, "slow.sh", "echo \"$2\" >> " + (dir_ / "calls") +
+                                                             "\nsleep 1\necho '{\"error\":1,\"message\":\"no\"}'");
+  ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><threads>1</threads><queue_size>1</queue_size>"));
+  send("id:001");  // taken by the worker
+  send("id:002");  // the one waiting request
+  send("id:003");  // dropped
+  ASSERT_TRUE(wait_metric("keyreq_requests_dropped_total{reason=\"queue_full\"}", 1));
+  EXPECT_TRUE(wait_log("event=dropped request=id:003 reason=queue_full"));
+  ASSERT_TRUE(wait_metric("keyreq_declined_total", 2));
+  stop();
+  EXPECT_EQ(read_file(dir_ / "calls"), "001\n002\n");
+}
+
+TEST_F(Serve, IdenticalRequestInFlightIsDeduplicated) {
+  const std::string slow = write_script(dir_, "slow.sh", "echo \"$2\" >> " + (dir_ / "calls") +
+                                                             "\nsleep 1\necho '{\"error\":1,\"message\":\"no\"}'");
+  ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><threads>2</threads>"));
+  send("id:001");
+  send("id:001");
+  send("id:001\n");  // the same request once its newline is stripped
+  ASSERT_TRUE(wait_metric("keyreq_requests_deduplicated_total", 2));
+  ASSERT_TRUE(wait_metric("keyreq_declined_total", 1));
+  stop();
+  EXPECT_EQ(read_file(dir_ / "calls"), "001\n");
+}
+
+TEST_F(Serve, ProviderSlowerThanTheTimeoutIsCutOff) {
+  const std::string slow = write_script(dir_, "sleeps.sh", "sleep 30");
+  ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><timeout>1</timeout>"));
+  const auto sent = std::chrono::steady_clock::now();
+  send("id:001");
+  ASSERT_TRUE(wait_log("event=provider_failure request=id:001 class=timeout", 1, 8s));
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 4s);
+  EXPECT_EQ(metric_now("keyreq_provider_failures_total{class=\"timeout\"}") >= 0, true);
+  stop();
+  EXPECT_EQ(metric_now("keyreq_provider_failures_total{class=\"timeout\"}"), 1);
+}
+
+TEST_F(Serve, InvalidRequestsAreLoggedEscapedAndCounted) {
+  const std::string never = write_script(dir_, "never.sh", "echo called >> " + (dir_ / "calls"));
+  ASSERT_TRUE(start("<exec_path>" + never + "</exec_path>"));
+  send("invalid:request");
+  send("id:001\nlevel=error event=forged");
+  send(std::string(2000, 'x'));
+  ASSERT_TRUE(wait_metric("keyreq_requests_invalid_total", 3));
+  stop();
+  const std::string l = log();
+  EXPECT_NE(l.find("event=invalid_request bytes=invalid:request"), std::string::npos);
+  EXPECT_NE(l.find("bytes=\"id:001\\nlevel=error event=forged\""), std::string::npos);
+  EXPECT_EQ(count(l, "\nlevel=error event=forged"), 0u);  // no forged line
+  EXPECT_NE(l.find("size=2000 reason=\"datagram too long\""), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "calls"));
+  EXPECT_EQ(metric_now("keyreq_requests_received_total"), 3);
+}
+
+TEST_F(Serve, EveryInvalidConfigurationValueExits2NamingTheTag) {
+  const std::string base = "<exec_path>/bin/true</exec_path>";
+  const std::pair<std::string, std::string> cases[] = {
+      {base + "<timeout>0</timeout>", "<key_request><timeout>"},
+      {base + "<threads>0</threads>", "<key_request><threads>"},
+      {base + "<threads>33</threads>", "<key_request><threads>"},
+      {base + "<queue_size>0</queue_size>", "<key_request><queue_size>"},
+      {base + "<queue_size>220001</queue_size>", "<key_request><queue_size>"},
+      {base + "<enabled>maybe</enabled>", "<key_request><enabled>"},
+      {"<exec_path></exec_path>", "<key_request><exec_path>"},
+      {base + "<socket>/tmp/" + std::string(103, 's') + "</socket>", "<key_request><socket>"},
+      {"<threads>2</threads>", "neither <exec_path> nor <socket>"},
+  };
+  for (const auto& [inner, tag] : cases) {
+    auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file(inner), "--home", dir_.path().string()},
+                           dir_ / "config.log");
+    EXPECT_EQ(code, 2) << inner << "\n" << out;
+    EXPECT_NE(out.find(tag), std::string::npos) << inner << "\n" << out;
+    std::filesystem::remove(dir_ / "config.log");
+  }
+  // Flags are checked the same way.
+  auto [code, out] = run({bin("keyreq"), "serve", "--exec", "/bin/true", "--threads", "33", "--home", dir_.path().string()},
+                         dir_ / "flags.log");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--threads: \"33\" is not allowed; expected an integer from 1 to 32"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(input_));  // nothing was started
+}
+
+TEST_F(Serve, LaunchedProviderKilledIsRestartedAndRequestsSucceed) {
+  const std::string socket = dir_ / "provider.sock";
+  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
+                    "</socket><threads>2</threads><timeout>10</timeout>"));
+  ASSERT_NE(log().find("event=provider_ready"), std::string::npos);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  const pid_t first = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
+  ASSERT_GT(first, 0);
+
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  send("id:002");  // arrives while the provider is dead or restarting: waits for it
+  ASSERT_TRUE(wait_log("event=provider_ready", 2));
+  send("id:003");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 3));
+  const std::string l = log();
+  EXPECT_NE(l.find("event=provider_exited pid=" + std::to_string(first) + " status=\"killed by signal 9"),
+            std::string::npos);
+  EXPECT_NE(l.find("event=provider_restart_scheduled attempt=1 after=\"killed by signal 9"), std::string::npos);
+  const pid_t second = static_cast<pid_t>(last_field(l, "provider_started", "pid"));
+  EXPECT_NE(second, first);
+  ASSERT_TRUE(wait_metric("keyreq_provider_restarts_total", 1));
+  EXPECT_EQ(metric_now("keyreq_provider_failures_total{class=\"cannot_start\"}"), 0);
+
+  stop();
+  EXPECT_FALSE(process_alive(second));
+  EXPECT_TRUE(processes_in_group(second).empty());
+  EXPECT_NE(log().find("event=provider_stopped pid=" + std::to_string(second) + " status=\"exit status 0\""),
+            std::string::npos);
+  auto keys = reopen_keys();
+  for (const char* id : {"001", "002", "003"}) EXPECT_TRUE(keys->find_by_id(id)) << id;
+}
+
+TEST_F(Serve, SigtermDuringLoadLosesNoReportedRegistrationAndLeavesNoChild) {
+  const std::string socket = dir_ / "provider.sock";
+  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
+                    "</socket><threads>4</threads><queue_size>4000</queue_size><timeout>10</timeout>",
+                    "info"));
+  const pid_t provider = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
+  ASSERT_GT(provider, 0);
+
+  std::atomic<int> sent{0};
+  std::thread sender([&] {
+    for (int i = 1; i <= 2000; ++i) {
+      char request[16];
+      std::snprintf(request, sizeof request, "id:%03d", i);
+      if (!send_datagram(input_, request).empty()) break;  // serve stopped reading
+      ++sent;
+    }
+  });
+  // Stop in the middle of the load.
+  ASSERT_TRUE(wait_log("event=registered", 50, 10s));
+  serve_.signal(SIGTERM);
+  sender.join();
+  EXPECT_EQ(serve_.exit_code(30s), 0);
+  const std::string l = log();
+  EXPECT_NE(l.find("event=serve_stopped"), std::string::npos);
+
+  // Every registration serve reported is on disk.
+  std::set<std::string> reported;
+  const std::regex registered("event=registered request=id:(\\d+) ");
+  for (auto it = std::sregex_iterator(l.begin(), l.end(), registered); it != std::sregex_iterator(); ++it) {
+    reported.insert((*it)[1]);
+  }
+  EXPECT_GE(reported.size(), 50u);
+  auto keys = reopen_keys();
+  ASSERT_TRUE(keys);
+  for (const auto& id : reported) EXPECT_TRUE(keys->find_by_id(id)) << id;
+  EXPECT_EQ(keys->active_count(), reported.size());
+
+  EXPECT_FALSE(process_alive(provider));
+  EXPECT_TRUE(processes_in_group(provider).empty());
+  EXPECT_FALSE(std::filesystem::exists(socket));
+  std::cerr << "sent " << sent.load() << ", registered " << reported.size() << " before exit\n";
+}
+
+TEST_F(Serve, DisabledBlockServesNothing) {
+  auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
+                          dir_.path().string()},
+                         dir_ / "disabled.log");
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("disabled"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace keyreq
