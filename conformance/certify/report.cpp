@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -141,14 +142,38 @@ std::string md_code(const std::string& s) {
   return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
 }
 
+// Text (not code) in Markdown: punctuation that would format or inject HTML
+// is backslash-escaped, so provider bytes render as they are.
 std::string md_cell(std::string s) {
   std::string out;
   for (char c : s) {
+    if (c == '\n') out += ' ';
+    else if (std::string_view("\\`*_[]<>|#&").find(c) != std::string_view::npos) out += std::string("\\") + c;
+    else out += c;
+  }
+  return out;
+}
+
+// Code in a table cell: a code span whose pipes do not end the cell.
+std::string md_table_code(const std::string& s) {
+  std::string out;
+  for (char c : md_code(s)) {
     if (c == '|') out += "\\|";
     else if (c == '\n') out += ' ';
     else out += c;
   }
   return out;
+}
+
+// A fenced block that no run of backquotes in the text can close.
+std::string md_block(const std::string& text) {
+  std::size_t longest = 0, run = 0;
+  for (char c : text) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string fence(std::max<std::size_t>(3, longest + 1), '`');
+  return fence + "\n" + text + fence + "\n";
 }
 
 }  // namespace
@@ -245,8 +270,8 @@ std::string certificate_markdown(const Certificate& cert) {
   std::ostringstream md;
   md << "# keyreq certificate: " << verdict(cert) << "\n\n";
   md << "| | |\n|---|---|\n";
-  md << "| provider | " << to_string(cert.transport) << " " << md_cell(md_code(cert.provider)) << " |\n";
-  md << "| dataset | " << md_cell(md_code(cert.dataset)) << " (" << cert.dataset_agents << " agents) |\n";
+  md << "| provider | " << to_string(cert.transport) << " " << md_table_code(cert.provider) << " |\n";
+  md << "| dataset | " << md_table_code(cert.dataset) << " (" << cert.dataset_agents << " agents) |\n";
   md << "| settings | timeout " << fixed(cert.timeout_seconds, 3) << " s, " << cert.parallel << " parallel |\n";
   md << "| run | " << cert.started_at << ", " << fixed(cert.seconds, 1) << " s, keyreq " << cert.keyreq_version
      << " |\n";
@@ -268,12 +293,14 @@ std::string certificate_markdown(const Certificate& cert) {
     if (status != ProbeStatus::fail && status != ProbeStatus::warn) continue;
     if (!any) md << "## Findings\n\n";
     any = true;
-    md << "### " << status_word(status) << " `" << p.id << "`\n\n" << p.title << "\n\n";
+    md << "### " << status_word(status) << " `" << p.id << "`\n\n" << md_cell(p.title) << "\n\n";
     for (const auto& f : p.findings) {
       md << "- **" << to_string(f.level) << " " << f.rule << "**: " << md_cell(f.message) << "\n";
     }
     md << "\n";
-    for (const auto& ex : p.evidence) md << "```\n" << evidence_text(ex, cert, "") << "```\n\n";
+    for (const auto& note : p.notes) md << "- note: " << md_cell(note) << "\n";
+    if (!p.notes.empty()) md << "\n";
+    for (const auto& ex : p.evidence) md << md_block(evidence_text(ex, cert, "")) << "\n";
   }
 
   md << "## All probes\n\n| probe | status | ms | checks |\n|---|---|---|---|\n";
