@@ -1,19 +1,69 @@
-// keyreq gate: placeholder until its issue lands; the owner replaces this file.
+// keyreq gate: a bench report against a baseline; Markdown verdict on
+// stdout, exit 1 on regression (bench/gate.hpp says how it judges).
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
+#include "bench/gate.hpp"
+#include "bench/report.hpp"
 #include "harness/commands.hpp"
 
 namespace keyreq::harness {
 
+namespace {
+struct GateCli {
+  std::string baseline;
+  std::string current;
+  std::string summary;  // also append the verdict here (e.g. $GITHUB_STEP_SUMMARY)
+  bench::GateOptions options;
+};
+
+std::optional<bench::Report> load(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "keyreq gate: cannot read the " << what << " report " << path << "\n";
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string error;
+  auto report = bench::parse_report_json(ss.str(), error);
+  if (!report) std::cerr << "keyreq gate: " << path << ": " << error << "\n";
+  return report;
+}
+
+int run_gate_cli(const GateCli& cli) {
+  const auto baseline = load(cli.baseline, "baseline");
+  const auto current = load(cli.current, "current");
+  if (!baseline || !current) return 2;
+  const auto result = bench::run_gate(*baseline, *current, cli.options);
+  std::cout << result.markdown;
+  if (!cli.summary.empty()) {
+    std::ofstream out(cli.summary, std::ios::app);
+    out << result.markdown << "\n";
+  }
+  return result.regression ? 1 : 0;
+}
+}  // namespace
+
 void add_gate_command(CLI::App& root, Action& action) {
-  auto* cmd = root.add_subcommand("gate", "compare a bench report against a baseline; exit 1 on regression (not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&action] {
-    action = [] {
-      std::cerr << "keyreq gate: not implemented yet\n";
-      return 3;
-    };
-  });
+  auto cli = std::make_shared<GateCli>();
+  auto* cmd = root.add_subcommand("gate", "compare a bench report against a baseline; exit 1 on regression");
+  cmd->add_option("--baseline", cli->baseline, "baseline report.json (e.g. reports/baseline/report.json)")->required();
+  cmd->add_option("--current", cli->current, "current report.json (e.g. reports/latest/report.json)")->required();
+  cmd->add_option("--alpha", cli->options.alpha, "significance level of the Mann-Whitney U test")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0001, 0.5));
+  cmd->add_option("--tolerance-scale", cli->options.tolerance_scale, "multiply every figure's tolerance")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 100.0));
+  cmd->add_option("--summary", cli->summary, "also append the Markdown verdict to this file");
+  cmd->footer(
+      "Gated: the figures marked gated in the baseline (dimensionless ratios measured within one run). A figure\n"
+      "regresses when its median is worse by more than its tolerance and the U test over repetitions gives\n"
+      "p < alpha. Requests that did not get their expected outcome also fail the gate.\n"
+      "Exit 0 no regression, 1 regression, 2 unreadable report or usage error.");
+  cmd->callback([cli, &action] { action = [cli] { return run_gate_cli(*cli); }; });
 }
 
 }  // namespace keyreq::harness

@@ -1,0 +1,233 @@
+#include "bench/fixture.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace keyreq::bench {
+
+namespace fs = std::filesystem;
+
+WorkDir::WorkDir(const std::string& parent, bool keep) : keep_(keep) {
+  std::string base = parent;
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    base = tmp && *tmp ? tmp : "/tmp";
+  }
+  std::string templ = (fs::path(base) / "keyreq-bench-XXXXXX").string();
+  if (::mkdtemp(templ.data()) == nullptr) {
+    throw std::runtime_error("cannot create a work directory under " + base + ": " + std::strerror(errno));
+  }
+  path_ = templ;
+}
+
+WorkDir::~WorkDir() {
+  if (keep_ || path_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted, const fs::path& bin_dir,
+                                         const fs::path& source_root, const std::string& db, const fs::path& workdir,
+                                         int daemon_workers, std::vector<std::string>& missing) {
+  struct Script {
+    const char* name;
+    const char* interpreter;
+    const char* path;
+    const char* workers_flag;
+  };
+  static const Script kScripts[] = {
+      {"python", "/usr/bin/python3", "fixtures/providers/python/provider.py", "--workers"},
+      {"php", "/usr/bin/php", "fixtures/providers/php/provider.php", "--workers"},
+      {"perl", "/usr/bin/perl", "fixtures/providers/perl/provider.pl", "--workers"},
+  };
+  std::vector<ProviderSpec> out;
+  for (const auto& name : wanted) {
+    ProviderSpec p;
+    p.name = name;
+    p.socket_path = (workdir / (name + ".sock")).string();
+    const std::string workers = std::to_string(daemon_workers);
+    if (name == "reference") {
+      const fs::path binary = bin_dir / "keyreq-provider";
+      if (::access(binary.c_str(), X_OK) != 0) {
+        missing.push_back("reference: " + binary.string() + " is not built");
+        continue;
+      }
+      p.exec_command = {binary.string(), "--db", db};
+      p.daemon_command = {binary.string(), "--db", db, "--socket", p.socket_path, "--threads", workers};
+      out.push_back(std::move(p));
+      continue;
+    }
+    const Script* s = nullptr;
+    for (const auto& k : kScripts)
+      if (name == k.name) s = &k;
+    if (s == nullptr) {
+      missing.push_back(name + ": unknown provider (reference, python, php, perl)");
+      continue;
+    }
+    const fs::path script = source_root / s->path;
+    if (!fs::exists(script)) {
+      missing.push_back(name + ": " + script.string() + " not present yet");
+      continue;
+    }
+    if (::access(s->interpreter, X_OK) != 0) {
+      missing.push_back(name + ": interpreter " + std::string(s->interpreter) + " not installed");
+      continue;
+    }
+    p.exec_command = {s->interpreter, script.string(), "--db", db};
+    p.daemon_command = {s->interpreter, script.string(), "--db", db, "--socket", p.socket_path, s->workers_flag,
+                        workers};
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+namespace {
+bool socket_accepts(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);  // the SPEC §3 health check: connect and close, nothing sent
+  return ok;
+}
+}  // namespace
+
+std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, const std::string& socket_path,
+                                    const std::string& log, std::chrono::milliseconds wait, std::string& error) {
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, null_fd, 0);
+  posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<std::string> words = command;
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(log_fd);
+  ::close(null_fd);
+  if (rc != 0) {
+    error = "cannot start " + command[0] + ": " + std::strerror(rc);
+    return std::nullopt;
+  }
+  Daemon daemon(pid);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (socket_accepts(socket_path)) return daemon;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      daemon.pid_ = -1;
+      error = "the daemon exited (status " + std::to_string(status) + ") before serving " + socket_path + "; see " + log;
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  error = "no connection accepted on " + socket_path + " within " + std::to_string(wait.count()) + " ms; see " + log;
+  return std::nullopt;  // the destructor of `daemon` stops it
+}
+
+void Daemon::stop() {
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGTERM);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  bool reaped = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      reaped = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(-pid_, SIGKILL);  // anything of the group still there
+  if (!reaped) ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+namespace {
+double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+}  // namespace
+
+double cpu_self_s() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return seconds(ru.ru_utime) + seconds(ru.ru_stime);
+}
+
+double cpu_children_s() {
+  rusage ru{};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  return seconds(ru.ru_utime) + seconds(ru.ru_stime);
+}
+
+double cpu_process_group_s(pid_t pgid) {
+  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return 0;
+  while (dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
+    std::string text;
+    if (!std::getline(in, text)) continue;
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    // after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    std::string state;
+    long ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    if (pgrp != pgid) continue;
+    std::string skip;
+    for (int k = 0; k < 8; ++k) fields >> skip;
+    unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;
+    fields >> utime >> stime >> cutime >> cstime;
+    total += static_cast<double>(utime + stime) / ticks;
+    // Workers the leader already reaped (pre-forked daemons recycle them).
+    if (std::atol(e->d_name) == static_cast<long>(pgid)) total += static_cast<double>(cutime + cstime) / ticks;
+  }
+  ::closedir(proc);
+  return total;
+}
+
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+fs::path executable_dir() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : self.parent_path();
+}
+
+}  // namespace keyreq::bench

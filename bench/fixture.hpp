@@ -1,0 +1,73 @@
+#pragma once
+// Run plumbing: a private work directory, the providers under test (command
+// lines for both transports), starting and stopping a socket daemon, and
+// CPU accounting for this process and for the provider processes.
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keyreq::bench {
+
+class WorkDir {
+ public:
+  // mkdtemp under `parent` (default $TMPDIR or /tmp); removed on destruction unless kept.
+  explicit WorkDir(const std::string& parent = "", bool keep = false);
+  ~WorkDir();
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  bool keep_;
+};
+
+struct ProviderSpec {
+  std::string name;                       // reference, python, php, perl
+  std::vector<std::string> exec_command;  // absolute program path first; request words are appended
+  std::vector<std::string> daemon_command;  // serves `socket_path`
+  std::string socket_path;
+};
+
+// The known providers: "reference" (the keyreq-provider binary beside this
+// executable) and the script providers found under `source_root`/fixtures/providers.
+// `missing` gets one line for each asked-for provider that cannot run here.
+std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted, const std::filesystem::path& bin_dir,
+                                         const std::filesystem::path& source_root, const std::string& db,
+                                         const std::filesystem::path& workdir, int daemon_workers,
+                                         std::vector<std::string>& missing);
+
+// A socket daemon in its own process group; stopped (SIGTERM, then SIGKILL
+// to the group) on destruction.
+class Daemon {
+ public:
+  // Starts `command` with stdout/stderr appended to `log`, then waits until
+  // `socket_path` accepts a connection. Empty optional + `error` on failure.
+  static std::optional<Daemon> start(const std::vector<std::string>& command, const std::string& socket_path,
+                                     const std::string& log, std::chrono::milliseconds wait, std::string& error);
+  Daemon(Daemon&& o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
+  Daemon& operator=(Daemon&&) = delete;
+  ~Daemon() { stop(); }
+  void stop();
+  pid_t pid() const { return pid_; }
+
+ private:
+  explicit Daemon(pid_t pid) : pid_(pid) {}
+  pid_t pid_ = -1;
+};
+
+// CPU seconds (user + system).
+double cpu_self_s();
+double cpu_children_s();               // reaped children (exec providers)
+double cpu_process_group_s(pid_t pgid);  // every live process of the group (socket daemon and its workers)
+// Resident set size of this process, bytes.
+std::size_t rss_bytes();
+
+// Directory of the running executable (where keyreq-provider and keyreq-microbench live).
+std::filesystem::path executable_dir();
+
+}  // namespace keyreq::bench

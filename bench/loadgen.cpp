@@ -1,0 +1,165 @@
+#include "bench/loadgen.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+namespace keyreq::bench {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+struct WorkerState {
+  Histogram latency;
+  Histogram service;
+  std::uint64_t requests = 0, errors = 0;
+  Clock::time_point first_send = Clock::time_point::max();
+  Clock::time_point last_end = Clock::time_point::min();
+  std::vector<std::pair<std::string_view, std::uint64_t>> outcomes;
+  std::string first_error;
+  std::string setup_error;
+
+  void count(std::string_view outcome) {
+    for (auto& [name, n] : outcomes)
+      if (name == outcome) {
+        ++n;
+        return;
+      }
+    outcomes.emplace_back(outcome, 1);
+  }
+};
+
+std::uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
+  return b > a ? static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count()) : 0;
+}
+
+}  // namespace
+
+LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const Workload& workload) {
+  const int n = std::max(1, spec.concurrency);
+  std::vector<WorkerState> states(static_cast<std::size_t>(n));
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<bool> abort{false};
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> measured{0};
+  Clock::time_point t_start, t0, t1, t_give_up;
+  const bool open_loop = spec.rate > 0;
+  const auto period = open_loop ? std::chrono::duration<double, std::nano>(1e9 / spec.rate)
+                                : std::chrono::duration<double, std::nano>(0);
+
+  auto worker = [&](WorkerState& st) {
+    std::unique_ptr<Probe> probe;
+    try {
+      probe = make_probe();
+    } catch (const std::exception& e) {
+      st.setup_error = e.what();
+    }
+    if (!probe && st.setup_error.empty()) st.setup_error = "could not build the probe";
+    if (!probe) abort = true;
+    ready.fetch_add(1);
+    ready.notify_all();
+    go.wait(false);
+    if (abort) return;
+    std::string error;
+    while (true) {
+      const std::uint64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      Clock::time_point intended;
+      if (open_loop) {
+        intended = t_start + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(i));
+        if (intended >= t1) break;
+        if (spec.max_requests && measured.load(std::memory_order_relaxed) >= spec.max_requests) break;
+        // Hopelessly behind schedule: stop; what was scheduled and not sent is counted after the join.
+        if (Clock::now() > t_give_up) break;
+        std::this_thread::sleep_until(intended);
+      } else {
+        const auto now = Clock::now();
+        if (now >= t1 && measured.load(std::memory_order_relaxed) >= spec.min_requests) break;
+        if (spec.max_requests && measured.load(std::memory_order_relaxed) >= spec.max_requests) break;
+      }
+      const WorkItem& item = workload.at(spec.first_item + i);
+      const auto sent = Clock::now();
+      if (!open_loop) intended = sent;
+      error.clear();
+      const Probe::Result r = probe->call(item, error);
+      const auto done = Clock::now();
+      if (intended < t0) continue;  // warm-up
+      measured.fetch_add(1, std::memory_order_relaxed);
+      ++st.requests;
+      st.latency.record(ns_between(intended, done));
+      st.service.record(ns_between(sent, done));
+      st.first_send = std::min(st.first_send, open_loop ? intended : sent);
+      st.last_end = std::max(st.last_end, done);
+      st.count(r.outcome);
+      if (!r.ok) {
+        ++st.errors;
+        if (st.first_error.empty()) st.first_error = std::string(r.outcome) + ": " + error;
+      }
+    }
+  };
+
+  std::vector<std::thread> threads;
+  threads.reserve(states.size());
+  for (auto& st : states) threads.emplace_back(worker, std::ref(st));
+  for (int r = ready.load(); r < n; r = ready.load()) ready.wait(r);
+  t_start = Clock::now() + std::chrono::milliseconds(1);
+  t0 = t_start + std::chrono::duration_cast<Clock::duration>(spec.warmup);
+  t1 = t0 + std::chrono::duration_cast<Clock::duration>(spec.duration);
+  t_give_up = t1 + std::max(std::chrono::duration_cast<Clock::duration>(spec.duration),
+                            std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(1)));
+  go = true;
+  go.notify_all();
+  if (!abort) {
+    std::this_thread::sleep_until(t0);
+    if (spec.on_window_open) spec.on_window_open();
+  }
+  for (auto& t : threads) t.join();
+  if (!abort && spec.on_window_close) spec.on_window_close();
+
+  LoadResult result;
+  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+  std::vector<std::pair<std::string, std::uint64_t>> outcomes;
+  for (auto& st : states) {
+    if (!st.setup_error.empty() && result.setup_error.empty()) result.setup_error = st.setup_error;
+    result.latency.merge(st.latency);
+    result.service.merge(st.service);
+    result.requests += st.requests;
+    result.errors += st.errors;
+    if (result.first_error.empty()) result.first_error = st.first_error;
+    if (st.requests) {
+      first = std::min(first, st.first_send);
+      last = std::max(last, st.last_end);
+    }
+    for (auto& [name, count] : st.outcomes) {
+      auto it = std::find_if(outcomes.begin(), outcomes.end(), [&](auto& p) { return p.first == name; });
+      if (it == outcomes.end()) outcomes.emplace_back(std::string(name), count);
+      else it->second += count;
+    }
+  }
+  if (open_loop && !abort) {
+    // Requests scheduled inside the window that were never sent (the run gave
+    // up one window past its end) are errors, not silently missing samples.
+    const double from = std::ceil(std::chrono::duration<double, std::nano>(t0 - t_start) / period);
+    const double to = std::ceil(std::chrono::duration<double, std::nano>(t1 - t_start) / period);
+    const auto scheduled = static_cast<std::uint64_t>(std::max(0.0, to - from));
+    const std::uint64_t limit = spec.max_requests ? std::min(scheduled, spec.max_requests) : scheduled;
+    if (limit > result.requests) {
+      const std::uint64_t missing = limit - result.requests;
+      result.errors += missing;
+      outcomes.emplace_back("abandoned_late", missing);
+      if (result.first_error.empty()) result.first_error = "open loop fell a whole window behind its schedule";
+    }
+  }
+  result.outcomes = std::move(outcomes);
+  if (result.requests > 0 && last > first) {
+    // Closed loop: from the first measured send to the last answer. Open
+    // loop: from the first intended send, so the rate achieved is judged
+    // against the schedule.
+    result.wall_s = std::chrono::duration<double>(last - first).count();
+    result.throughput = static_cast<double>(result.requests) / result.wall_s;
+  }
+  return result;
+}
+
+}  // namespace keyreq::bench

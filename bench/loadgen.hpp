@@ -1,0 +1,62 @@
+#pragma once
+// The load generator: closed loop (N workers, each sends its next request as
+// soon as the previous one is answered) and open loop (requests scheduled at a
+// constant rate; latency measured from the intended send time, so a stall is
+// charged to every request it delays, as wrk2 does — coordinated omission
+// corrected). Workers are threads, each with its own Probe (one Resolver per
+// thread, as the resolver wants).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/histogram.hpp"
+#include "bench/workload.hpp"
+
+namespace keyreq::bench {
+
+// The thing being timed for one request. Not shared between threads.
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  struct Result {
+    bool ok;                   // the request got the outcome it should get
+    std::string_view outcome;  // static name: "registered", "answered", "provider_failure", ...
+  };
+  // On failure, `error` gets a human-readable detail (only read for the first error).
+  virtual Result call(const WorkItem& item, std::string& error) = 0;
+};
+using ProbeFactory = std::function<std::unique_ptr<Probe>()>;
+
+struct LoadSpec {
+  int concurrency = 1;
+  std::chrono::nanoseconds warmup{std::chrono::milliseconds(100)};
+  std::chrono::nanoseconds duration{std::chrono::milliseconds(500)};
+  std::uint64_t min_requests = 0;  // keep going past `duration` until this many completed
+  std::uint64_t max_requests = 0;  // 0: no limit
+  double rate = 0;                 // requests per second; 0 = closed loop
+  std::uint64_t first_item = 0;    // where in the workload this run starts
+  // Called by the coordinating thread when the measured window opens and
+  // after the last measured request completed (CPU accounting).
+  std::function<void()> on_window_open;
+  std::function<void()> on_window_close;
+};
+
+struct LoadResult {
+  Histogram latency;  // intended send → answer (closed loop: actual send → answer)
+  Histogram service;  // actual send → answer
+  std::uint64_t requests = 0;
+  std::uint64_t errors = 0;
+  double wall_s = 0;
+  double throughput = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> outcomes;
+  std::string first_error;
+  std::string setup_error;  // a probe could not be built: nothing was measured
+};
+
+LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const Workload& workload);
+
+}  // namespace keyreq::bench

@@ -1,0 +1,101 @@
+#pragma once
+// The one result model every report format reads (hyperfine-style: the
+// benchmark fills it, exporters in report_*.cpp turn it into JSON, Markdown,
+// HTML and .hgrm files; `keyreq gate` reads it back from report.json).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/histogram.hpp"
+
+namespace keyreq::bench {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+struct Percentiles {  // microseconds
+  std::uint64_t count = 0;
+  double mean_us = 0, p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+};
+Percentiles percentiles_of(const Histogram& h);
+
+// One timed run of one series.
+struct Repetition {
+  std::uint64_t requests = 0;  // completed inside the measured window
+  std::uint64_t errors = 0;    // outcome other than the one the request should get
+  double wall_s = 0;
+  double throughput = 0;  // requests per second
+  Percentiles latency;    // open loop: from the intended send time (coordinated omission corrected)
+  Percentiles service;    // from the actual send time (equal to latency in closed loop)
+  double cpu_self_us = 0;      // per request: this process (load generator + resolver / floor client)
+  double cpu_provider_us = 0;  // per request: provider processes (exec children, or the daemon's group)
+  std::map<std::string, std::uint64_t> outcomes;
+  std::string first_error;
+};
+
+struct Series {
+  std::string id;         // "reference/socket/resolver/c4", "reference/exec/resolver/open50"
+  std::string provider;   // reference, python, php, perl, null
+  std::string transport;  // exec, socket, none
+  std::string path;       // floor, resolver
+  std::string mode;       // closed, open
+  int concurrency = 1;
+  double rate_fraction = 0;  // open loop: fraction of the measured closed-loop maximum
+  double target_rate = 0;    // open loop: requests per second asked for (median over repetitions)
+  std::string variant;       // "" or e.g. "keys100k" (100k agents loaded in client.keys)
+  std::vector<Repetition> reps;
+  Histogram histogram;  // every repetition merged (latency); not in report.json
+  std::string hgrm_file;
+};
+
+// A figure measured once per repetition, judged by the gate.
+struct Figure {
+  std::string id;           // "reference/exec/latency_ratio_c1"
+  std::string description;  // what it is, for humans
+  std::string better;       // "lower" or "higher"
+  bool gated = false;       // judged by `keyreq gate`
+  double tolerance = 0;     // gate: relative change allowed in the bad direction
+  std::vector<double> values;
+};
+
+// One Google Benchmark microbenchmark: per-repetition real times.
+struct Micro {
+  std::string name;
+  std::vector<double> ns;      // one per repetition, real (wall) nanoseconds per iteration
+  std::vector<double> cpu_ns;  // one per repetition, CPU nanoseconds per iteration (robust to a busy machine)
+  double items_per_second = 0;
+};
+
+struct Target {
+  std::string name;         // DESIGN.md wording, short
+  std::string requirement;  // "ratio <= 1.10"
+  std::string measured;     // "1.04 (resolver p50 812 µs / floor p50 781 µs)"
+  double value = 0;         // the number compared with the threshold
+  bool measured_ok = true;  // false: could not be measured in this run (reported, not PASS)
+  bool pass = false;
+};
+
+struct Report {
+  int schema_version = kReportSchemaVersion;
+  std::string created;  // ISO 8601 UTC
+  std::string command_line;
+  std::string profile;
+  std::map<std::string, std::string> machine;
+  std::map<std::string, std::string> versions;
+  std::map<std::string, std::string> settings;
+  std::string git_commit;
+  bool git_dirty = false;
+  std::vector<std::string> providers;
+  std::vector<std::string> notes;
+  std::vector<Series> series;
+  std::vector<Figure> figures;
+  std::vector<Micro> micro;
+  std::map<std::string, double> measurements;  // single figures (memory, keystore rates, ...)
+  std::vector<Target> targets;
+  double elapsed_s = 0;
+
+  const Series* find_series(const std::string& id) const;
+  const Figure* find_figure(const std::string& id) const;
+};
+
+}  // namespace keyreq::bench

@@ -1,0 +1,221 @@
+#include "bench/probes.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "fixtures/dataset/dataset.hpp"
+#include "resolver/resolver.hpp"
+
+extern char** environ;
+
+namespace keyreq::bench {
+
+namespace {
+
+class ResolverProbe final : public Probe {
+ public:
+  ResolverProbe(ProviderClient& provider, KeyStore* keys) : resolver_(provider, keys) {}
+  Result call(const WorkItem& item, std::string& error) override {
+    const Outcome o = resolver_.resolve(item.raw);
+    const std::string_view name = outcome_name(o);
+    bool ok = false;
+    switch (item.expect) {
+      case Expect::answer:
+        ok = std::holds_alternative<outcome::Registered>(o) || std::holds_alternative<outcome::Accepted>(o) ||
+             std::holds_alternative<outcome::AlreadyRegistered>(o);
+        break;
+      case Expect::decline: ok = std::holds_alternative<outcome::Declined>(o); break;
+      case Expect::invalid: ok = std::holds_alternative<outcome::InvalidRequest>(o); break;
+    }
+    if (!ok) error = outcome_json(o, item.raw);
+    return {ok, name};
+  }
+
+ private:
+  Resolver resolver_;
+};
+
+int dev_null_fd(int flags) {
+  static const int rd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  static const int wr = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  return flags == O_RDONLY ? rd : wr;
+}
+
+class ExecFloorProbe final : public Probe {
+ public:
+  explicit ExecFloorProbe(std::vector<std::string> command) : command_(std::move(command)) {
+    argv_storage_ = command_;
+    argv_storage_.emplace_back();
+    argv_storage_.emplace_back();
+  }
+  Result call(const WorkItem& item, std::string& error) override {
+    argv_storage_[argv_storage_.size() - 2] = item.kind;
+    argv_storage_[argv_storage_.size() - 1] = item.value;
+    std::vector<char*> argv;
+    argv.reserve(argv_storage_.size() + 1);
+    for (auto& a : argv_storage_) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      error = std::string("pipe: ") + std::strerror(errno);
+      return {false, "spawn_failed"};
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, dev_null_fd(O_RDONLY), 0);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, dev_null_fd(O_WRONLY), 2);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    if (rc != 0) {
+      ::close(fds[0]);
+      error = std::string("posix_spawn: ") + std::strerror(rc);
+      return {false, "spawn_failed"};
+    }
+    std::size_t got = 0;
+    char buf[16384];
+    while (true) {
+      const ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n > 0) {
+        got += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      break;
+    }
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got == 0) {
+      error = "exit status " + std::to_string(status) + ", " + std::to_string(got) + " bytes";
+      return {false, "bad_exit"};
+    }
+    return {true, "answered"};
+  }
+
+ private:
+  std::vector<std::string> command_;
+  std::vector<std::string> argv_storage_;
+};
+
+class SocketFloorProbe final : public Probe {
+ public:
+  explicit SocketFloorProbe(const std::string& path) {
+    std::memset(&addr_, 0, sizeof addr_);
+    addr_.sun_family = AF_UNIX;
+    std::strncpy(addr_.sun_path, path.c_str(), sizeof addr_.sun_path - 1);
+  }
+  Result call(const WorkItem& item, std::string& error) override {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      error = std::string("socket: ") + std::strerror(errno);
+      return {false, "io_error"};
+    }
+    Result r{true, "answered"};
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr_), sizeof addr_) != 0) {
+      error = std::string("connect: ") + std::strerror(errno);
+      r = {false, "connect_failed"};
+    } else if (::send(fd, item.raw.data(), item.raw.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(item.raw.size())) {
+      error = std::string("send: ") + std::strerror(errno);
+      r = {false, "io_error"};
+    } else {
+      // Read until EOF or until the braces of one object balance outside strings.
+      char buf[8192];
+      std::size_t got = 0;
+      int depth = 0;
+      bool in_string = false, escaped = false, done = false;
+      while (!done) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+        for (ssize_t k = 0; k < n && !done; ++k) {
+          const char c = buf[k];
+          if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+          } else if (c == '"') {
+            in_string = true;
+          } else if (c == '{') {
+            ++depth;
+          } else if (c == '}' && --depth == 0) {
+            done = true;
+          }
+        }
+      }
+      if (got == 0) {
+        error = "empty reply";
+        r = {false, "empty_reply"};
+      }
+    }
+    ::close(fd);
+    return r;
+  }
+
+ private:
+  sockaddr_un addr_;
+};
+
+class NullProbe final : public Probe {
+ public:
+  Result call(const WorkItem& item, std::string&) override {
+    sink_ += item.raw.size();  // touch the request as a real probe would
+    return {true, "none"};
+  }
+
+ private:
+  std::size_t sink_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Probe> make_null_probe() { return std::make_unique<NullProbe>(); }
+
+std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys) {
+  return std::make_unique<ResolverProbe>(provider, keys);
+}
+
+std::unique_ptr<Probe> make_exec_floor_probe(const std::vector<std::string>& command) {
+  return std::make_unique<ExecFloorProbe>(command);
+}
+
+std::unique_ptr<Probe> make_socket_floor_probe(const std::string& socket_path) {
+  return std::make_unique<SocketFloorProbe>(socket_path);
+}
+
+NullProvider::NullProvider(std::size_t agents) {
+  answers_.reserve(agents);
+  for (std::size_t i = 0; i < agents; ++i) {
+    const auto a = fixtures::dataset_agent(i);
+    std::string answer = "{\"error\":0,\"data\":{\"id\":\"" + a.id + "\",\"name\":\"" + a.name + "\",\"ip\":\"" + a.ip +
+                         "\",\"key\":\"" + a.key + "\"}}";
+    answers_.emplace("id:" + a.id, answer);
+    answers_.emplace("ip:" + a.ip, std::move(answer));
+  }
+}
+
+ProviderResult NullProvider::call(const Request& request) {
+  const auto it = answers_.find(request.wire());
+  if (it == answers_.end()) return ProviderOutput{"{\"error\":1,\"message\":\"not found\"}", {}};
+  return ProviderOutput{it->second, {}};
+}
+
+ProviderResult DelayedProvider::call(const Request& request) {
+  std::this_thread::sleep_for(delay_);
+  return inner_.call(request);
+}
+
+}  // namespace keyreq::bench

@@ -1,0 +1,58 @@
+#pragma once
+// What the load generator times: the resolver (provider → rules → keystore)
+// and the two floors, the least a client must do to get the same answer from
+// the same provider (bare posix_spawn + read + wait; bare connect, write,
+// read, close). Plus two provider decorators: a null provider (canned
+// answers, no I/O) and an injected delay (the gate's self-test only).
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bench/loadgen.hpp"
+#include "resolver/keystore.hpp"
+#include "resolver/provider_client.hpp"
+
+namespace keyreq::bench {
+
+// One Resolver (its own ResponseParser) over a shared client and keystore.
+std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys);
+
+// posix_spawn(command + kind + value), stdin /dev/null, stdout a pipe read to
+// EOF, stderr /dev/null, waitpid. `command[0]` must be an absolute path.
+std::unique_ptr<Probe> make_exec_floor_probe(const std::vector<std::string>& command);
+
+// connect, write the request, read until EOF or one complete JSON object, close.
+std::unique_ptr<Probe> make_socket_floor_probe(const std::string& socket_path);
+
+// Does nothing: what is left is the load generator's own cost per request.
+std::unique_ptr<Probe> make_null_probe();
+
+// Answers every id request of the dataset from memory, as the reference
+// provider would, without I/O: times the load generator and the resolver alone.
+class NullProvider final : public ProviderClient {
+ public:
+  explicit NullProvider(std::size_t agents);
+  ProviderResult call(const Request& request) override;
+  std::string describe() const override { return "null"; }
+
+ private:
+  std::unordered_map<std::string, std::string> answers_;
+};
+
+// Sleeps `delay` before every call of the wrapped client. Only built when
+// `keyreq bench --inject-delay-us N` asks for it: it exists so a test can
+// prove the gate catches a real slowdown of the resolver path.
+class DelayedProvider final : public ProviderClient {
+ public:
+  DelayedProvider(ProviderClient& inner, std::chrono::microseconds delay) : inner_(inner), delay_(delay) {}
+  ProviderResult call(const Request& request) override;
+  std::string describe() const override { return inner_.describe() + " +delay"; }
+
+ private:
+  ProviderClient& inner_;
+  std::chrono::microseconds delay_;
+};
+
+}  // namespace keyreq::bench

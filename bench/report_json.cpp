@@ -1,0 +1,221 @@
+// report.json: the versioned result model, written and read back (the gate).
+#include <nlohmann/json.hpp>
+
+#include "bench/report.hpp"
+#include "bench/stats.hpp"
+
+namespace keyreq::bench {
+
+using nlohmann::json;
+
+namespace {
+
+json to_json(const Percentiles& p) {
+  return {{"count", p.count}, {"mean_us", p.mean_us}, {"p50_us", p.p50_us}, {"p90_us", p.p90_us},
+          {"p99_us", p.p99_us}, {"p999_us", p.p999_us}, {"max_us", p.max_us}};
+}
+
+Percentiles percentiles_from(const json& j) {
+  Percentiles p;
+  p.count = j.value("count", std::uint64_t{0});
+  p.mean_us = j.value("mean_us", 0.0);
+  p.p50_us = j.value("p50_us", 0.0);
+  p.p90_us = j.value("p90_us", 0.0);
+  p.p99_us = j.value("p99_us", 0.0);
+  p.p999_us = j.value("p999_us", 0.0);
+  p.max_us = j.value("max_us", 0.0);
+  return p;
+}
+
+json spread_json(const std::vector<double>& v) {
+  const Spread s = spread_of(v);
+  return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"rel_mad", s.rel_mad}, {"n", s.n}};
+}
+
+}  // namespace
+
+std::string report_json(const Report& r) {
+  json j;
+  j["schema"] = "keyreq-bench";
+  j["schema_version"] = r.schema_version;
+  j["created"] = r.created;
+  j["command_line"] = r.command_line;
+  j["profile"] = r.profile;
+  j["elapsed_s"] = r.elapsed_s;
+  j["machine"] = r.machine;
+  j["versions"] = r.versions;
+  j["settings"] = r.settings;
+  j["git"] = {{"commit", r.git_commit}, {"dirty", r.git_dirty}};
+  j["providers"] = r.providers;
+  j["notes"] = r.notes;
+  json series = json::array();
+  for (const auto& s : r.series) {
+    json reps = json::array();
+    std::vector<double> thr, p50, p99, cpu_self, cpu_prov;
+    for (const auto& rep : s.reps) {
+      reps.push_back({{"requests", rep.requests},
+                      {"errors", rep.errors},
+                      {"wall_s", rep.wall_s},
+                      {"throughput", rep.throughput},
+                      {"latency", to_json(rep.latency)},
+                      {"service", to_json(rep.service)},
+                      {"cpu_self_us", rep.cpu_self_us},
+                      {"cpu_provider_us", rep.cpu_provider_us},
+                      {"outcomes", rep.outcomes},
+                      {"first_error", rep.first_error}});
+      thr.push_back(rep.throughput);
+      p50.push_back(rep.latency.p50_us);
+      p99.push_back(rep.latency.p99_us);
+      cpu_self.push_back(rep.cpu_self_us);
+      cpu_prov.push_back(rep.cpu_provider_us);
+    }
+    series.push_back({{"id", s.id},
+                      {"provider", s.provider},
+                      {"transport", s.transport},
+                      {"path", s.path},
+                      {"mode", s.mode},
+                      {"concurrency", s.concurrency},
+                      {"rate_fraction", s.rate_fraction},
+                      {"target_rate", s.target_rate},
+                      {"variant", s.variant},
+                      {"hgrm", s.hgrm_file},
+                      {"all_repetitions", to_json(percentiles_of(s.histogram))},
+                      {"summary",
+                       {{"throughput", spread_json(thr)},
+                        {"p50_us", spread_json(p50)},
+                        {"p99_us", spread_json(p99)},
+                        {"cpu_self_us", spread_json(cpu_self)},
+                        {"cpu_provider_us", spread_json(cpu_prov)}}},
+                      {"repetitions", reps}});
+  }
+  j["series"] = series;
+  json figures = json::array();
+  for (const auto& f : r.figures) {
+    figures.push_back({{"id", f.id},
+                       {"description", f.description},
+                       {"better", f.better},
+                       {"gated", f.gated},
+                       {"tolerance", f.tolerance},
+                       {"values", f.values},
+                       {"summary", spread_json(f.values)}});
+  }
+  j["figures"] = figures;
+  json micro = json::array();
+  for (const auto& m : r.micro) {
+    micro.push_back({{"name", m.name},
+                     {"ns", m.ns},
+                     {"cpu_ns", m.cpu_ns},
+                     {"summary", spread_json(m.ns)},
+                     {"cpu_summary", spread_json(m.cpu_ns)}});
+  }
+  j["micro"] = micro;
+  j["measurements"] = r.measurements;
+  json targets = json::array();
+  for (const auto& t : r.targets) {
+    targets.push_back({{"name", t.name},
+                       {"requirement", t.requirement},
+                       {"measured", t.measured},
+                       {"value", t.value},
+                       {"measured_ok", t.measured_ok},
+                       {"verdict", !t.measured_ok ? "N/A" : t.pass ? "PASS" : "FAIL"}});
+  }
+  j["targets"] = targets;
+  return j.dump(2) + "\n";
+}
+
+std::optional<Report> parse_report_json(const std::string& text, std::string& error) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    error = "not a JSON object";
+    return std::nullopt;
+  }
+  if (j.value("schema", "") != "keyreq-bench") {
+    error = "not a keyreq bench report (no \"schema\": \"keyreq-bench\")";
+    return std::nullopt;
+  }
+  Report r;
+  try {
+    r.schema_version = j.at("schema_version").get<int>();
+    if (r.schema_version > kReportSchemaVersion) {
+      error = "report schema version " + std::to_string(r.schema_version) + " is newer than this keyreq (" +
+              std::to_string(kReportSchemaVersion) + ")";
+      return std::nullopt;
+    }
+    r.created = j.value("created", "");
+    r.command_line = j.value("command_line", "");
+    r.profile = j.value("profile", "");
+    r.elapsed_s = j.value("elapsed_s", 0.0);
+    if (j.contains("machine")) r.machine = j["machine"].get<std::map<std::string, std::string>>();
+    if (j.contains("versions")) r.versions = j["versions"].get<std::map<std::string, std::string>>();
+    if (j.contains("settings")) r.settings = j["settings"].get<std::map<std::string, std::string>>();
+    if (j.contains("git")) {
+      r.git_commit = j["git"].value("commit", "");
+      r.git_dirty = j["git"].value("dirty", false);
+    }
+    if (j.contains("providers")) r.providers = j["providers"].get<std::vector<std::string>>();
+    if (j.contains("notes")) r.notes = j["notes"].get<std::vector<std::string>>();
+    for (const auto& s : j.value("series", json::array())) {
+      Series x;
+      x.id = s.at("id").get<std::string>();
+      x.provider = s.value("provider", "");
+      x.transport = s.value("transport", "");
+      x.path = s.value("path", "");
+      x.mode = s.value("mode", "");
+      x.concurrency = s.value("concurrency", 1);
+      x.rate_fraction = s.value("rate_fraction", 0.0);
+      x.target_rate = s.value("target_rate", 0.0);
+      x.variant = s.value("variant", "");
+      x.hgrm_file = s.value("hgrm", "");
+      for (const auto& rep : s.value("repetitions", json::array())) {
+        Repetition y;
+        y.requests = rep.value("requests", std::uint64_t{0});
+        y.errors = rep.value("errors", std::uint64_t{0});
+        y.wall_s = rep.value("wall_s", 0.0);
+        y.throughput = rep.value("throughput", 0.0);
+        y.latency = percentiles_from(rep.value("latency", json::object()));
+        y.service = percentiles_from(rep.value("service", json::object()));
+        y.cpu_self_us = rep.value("cpu_self_us", 0.0);
+        y.cpu_provider_us = rep.value("cpu_provider_us", 0.0);
+        if (rep.contains("outcomes")) y.outcomes = rep["outcomes"].get<std::map<std::string, std::uint64_t>>();
+        y.first_error = rep.value("first_error", "");
+        x.reps.push_back(std::move(y));
+      }
+      r.series.push_back(std::move(x));
+    }
+    for (const auto& f : j.value("figures", json::array())) {
+      Figure x;
+      x.id = f.at("id").get<std::string>();
+      x.description = f.value("description", "");
+      x.better = f.at("better").get<std::string>();
+      x.gated = f.value("gated", false);
+      x.tolerance = f.value("tolerance", 0.0);
+      x.values = f.at("values").get<std::vector<double>>();
+      if (x.better != "lower" && x.better != "higher") throw std::runtime_error("figure " + x.id + ": bad \"better\"");
+      r.figures.push_back(std::move(x));
+    }
+    for (const auto& m : j.value("micro", json::array())) {
+      Micro x;
+      x.name = m.at("name").get<std::string>();
+      x.ns = m.at("ns").get<std::vector<double>>();
+      if (m.contains("cpu_ns")) x.cpu_ns = m["cpu_ns"].get<std::vector<double>>();
+      r.micro.push_back(std::move(x));
+    }
+    if (j.contains("measurements")) r.measurements = j["measurements"].get<std::map<std::string, double>>();
+    for (const auto& t : j.value("targets", json::array())) {
+      Target x;
+      x.name = t.value("name", "");
+      x.requirement = t.value("requirement", "");
+      x.measured = t.value("measured", "");
+      x.value = t.value("value", 0.0);
+      x.measured_ok = t.value("measured_ok", true);
+      x.pass = t.value("verdict", "") == "PASS";
+      r.targets.push_back(std::move(x));
+    }
+  } catch (const std::exception& e) {
+    error = std::string("malformed report: ") + e.what();
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace keyreq::bench

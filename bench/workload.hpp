@@ -1,0 +1,36 @@
+#pragma once
+// The request stream: a deterministic sequence drawn from the dataset with a
+// configurable mix (by id, by ip, unknown ids, invalid requests) and key
+// popularity (uniform or Zipf). Floors and resolver runs replay the same stream.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace keyreq::bench {
+
+enum class Expect { answer, decline, invalid };
+
+struct WorkItem {
+  std::string raw;    // "id:001": the socket bytes, the datagram
+  std::string kind;   // "id" / "ip": exec argv words
+  std::string value;
+  Expect expect = Expect::answer;
+};
+
+struct Mix {
+  double by_id = 80, by_ip = 15, unknown = 5, invalid = 0;  // weights
+  double zipf = 0;  // 0: uniform over the dataset; s > 0: Zipf exponent s
+  std::string describe() const;
+};
+// "id=80,ip=15,unknown=5,invalid=0" (any subset; missing weights are 0) → Mix.
+bool parse_mix(const std::string& text, Mix& mix, std::string& error);
+
+struct Workload {
+  std::vector<WorkItem> items;
+  const WorkItem& at(std::uint64_t i) const { return items[i % items.size()]; }
+};
+
+Workload make_workload(std::size_t agents, const Mix& mix, std::size_t length, std::uint64_t seed);
+
+}  // namespace keyreq::bench
