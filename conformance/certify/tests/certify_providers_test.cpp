@@ -69,6 +69,8 @@ struct Language {
   const char* script;
 };
 
+void PrintTo(const Language& l, std::ostream* os) { *os << l.name; }
+
 const Language kLanguages[] = {
     {"python", "/usr/bin/python3", "fixtures/providers/python/provider.py"},
     {"php", "/usr/bin/php", "fixtures/providers/php/provider.php"},

@@ -27,8 +27,15 @@ inline std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
 }
-inline std::string bin_dir() { return env_or("KEYREQ_BIN_DIR", "."); }
-inline std::string source_root() { return env_or("KEYREQ_SOURCE_ROOT", "."); }
+#ifndef KEYREQ_BIN_DIR_DEFAULT
+#define KEYREQ_BIN_DIR_DEFAULT "."
+#endif
+#ifndef KEYREQ_SOURCE_ROOT_DEFAULT
+#define KEYREQ_SOURCE_ROOT_DEFAULT "."
+#endif
+// The environment wins over the build-time defaults.
+inline std::string bin_dir() { return env_or("KEYREQ_BIN_DIR", KEYREQ_BIN_DIR_DEFAULT); }
+inline std::string source_root() { return env_or("KEYREQ_SOURCE_ROOT", KEYREQ_SOURCE_ROOT_DEFAULT); }
 inline std::string provider_binary() { return bin_dir() + "/keyreq-provider"; }
 inline std::string faulty(const std::string& name) { return source_root() + "/fixtures/faulty/" + name; }
 inline bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
