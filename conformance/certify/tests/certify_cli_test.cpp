@@ -67,7 +67,8 @@ TEST_F(CertifyCommand, CsvDatasetAndSocketTransport) {
 TEST_F(CertifyCommand, VulnerableProviderIsNotCertifiedAndThePayloadIsShown) {
   if (!executable("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is not installed";
   const ProcessRun run = keyreq({"--exec", source_root() + "/fixtures/vulnerable/provider.py --db " + dataset,
-                                 "--dataset", dataset, "--out", dir / "out", "--junit", dir / "junit.xml"});
+                                 "--dataset", dataset, "--out", dir / "out", "--junit", dir / "junit.xml",
+                                 "--timeout", "20"});
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
   EXPECT_NE(run.stdout_bytes.find("NOT CERTIFIED"), std::string::npos);
   EXPECT_NE(run.stdout_bytes.find("[SQLI]"), std::string::npos);
