@@ -17,8 +17,8 @@ using keyreq::testing::read_file;
 using keyreq::testing::run_command;
 using keyreq::testing::TempDir;
 
-const std::string kBin = env_or("KEYREQ_BIN_DIR", "build/release/bin");
-const std::string kRoot = env_or("KEYREQ_SOURCE_ROOT", ".");
+const std::string kBin = env_or("KEYREQ_BIN_DIR", KEYREQ_DEFAULT_BIN_DIR);
+const std::string kRoot = env_or("KEYREQ_SOURCE_ROOT", KEYREQ_DEFAULT_SOURCE_ROOT);
 const std::string kKeyreq = kBin + "/keyreq";
 const std::string kProvider = kBin + "/keyreq-provider";
 std::string faulty(const std::string& name) { return kRoot + "/fixtures/faulty/" + name; }
