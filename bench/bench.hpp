@@ -45,6 +45,7 @@ struct BenchOptions {
   std::size_t agents = 10'000;
   Mix mix;
   bool validate_only = false;
+  bool direct = false;  // drive Resolver instances directly instead of the dispatcher
   int inject_delay_us = 0;
   std::string workdir;  // parent of the private work directory
   bool keep_workdir = false;

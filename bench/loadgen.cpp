@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <thread>
 
@@ -156,6 +158,71 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
     // Closed loop: from the first measured send to the last answer. Open
     // loop: from the first intended send, so the rate achieved is judged
     // against the schedule.
+    result.wall_s = std::chrono::duration<double>(last - first).count();
+    result.throughput = static_cast<double>(result.requests) / result.wall_s;
+  }
+  return result;
+}
+
+LoadResult run_open_async(const LoadSpec& spec, const AsyncSubmit& submit, const Workload& workload) {
+  LoadResult result;
+  std::mutex mutex;  // guards result while completions arrive from worker threads
+  std::condition_variable all_done;
+  std::uint64_t outstanding = 0;
+  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+
+  const auto period = std::chrono::duration<double, std::nano>(1e9 / std::max(spec.rate, 1e-3));
+  const Clock::time_point t_start = Clock::now() + std::chrono::milliseconds(1);
+  const Clock::time_point t0 = t_start + std::chrono::duration_cast<Clock::duration>(spec.warmup);
+  const Clock::time_point t1 = t0 + std::chrono::duration_cast<Clock::duration>(spec.duration);
+  bool window_open = false;
+  auto count = [&](std::string_view outcome) {
+    auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(),
+                           [&](auto& p) { return p.first == outcome; });
+    if (it == result.outcomes.end()) result.outcomes.emplace_back(std::string(outcome), 1);
+    else ++it->second;
+  };
+
+  for (std::uint64_t i = 0;; ++i) {
+    const Clock::time_point intended =
+        t_start + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(i));
+    if (intended >= t1) break;
+    if (spec.max_requests && i >= spec.max_requests) break;
+    std::this_thread::sleep_until(intended);
+    if (!window_open && intended >= t0) {
+      window_open = true;
+      if (spec.on_window_open) spec.on_window_open();
+    }
+    const bool measured = intended >= t0;
+    {
+      std::lock_guard lock(mutex);
+      ++outstanding;
+    }
+    submit(workload.at(spec.first_item + i), [&, intended, measured](const Completion& c) {
+      const auto done = Clock::now();
+      std::lock_guard lock(mutex);
+      if (measured) {
+        ++result.requests;
+        result.latency.record(ns_between(intended, done));
+        result.service.record(c.service_ns);
+        first = std::min(first, intended);
+        last = std::max(last, done);
+        count(c.outcome);
+        if (!c.ok) {
+          ++result.errors;
+          if (result.first_error.empty()) result.first_error = std::string(c.outcome) + ": " + c.error;
+        }
+      }
+      if (--outstanding == 0) all_done.notify_all();
+    });
+  }
+  {
+    // Every accepted request gets its answer within the provider timeout.
+    std::unique_lock lock(mutex);
+    all_done.wait(lock, [&] { return outstanding == 0; });
+  }
+  if (window_open && spec.on_window_close) spec.on_window_close();
+  if (result.requests > 0 && last > first) {
     result.wall_s = std::chrono::duration<double>(last - first).count();
     result.throughput = static_cast<double>(result.requests) / result.wall_s;
   }

@@ -59,4 +59,19 @@ struct LoadResult {
 
 LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const Workload& workload);
 
+// Open loop against an asynchronous system (the dispatcher's submit): one
+// pacing thread sends each request at its intended time whether or not the
+// earlier ones are answered, as the requester's datagrams arrive. `submit`
+// returns false when the request was not taken (the outcome is then already
+// reported through `done`); `done` may run on any thread.
+struct Completion {
+  bool ok;
+  std::string_view outcome;  // static name
+  std::uint64_t service_ns;  // from the moment a worker took it to the answer
+  std::string error;         // only when !ok
+};
+using DoneFn = std::function<void(const Completion&)>;
+using AsyncSubmit = std::function<bool(const WorkItem& item, DoneFn done)>;
+LoadResult run_open_async(const LoadSpec& spec, const AsyncSubmit& submit, const Workload& workload);
+
 }  // namespace keyreq::bench

@@ -26,6 +26,8 @@ std::string parse_microbenchmark_json(const std::string& text, std::vector<Micro
     it->cpu_ns.push_back(cpu_ns);
     if (b.contains("items_per_second")) it->items_per_second = b["items_per_second"].get<double>();
   }
+  // Random interleaving shuffles the output: report them by name.
+  std::sort(out.begin(), out.end(), [](const Micro& a, const Micro& b) { return a.name < b.name; });
   return out.empty() ? "keyreq-microbench reported no benchmark" : "";
 }
 

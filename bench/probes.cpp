@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "fixtures/dataset/dataset.hpp"
@@ -20,21 +22,25 @@ namespace keyreq::bench {
 
 namespace {
 
+// Expected outcome of a resolved request (the dispatcher rejects invalid ones before).
+bool expected(const WorkItem& item, const Outcome& o) {
+  switch (item.expect) {
+    case Expect::answer:
+      return std::holds_alternative<outcome::Registered>(o) || std::holds_alternative<outcome::Accepted>(o) ||
+             std::holds_alternative<outcome::AlreadyRegistered>(o);
+    case Expect::decline: return std::holds_alternative<outcome::Declined>(o);
+    case Expect::invalid: return std::holds_alternative<outcome::InvalidRequest>(o);
+  }
+  return false;
+}
+
 class ResolverProbe final : public Probe {
  public:
   ResolverProbe(ProviderClient& provider, KeyStore* keys) : resolver_(provider, keys) {}
   Result call(const WorkItem& item, std::string& error) override {
     const Outcome o = resolver_.resolve(item.raw);
     const std::string_view name = outcome_name(o);
-    bool ok = false;
-    switch (item.expect) {
-      case Expect::answer:
-        ok = std::holds_alternative<outcome::Registered>(o) || std::holds_alternative<outcome::Accepted>(o) ||
-             std::holds_alternative<outcome::AlreadyRegistered>(o);
-        break;
-      case Expect::decline: ok = std::holds_alternative<outcome::Declined>(o); break;
-      case Expect::invalid: ok = std::holds_alternative<outcome::InvalidRequest>(o); break;
-    }
+    const bool ok = expected(item, o);
     if (!ok) error = outcome_json(o, item.raw);
     return {ok, name};
   }
@@ -169,6 +175,55 @@ class SocketFloorProbe final : public Probe {
   sockaddr_un addr_;
 };
 
+Completion finished_to_completion(const WorkItem& item, const Finished& f) {
+  Completion c{false, "cancelled", 0, {}};
+  c.service_ns = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(f.timing.service()).count()));
+  if (f.cancelled()) {
+    c.error = "cancelled by stop()";
+    return c;
+  }
+  c.ok = expected(item, *f.outcome);
+  c.outcome = outcome_name(*f.outcome);
+  if (!c.ok) c.error = outcome_json(*f.outcome, item.raw);
+  return c;
+}
+
+// Submission refused: expected only for an invalid request; a duplicate in
+// flight is dropped by design (SPEC §2) and counted, not an error.
+Completion refused(const WorkItem& item, SubmitStatus status) {
+  Completion c{false, to_string(status), 0, {}};
+  c.ok = (status == SubmitStatus::invalid && item.expect == Expect::invalid) || status == SubmitStatus::deduplicated;
+  if (!c.ok) c.error = "submit: " + std::string(to_string(status));
+  return c;
+}
+
+class DispatcherProbe final : public Probe {
+ public:
+  explicit DispatcherProbe(Dispatcher& d) : d_(d) {}
+  Result call(const WorkItem& item, std::string& error) override {
+    done_.store(0, std::memory_order_relaxed);
+    const SubmitStatus status = d_.submit(std::string_view(item.raw), [this, &item](const Finished& f) {
+      last_ = finished_to_completion(item, f);
+      done_.store(1, std::memory_order_release);
+      done_.notify_one();
+    });
+    if (status != SubmitStatus::accepted) {
+      const Completion c = refused(item, status);
+      error = c.error;
+      return {c.ok, c.outcome};
+    }
+    done_.wait(0, std::memory_order_acquire);
+    if (!last_.ok) error = last_.error;
+    return {last_.ok, last_.outcome};
+  }
+
+ private:
+  Dispatcher& d_;
+  std::atomic<int> done_{0};
+  Completion last_{};
+};
+
 class NullProbe final : public Probe {
  public:
   Result call(const WorkItem& item, std::string&) override {
@@ -181,6 +236,20 @@ class NullProbe final : public Probe {
 };
 
 }  // namespace
+
+std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher) {
+  return std::make_unique<DispatcherProbe>(dispatcher);
+}
+
+AsyncSubmit dispatcher_submit(Dispatcher& dispatcher) {
+  return [&dispatcher](const WorkItem& item, DoneFn done) {
+    const SubmitStatus status = dispatcher.submit(
+        std::string_view(item.raw), [&item, done](const Finished& f) { done(finished_to_completion(item, f)); });
+    if (status == SubmitStatus::accepted) return true;
+    done(refused(item, status));
+    return false;
+  };
+}
 
 std::unique_ptr<Probe> make_null_probe() { return std::make_unique<NullProbe>(); }
 

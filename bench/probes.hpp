@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench/loadgen.hpp"
+#include "resolver/dispatcher.hpp"
 #include "resolver/keystore.hpp"
 #include "resolver/provider_client.hpp"
 
@@ -18,6 +19,13 @@ namespace keyreq::bench {
 
 // One Resolver (its own ResponseParser) over a shared client and keystore.
 std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys);
+
+// Through the dispatcher (`keyreq serve`'s de-duplication, queue and
+// workers): submit, then wait for on_done. One probe per load-generator
+// worker; the dispatcher has as many workers as the load generator.
+std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher);
+// The same submit for the asynchronous open loop.
+AsyncSubmit dispatcher_submit(Dispatcher& dispatcher);
 
 // posix_spawn(command + kind + value), stdin /dev/null, stdout a pipe read to
 // EOF, stderr /dev/null, waitpid. `command[0]` must be an absolute path.

@@ -1,6 +1,7 @@
 // index.html: self-contained (inline CSS and SVG). The tables are the
 // Markdown report's, converted; the charts are made by gnuplot as SVG:
 // latency CDF per transport, throughput against concurrency, exec against socket.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -177,42 +178,45 @@ std::string report_html(const Report& r, const fs::path& scratch, std::string& w
                                           warning);
       if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
     }
-    // 2. Throughput against concurrency.
-    {
+    // 2. Throughput against concurrency, one chart per provider: exec in
+    // one colour, socket in another; floors dashed.
+    for (const auto& provider : r.providers) {
       std::string plot;
       int k = 0;
-      for (const auto& provider : r.providers) {
-        for (const std::string transport : {"exec", "socket"}) {
-          for (const std::string path : {"floor", "resolver"}) {
-            const fs::path data = scratch / ("thr-" + std::to_string(k++) + ".tsv");
-            std::ofstream out(data);
-            int points = 0;
-            for (const auto& s : r.series) {
-              if (s.provider != provider || s.transport != transport || s.path != path || s.mode != "closed" ||
-                  !s.variant.empty())
-                continue;
-              std::vector<double> t;
-              for (const auto& rep : s.reps) t.push_back(rep.throughput);
-              const Spread sp = spread_of(t);
-              out << s.concurrency << '\t' << sp.median << '\t' << sp.min << '\t' << sp.max << '\n';
-              ++points;
-            }
-            if (points == 0) continue;
-            plot += std::string(plot.empty() ? "plot " : ", ") + quote_gp(data.string()) +
-                    " using 1:2:3:4 with yerrorlines lw 2 " + (path == "floor" ? "dt 2 " : "") + "title " +
-                    quote_gp(provider + " " + transport + " " + path);
+      for (const std::string transport : {"exec", "socket"}) {
+        for (const std::string path : {"floor", "resolver"}) {
+          std::vector<std::pair<int, Spread>> points;
+          for (const auto& s : r.series) {
+            if (s.provider != provider || s.transport != transport || s.path != path || s.mode != "closed" ||
+                !s.variant.empty())
+              continue;
+            std::vector<double> t;
+            for (const auto& rep : s.reps) t.push_back(rep.throughput);
+            points.emplace_back(s.concurrency, spread_of(t));
           }
+          if (points.empty()) continue;
+          std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.first < b.first; });
+          const fs::path data = scratch / ("thr-" + provider + "-" + std::to_string(k++) + ".tsv");
+          std::ofstream out(data);
+          for (const auto& [c, sp] : points) out << c << '\t' << sp.median << '\t' << sp.min << '\t' << sp.max << '\n';
+          out.close();
+          // Floors in a light shade with open points (dashes render poorly in some SVG viewers).
+          const std::string colour = transport == "exec" ? (path == "floor" ? "#e8a49c" : "#c0392b")
+                                                         : (path == "floor" ? "#93c4e6" : "#2471a3");
+          plot += std::string(plot.empty() ? "plot " : ", ") + quote_gp(data.string()) +
+                  " using 1:2:3:4 with yerrorlines lw 2 pt " + (path == "floor" ? "6" : "7") +
+                  " ps 0.8 lc rgb '" + colour + "' title " + quote_gp(transport + " " + path);
         }
       }
-      if (!plot.empty()) {
-        const std::string svg = gnuplot_svg(scratch, "throughput",
-                                            "set title 'Throughput against concurrency (closed loop; median, "
-                                            "min-max over repetitions)'\nset logscale y\nset logscale x 2\n"
-                                            "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n" +
-                                                plot + "\n",
-                                            warning);
-        if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
-      }
+      if (plot.empty()) continue;
+      const std::string svg = gnuplot_svg(scratch, "throughput-" + provider,
+                                          "set title " + quote_gp(provider + " provider: throughput against concurrency "
+                                                                  "(closed loop; median, min-max over repetitions)") +
+                                              "\nset logscale y\nset logscale x 2\nset xrange [0.8:*]\n"
+                                              "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n"
+                                              "set key outside right top\n" + plot + "\n",
+                                          warning);
+      if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
     }
     // 3. Exec against socket: resolver p50 at concurrency 1, per provider.
     {
@@ -239,8 +243,9 @@ std::string report_html(const Report& r, const fs::path& scratch, std::string& w
             "set title 'Exec against socket: p50 latency, 1 request at a time'\nset style data histograms\n"
             "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\nset logscale y\n"
             "set ylabel 'p50 latency (µs)'\nset yrange [1:*]\n"
-            "plot " + quote_gp(data.string()) + " using 2:xtic(1) title 'exec floor', '' using 3 title 'exec resolver', "
-            "'' using 4 title 'socket floor', '' using 5 title 'socket resolver'\n",
+            "plot " + quote_gp(data.string()) + " using 2:xtic(1) lc rgb '#e8a49c' title 'exec floor', '' using 3 "
+            "lc rgb '#c0392b' title 'exec resolver', '' using 4 lc rgb '#93c4e6' title 'socket floor', '' using 5 "
+            "lc rgb '#2471a3' title 'socket resolver'\n",
             warning);
         if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
       }

@@ -19,7 +19,8 @@ std::string us(double v) {
   char buf[64];
   if (v >= 10000) std::snprintf(buf, sizeof buf, "%.1f ms", v / 1000);
   else if (v >= 100) std::snprintf(buf, sizeof buf, "%.0f µs", v);
-  else std::snprintf(buf, sizeof buf, "%.1f µs", v);
+  else if (v >= 1 || v == 0) std::snprintf(buf, sizeof buf, "%.1f µs", v);
+  else std::snprintf(buf, sizeof buf, "%.0f ns", v * 1000);
   return buf;
 }
 

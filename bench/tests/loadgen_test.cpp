@@ -1,0 +1,105 @@
+#include "bench/loadgen.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "bench/probes.hpp"
+
+namespace keyreq::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SleepProbe final : public Probe {
+ public:
+  SleepProbe(std::chrono::microseconds d, std::atomic<int>* calls = nullptr, int stall_at = -1,
+             std::chrono::milliseconds stall = 0ms)
+      : d_(d), calls_(calls), stall_at_(stall_at), stall_(stall) {}
+  Result call(const WorkItem&, std::string&) override {
+    const int n = calls_ ? calls_->fetch_add(1) : 0;
+    std::this_thread::sleep_for(n == stall_at_ ? stall_ : d_);
+    return {true, "slept"};
+  }
+
+ private:
+  std::chrono::microseconds d_;
+  std::atomic<int>* calls_;
+  int stall_at_;
+  std::chrono::milliseconds stall_;
+};
+
+Workload tiny() {
+  Workload w;
+  w.items.push_back(WorkItem{"id:001", "id", "001", Expect::answer});
+  return w;
+}
+
+TEST(LoadGen, ClosedLoopCountsThroughputAndLatency) {
+  LoadSpec spec;
+  spec.concurrency = 2;
+  spec.warmup = 20ms;
+  spec.duration = 300ms;
+  const auto r = run_load(spec, [] { return std::make_unique<SleepProbe>(2000us); }, tiny());
+  ASSERT_TRUE(r.setup_error.empty());
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_GT(r.requests, 50u);
+  // two workers, >= 2 ms each: at most 1000/s
+  EXPECT_LT(r.throughput, 1050);
+  EXPECT_GT(r.throughput, 200);
+  EXPECT_GE(r.latency.value_at(50), 2'000'000u);
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].first, "slept");
+  EXPECT_EQ(r.outcomes[0].second, r.requests);
+}
+
+TEST(LoadGen, MinRequestsExtendsTheWindow) {
+  LoadSpec spec;
+  spec.concurrency = 1;
+  spec.warmup = 0ms;
+  spec.duration = 1ms;
+  spec.min_requests = 30;
+  const auto r = run_load(spec, [] { return std::make_unique<SleepProbe>(1000us); }, tiny());
+  EXPECT_GE(r.requests, 30u);
+}
+
+// The point of the open loop: one 200 ms stall at 500 requests/s delays
+// about 100 scheduled requests. Measured from the intended send time (wrk2)
+// they all show it; measured from the actual send time only one does.
+TEST(LoadGen, OpenLoopChargesAStallToEveryRequestItDelays) {
+  std::atomic<int> calls{0};
+  LoadSpec spec;
+  spec.concurrency = 1;
+  spec.rate = 500;
+  spec.warmup = 0ms;
+  spec.duration = 1000ms;
+  const auto r = run_load(
+      spec, [&] { return std::make_unique<SleepProbe>(100us, &calls, 100, 200ms); }, tiny());
+  ASSERT_GT(r.requests, 300u);
+  const double late = 1.0 - r.latency.fraction_at_or_below(50'000'000);  // > 50 ms
+  const double late_service = 1.0 - r.service.fraction_at_or_below(50'000'000);
+  EXPECT_GT(late, 0.05) << "coordinated omission not corrected";
+  EXPECT_LT(late_service, 0.01);
+  EXPECT_GE(r.latency.max(), 190'000'000u);
+}
+
+TEST(LoadGen, ProbeThatCannotBeBuiltIsReported) {
+  LoadSpec spec;
+  spec.duration = 10ms;
+  const auto r = run_load(spec, []() -> std::unique_ptr<Probe> { throw std::runtime_error("no provider"); }, tiny());
+  EXPECT_EQ(r.setup_error, "no provider");
+  EXPECT_EQ(r.requests, 0u);
+}
+
+TEST(LoadGen, NullProbeIsFast) {
+  LoadSpec spec;
+  spec.concurrency = 1;
+  spec.warmup = 10ms;
+  spec.duration = 100ms;
+  const auto r = run_load(spec, [] { return make_null_probe(); }, tiny());
+  EXPECT_GT(r.throughput, 100000);  // far below what it does, far above any provider
+}
+
+}  // namespace
+}  // namespace keyreq::bench

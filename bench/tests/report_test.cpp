@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bench/report.hpp"
+#include "bench/targets.hpp"
+
+namespace keyreq::bench {
+namespace {
+
+Report sample() {
+  Report r;
+  r.created = "2025-01-01T00:00:00Z";
+  r.profile = "ci";
+  r.command_line = "keyreq bench --profile ci";
+  r.machine["cores"] = "2";
+  r.settings["registration"] = "validate only";
+  r.git_commit = "0123456789abcdef";
+  r.providers = {"reference"};
+  for (const std::string transport : {"exec", "socket"}) {
+    for (const std::string path : {"floor", "resolver"}) {
+      Series s;
+      s.provider = "reference";
+      s.transport = transport;
+      s.path = path;
+      s.mode = "closed";
+      s.concurrency = 1;
+      s.id = "reference/" + transport + "/" + path + "/c1";
+      const double base = transport == "exec" ? 1000 : 50;
+      for (int i = 0; i < 3; ++i) {
+        Repetition rep;
+        rep.requests = 100;
+        rep.throughput = 1e6 / base;
+        rep.latency.p50_us = base * (path == "floor" ? 1.0 : 1.05) + i;
+        rep.latency.p99_us = rep.latency.p50_us * 2;
+        rep.outcomes["accepted"] = 100;
+        s.reps.push_back(rep);
+        for (int k = 0; k < 100; ++k) s.histogram.record(static_cast<std::uint64_t>(rep.latency.p50_us * 1000 + k));
+      }
+      r.series.push_back(s);
+    }
+  }
+  r.figures.push_back(Figure{"reference/exec/latency_ratio_c1", "exec ratio", "lower", true, 0.1, {1.05, 1.04, 1.06}});
+  r.figures.push_back(
+      Figure{"reference/socket/throughput_ratio_peak", "socket ratio", "higher", true, 0.2, {0.9, 0.85, 0.95}});
+  r.micro.push_back(Micro{"parse_validate/simdjson", {300, 310, 305}, {200, 210, 205}, 0});
+  r.micro.push_back(Micro{"parse_validate/nlohmann", {3000, 3100, 3050}, {2000, 2100, 2050}, 0});
+  r.measurements["keystore.registrations_per_s_t8"] = 25000;
+  r.measurements["keystore.registrations_per_s_t1"] = 500;
+  r.measurements["memory.keystore_agents"] = 100000;
+  evaluate_targets(r);
+  return r;
+}
+
+TEST(Report, JsonRoundTripKeepsWhatTheGateReads) {
+  const Report r = sample();
+  std::string error;
+  const auto back = parse_report_json(report_json(r), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->profile, "ci");
+  EXPECT_EQ(back->git_commit, r.git_commit);
+  ASSERT_EQ(back->figures.size(), 2u);
+  EXPECT_EQ(back->figures[0].values, r.figures[0].values);
+  EXPECT_EQ(back->figures[1].better, "higher");
+  EXPECT_TRUE(back->figures[1].gated);
+  ASSERT_EQ(back->series.size(), r.series.size());
+  EXPECT_DOUBLE_EQ(back->series[0].reps[1].latency.p50_us, r.series[0].reps[1].latency.p50_us);
+  EXPECT_EQ(back->micro[0].cpu_ns, r.micro[0].cpu_ns);
+  ASSERT_EQ(back->targets.size(), r.targets.size());
+  for (std::size_t i = 0; i < r.targets.size(); ++i) EXPECT_EQ(back->targets[i].pass, r.targets[i].pass);
+}
+
+TEST(Report, JsonThatIsNotAReportIsRefused) {
+  std::string error;
+  EXPECT_FALSE(parse_report_json("[]", error));
+  EXPECT_FALSE(parse_report_json("{\"schema\":\"other\"}", error));
+  EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":999}", error));
+  EXPECT_NE(error.find("newer"), std::string::npos);
+  EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":1,\"figures\":[{\"id\":\"x\","
+                                 "\"better\":\"sideways\",\"values\":[1]}]}",
+                                 error));
+}
+
+TEST(Targets, EachTargetIsALineWithItsMeasuredFigure) {
+  const Report r = sample();
+  auto find = [&](const std::string& prefix) -> const Target* {
+    for (const auto& t : r.targets)
+      if (t.name.rfind(prefix, 0) == 0) return &t;
+    return nullptr;
+  };
+  const Target* exec = find("exec, reference provider");
+  ASSERT_TRUE(exec);
+  EXPECT_TRUE(exec->measured_ok);
+  EXPECT_TRUE(exec->pass);  // 1.05 <= 1.10
+  EXPECT_NEAR(exec->value, 1.05, 1e-9);
+  const Target* socket = find("socket, reference provider");
+  ASSERT_TRUE(socket);
+  EXPECT_TRUE(socket->pass);  // 0.9 >= 0.8
+  const Target* speed = find("parse + validate: simdjson");
+  ASSERT_TRUE(speed);
+  EXPECT_NEAR(speed->value, 10.0, 0.01);  // CPU times 2050 / 205
+  EXPECT_TRUE(speed->pass);
+  const Target* parse = find("parse + validate one");
+  ASSERT_TRUE(parse);
+  EXPECT_TRUE(parse->pass);  // 205 ns CPU
+  const Target* durable = find("durable registration");
+  ASSERT_TRUE(durable);
+  EXPECT_TRUE(durable->pass);
+  const Target* loadgen = find("load generator");
+  ASSERT_TRUE(loadgen);
+  EXPECT_FALSE(loadgen->measured_ok);  // no null series in the sample: N/A, never PASS
+}
+
+TEST(Report, FilesAreWritten) {
+  Report r = sample();
+  char templ[] = "/tmp/keyreq-report-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(templ), nullptr);
+  const std::filesystem::path dir = templ;
+  std::string warnings;
+  ASSERT_EQ(write_reports(r, dir, warnings), "");
+  for (const char* f : {"report.json", "report.md", "index.html", "reference_exec_floor_c1.hgrm"})
+    EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+  std::ifstream md(dir / "report.md");
+  std::stringstream ss;
+  ss << md.rdbuf();
+  EXPECT_NE(ss.str().find("| **PASS** | exec, reference provider"), std::string::npos) << ss.str();
+  std::ifstream html_in(dir / "index.html");
+  std::stringstream html;
+  html << html_in.rdbuf();
+  EXPECT_NE(html.str().find("<table>"), std::string::npos);
+  if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
+    EXPECT_NE(html.str().find("<svg"), std::string::npos) << warnings;
+    EXPECT_EQ(html.str().find("<?xml"), std::string::npos);  // inline, no prologue
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / ".charts"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace keyreq::bench
