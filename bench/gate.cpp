@@ -1,6 +1,7 @@
 #include "bench/gate.hpp"
 
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <sstream>
 
@@ -33,6 +34,25 @@ std::string describe(const Report& r) {
 
 }  // namespace
 
+// Chosen from repeated `--profile ci` runs on a shared, loaded 2-core machine
+// (docs/bench.md): unchanged runs moved the exec figures by up to ~22% and
+// the socket whole-pipeline figures by up to ~35%. Reported but not gated:
+// throughput ratios at high concurrency, latency ratios dominated by fsync
+// jitter, and the socket latency ratio through the dispatcher at
+// concurrency 1 (two thread hand-offs per request: it swung 2.5x between
+// unchanged runs while other builds ran).
+double gate_tolerance(const std::string& id) {
+  static const std::map<std::string, double> gated = {
+      {"reference/exec/latency_ratio_c1_validate", 0.30},
+      {"reference/exec/latency_ratio_c1", 0.30},
+      {"reference/exec/throughput_ratio_peak", 0.30},
+      {"reference/socket/throughput_ratio_peak", 0.40},
+      {"reference/speedup_socket_vs_exec_peak", 0.35},
+  };
+  const auto it = gated.find(id);
+  return it == gated.end() ? 0 : it->second;
+}
+
 GateResult run_gate(const Report& baseline, const Report& current, const GateOptions& options) {
   GateResult g;
   if (baseline.profile != current.profile) {
@@ -40,13 +60,14 @@ GateResult run_gate(const Report& baseline, const Report& current, const GateOpt
                          "): ratios should still compare, timings will not");
   }
   for (const auto& b : baseline.figures) {
-    if (!b.gated) continue;
+    const double tolerance = gate_tolerance(b.id);  // the baseline's own flags are informational
+    if (tolerance <= 0) continue;
     GateRow row;
     row.id = b.id;
     row.description = b.description;
     row.better = b.better;
     row.baseline = median(b.values);
-    row.tolerance = b.tolerance * options.tolerance_scale;
+    row.tolerance = tolerance * options.tolerance_scale;
     const Figure* c = current.find_figure(b.id);
     if (c == nullptr || c->values.empty()) {
       row.verdict = "MISSING";

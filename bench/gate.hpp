@@ -42,4 +42,11 @@ struct GateResult {
 
 GateResult run_gate(const Report& baseline, const Report& current, const GateOptions& options);
 
+// The gate's policy, in one place: the relative change a figure may show in
+// its bad direction, 0 when the figure is reported but not gated. `keyreq
+// bench` marks figures with it; `keyreq gate` judges with it (the flags
+// recorded in the baseline are informational), so a change of policy does
+// not need a new baseline.
+double gate_tolerance(const std::string& figure_id);
+
 }  // namespace keyreq::bench

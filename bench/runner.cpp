@@ -19,6 +19,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/fixture.hpp"
+#include "bench/gate.hpp"
 #include "bench/loadgen.hpp"
 #include "bench/micro.hpp"
 #include "bench/probes.hpp"
@@ -534,24 +535,6 @@ void Runner::run_keystore() {
     report_.measurements[key] = static_cast<double>(next.load() - failed.load()) / elapsed;
     if (failed.load() > 0) note("keystore: " + std::to_string(failed.load()) + " registrations failed");
   }
-}
-
-// The figures the gate judges, with the relative change each may show before
-// it counts. Chosen from repeated `--profile ci` runs on a shared, loaded
-// 2-core machine (docs/bench.md): only ratios whose run-to-run change stayed
-// well inside these bounds are gated; throughput ratios at high concurrency
-// and latency ratios dominated by fsync jitter are reported, not gated.
-double gate_tolerance(const std::string& id) {
-  static const std::map<std::string, double> gated = {
-      {"reference/exec/latency_ratio_c1_validate", 0.25},
-      {"reference/exec/latency_ratio_c1", 0.30},
-      {"reference/exec/throughput_ratio_peak", 0.30},
-      {"reference/socket/latency_ratio_c1_validate", 0.40},
-      {"reference/socket/throughput_ratio_peak", 0.40},
-      {"reference/speedup_socket_vs_exec_peak", 0.35},
-  };
-  const auto it = gated.find(id);
-  return it == gated.end() ? 0 : it->second;
 }
 
 void Runner::add_figure(const std::string& id, const std::string& description, const std::string& better,

@@ -54,8 +54,8 @@ TEST(Gate, ChangeWithinToleranceOrNotSignificantPasses) {
   // 5% worse, tolerance 10%: ok even though significant
   const auto small = with({1.08, 1.09, 1.085, 1.1, 1.07}, {0.9, 0.92, 0.88, 0.91, 0.9});
   EXPECT_FALSE(run_gate(base, small, {}).regression);
-  // median 20% worse but the samples overlap: not significant
-  const auto noisy = with({0.9, 1.25, 1.3, 1.0, 1.6}, {0.9, 0.92, 0.88, 0.91, 0.9});
+  // median 41% worse but the samples overlap: not significant
+  const auto noisy = with({0.9, 1.45, 1.5, 1.0, 1.8}, {0.9, 0.92, 0.88, 0.91, 0.9});
   const auto g = run_gate(base, noisy, {});
   EXPECT_FALSE(g.regression) << g.markdown;
   EXPECT_EQ(row(g, "reference/exec/latency_ratio_c1").verdict, "worse (not significant)");
@@ -63,7 +63,7 @@ TEST(Gate, ChangeWithinToleranceOrNotSignificantPasses) {
 
 TEST(Gate, ToleranceScaleAndAlphaApply) {
   const auto base = with({1.02, 1.04, 1.03, 1.05, 1.01}, {0.9, 0.92, 0.88, 0.91, 0.9});
-  const auto cur = with({1.20, 1.22, 1.21, 1.23, 1.19}, {0.9, 0.92, 0.88, 0.91, 0.9});
+  const auto cur = with({1.40, 1.42, 1.41, 1.43, 1.39}, {0.9, 0.92, 0.88, 0.91, 0.9});
   EXPECT_TRUE(run_gate(base, cur, {}).regression);
   GateOptions loose;
   loose.tolerance_scale = 3;
@@ -71,6 +71,21 @@ TEST(Gate, ToleranceScaleAndAlphaApply) {
   GateOptions strict_alpha;
   strict_alpha.alpha = 0.001;  // 5 vs 5 cannot reach it
   EXPECT_FALSE(run_gate(base, cur, strict_alpha).regression);
+}
+
+TEST(Gate, PolicyComesFromThisBuildNotTheBaseline) {
+  EXPECT_DOUBLE_EQ(gate_tolerance("reference/exec/latency_ratio_c1"), 0.30);
+  EXPECT_DOUBLE_EQ(gate_tolerance("reference/exec/throughput_ratio_c4"), 0.0);
+  auto base = with({1.02, 1.04, 1.03, 1.05, 1.01}, {0.9, 0.92, 0.88, 0.91, 0.9});
+  base.figures[0].tolerance = 5.0;  // an old baseline with another tolerance: ignored
+  base.figures[2].gated = true;     // a figure this build does not gate: not judged
+  auto cur = with({1.40, 1.42, 1.41, 1.43, 1.39}, {0.9, 0.92, 0.88, 0.91, 0.9});
+  cur.figures[2].values = {0.1, 0.1};  // much worse, but not gated by this build
+  const auto g = run_gate(base, cur, {});
+  EXPECT_TRUE(g.regression);
+  EXPECT_DOUBLE_EQ(row(g, "reference/exec/latency_ratio_c1").tolerance, 0.30);
+  EXPECT_EQ(g.rows.size(), 2u);
+  for (const auto& r : g.rows) EXPECT_NE(r.id, "reference/exec/throughput_ratio_c4");
 }
 
 TEST(Gate, MissingGatedFigureFails) {
