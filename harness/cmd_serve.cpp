@@ -199,7 +199,20 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
       s.on_restart = [&metrics] { metrics.provider_restarted(); };
       supervisor = std::make_unique<ProviderSupervisor>(std::move(s));
       supervisor->start();
-      if (!supervisor->wait_until_ready(limits.timeout)) {
+      // Wait for the socket, but let SIGTERM / SIGINT through meanwhile.
+      const auto give_up = Clock::now() + limits.timeout;
+      bool ready = false;
+      while (!(ready = supervisor->wait_until_ready(std::chrono::milliseconds(100))) && Clock::now() < give_up) {
+        const timespec now{0, 0};
+        const int sig = ::sigtimedwait(&stop_signals, nullptr, &now);
+        if (sig > 0) {
+          log::info("serve_stopping", {log::kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
+                                       log::kv("phase", "waiting for the provider socket")});
+          supervisor->stop();
+          return 0;
+        }
+      }
+      if (!ready) {
         log::warn("provider_not_ready", {log::kv("socket", config.socket), log::kv("waited_s", config.timeout_seconds),
                                          log::kv("effect", "requests wait for it within their timeout")});
       }

@@ -27,7 +27,12 @@ namespace keyreq::testing {
 
 inline std::string bin_dir() {
   const char* d = std::getenv("KEYREQ_BIN_DIR");
-  return d ? d : "";
+  if (d != nullptr && *d != '\0') return d;
+#ifdef KEYREQ_DEFAULT_BIN_DIR
+  return KEYREQ_DEFAULT_BIN_DIR;
+#else
+  return "";
+#endif
 }
 inline std::string bin(const std::string& name) { return bin_dir() + "/" + name; }
 
