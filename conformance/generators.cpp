@@ -662,14 +662,15 @@ void objects_in(J& j, std::vector<J*>& out) {
 void fault_D2(Draft& d) {
   switch (range(0, 4)) {
     case 0: {  // top level not an object
-      const int k = range(0, 6);
+      const int k = range(0, 9);
       if (k == 0) {
         J wrapped = J::array();
         wrapped.push(std::move(d.doc));
         d.doc = std::move(wrapped);
       } else {
         d.doc = J::raw(std::vector<std::string>{"", "\"text\"", "0", "true", "null", "[]",
-                                                "\"{\\\"error\\\":0}\""}[static_cast<std::size_t>(k)]);
+                                                "\"{\\\"error\\\":0}\"", "false", "-1.5e3",
+                                                "123456789012345678901234567890"}[static_cast<std::size_t>(k)]);
       }
       break;
     }
@@ -812,7 +813,13 @@ void fault_S4(Draft& d) {
   const std::string a4 = ipv4_text(v4);
   const std::string a6 = gen_v6_text(gen_v6_bytes());
   std::string ip;
-  switch (range(0, 7)) {
+  switch (range(0, 8)) {
+    case 8: {  // a valid address or network, then a NUL and maybe more
+      const std::string nul(1, '\0');
+      ip = one_of_str({a4, a6, a4 + "/255.255.255.0", a4 + "/24", a6 + "/64", "any"}) +
+           one_of_str({nul, nul + "x", nul + "1", nul + nul});
+      break;
+    }
     case 0:  // an octet just past 255, or a leading zero
       ip = one_of_str({"256", "01", "00", "1000", "-1", "0x1"}) + a4.substr(a4.find('.'));
       break;

@@ -34,7 +34,28 @@ inline std::string known_resolver_bug(std::string_view output, const Comparison&
       (output.size() == 5 || output.size() == 6) && (output.substr(0, 4) == "null" || output.substr(0, 5) == "false")) {
     return "known resolver bug 2: top-level null/false followed by one stray byte refused D2, rules.md says D1";
   }
+  // Bug 4: a top-level integer beyond 64 bits ("123456789012345678901234567890",
+  // "-9223372036854775809") is refused D1; it is a valid JSON number that a
+  // double holds, not an object: D2.
+  if (c.resolver.label == "D1" && c.oracle.label == "D2" && !core.empty() &&
+      core.find_first_not_of("-0123456789") == std::string_view::npos) {
+    return "known resolver bug 4: top-level integer beyond 64 bits refused D1, rules.md says D2";
+  }
+  // Bug 3: the address check stops at a NUL byte: an ip of an IPv4 or IPv6
+  // address (or IPv4/netmask) followed by "\u0000…" is accepted; S4 refuses
+  // it (the keystore then refuses to write it, as a conflict).
+  // (The answer then passes S4 and gets accepted or a later rule, S5 C1 C2.)
+  if (c.oracle.label == "S4" && rule_rank(c.resolver.label) > rule_rank("S4") &&
+      output.find("\\u0000") != std::string_view::npos) {
+    return "known resolver bug 3: data.ip with a NUL after a valid address accepted, rules.md says S4";
+  }
   return {};
+}
+
+// Bug 3 in request parsing: "ip:10.0.0.1\0x" is taken for ip:10.0.0.1.
+inline bool known_request_bug(std::string_view bytes, bool resolver_accepts, bool oracle_accepts) {
+  return resolver_accepts && !oracle_accepts && bytes.substr(0, 3) == "ip:" &&
+         bytes.find('\0') != std::string_view::npos;
 }
 
 }  // namespace keyreq::conformance::testing
