@@ -55,7 +55,9 @@ int run_certify(const CertifyCommandOptions& o) {
   if (o.dataset.empty()) return usage("--dataset FILE is required");
   auto dataset = certify::read_dataset(o.dataset);
   if (!dataset) return usage("--dataset: " + dataset.error);
-  if (dataset.agents.empty()) return usage("--dataset: " + o.dataset + " holds no agent");
+  if (auto problem = certify::dataset_problem(dataset.agents); !problem.empty()) {
+    return usage("--dataset: " + o.dataset + ": " + problem);
+  }
   c.dataset_path = o.dataset;
   c.agents = std::move(dataset.agents);
   c.timeout = std::chrono::milliseconds(static_cast<long>(o.provider.timeout_seconds * 1000));

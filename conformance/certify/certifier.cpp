@@ -313,6 +313,21 @@ fixtures::DatasetRead read_dataset(const std::string& path) {
   return fixtures::read_dataset_csv(path);
 }
 
+std::string dataset_problem(const std::vector<fixtures::DatasetAgent>& agents) {
+  if (agents.empty()) return "it holds no agent";
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    const auto& a = agents[i];
+    const std::string where = "agent " + std::to_string(i + 1) + " (id \"" + escape_bytes(a.id, 32) + "\")";
+    if (!rules::is_agent_id(a.id)) return where + ": the id is not 3 to 8 digits (S2)";
+    if (!rules::is_agent_name(a.name)) return where + ": name \"" + escape_bytes(a.name, 64) + "\" breaks S3";
+    if (!rules::is_agent_ip(a.ip)) return where + ": ip \"" + escape_bytes(a.ip, 64) + "\" breaks S4";
+    if (!rules::is_agent_key(a.key)) return where + ": the key breaks S5";
+    if (!ids.insert(a.id).second) return where + ": the id appears twice";
+  }
+  return {};
+}
+
 Certificate certify(const CertifyOptions& o) {
   const auto run_start = Clock::now();
   Certificate cert;
@@ -339,7 +354,8 @@ Certificate certify(const CertifyOptions& o) {
     ids.insert(a.id);
   }
   auto ip_lookup_ok = [&](const fixtures::DatasetAgent& a) {
-    return rules::is_ip_address(a.ip) && ip_count[a.ip] == 1;
+    const auto it = ip_count.find(a.ip);
+    return rules::is_ip_address(a.ip) && it != ip_count.end() && it->second == 1;
   };
   const fixtures::DatasetAgent& known = agents.front();
   std::optional<fixtures::DatasetAgent> known_ip;

@@ -36,6 +36,10 @@ inline constexpr int kStopAfterFailures = 2;
 // header) or CSV with header id,name,ip,key.
 fixtures::DatasetRead read_dataset(const std::string& path);
 
+// Why the dataset cannot serve as the expected answers ("" when it can):
+// empty, a record that breaks a field rule (S2-S5), an id twice.
+std::string dataset_problem(const std::vector<fixtures::DatasetAgent>& agents);
+
 // Preconditions (the harness checks them, exit 2 otherwise): agents not
 // empty; exec: command not empty; socket: socket_path names a socket.
 Certificate certify(const CertifyOptions& options);

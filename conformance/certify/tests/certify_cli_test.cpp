@@ -93,6 +93,13 @@ TEST_F(CertifyCommand, UsageErrorsExit2) {
       {"--exec", exec, "--dataset", dataset, "--parallel", "0"},          // out of range
       {"--exec", exec, "--dataset", dataset, "--timeout", "0"},           // out of range
   };
+  {
+    std::ofstream bad(dir / "bad.csv");
+    bad << "id,name,ip,key\n001,agent one,10.0.0.1,k\n";
+  }
+  const ProcessRun bad = keyreq({"--exec", exec, "--dataset", dir / "bad.csv"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.stdout_bytes << bad.stderr_bytes;
+  EXPECT_NE(bad.stderr_bytes.find("S3"), std::string::npos) << bad.stderr_bytes;
   for (const auto& args : cases) {
     const ProcessRun run = keyreq(args);
     std::string line;

@@ -524,5 +524,20 @@ TEST(Dataset, CsvAndSqliteAreBothRead) {
   EXPECT_FALSE(read_dataset(dir / "none.csv"));
 }
 
+TEST(Dataset, RecordsThatBreakTheFieldRulesCannotBeExpected) {
+  std::vector<fixtures::DatasetAgent> agents = {fixtures::dataset_agent(0), fixtures::dataset_agent(1)};
+  EXPECT_EQ(dataset_problem(agents), "");
+  EXPECT_NE(dataset_problem({}), "");
+  auto bad = agents;
+  bad[1].name = "agent 2";
+  EXPECT_NE(dataset_problem(bad).find("S3"), std::string::npos);
+  bad = agents;
+  bad[1].id = "1";
+  EXPECT_NE(dataset_problem(bad).find("S2"), std::string::npos);
+  bad = agents;
+  bad[1].id = bad[0].id;
+  EXPECT_NE(dataset_problem(bad).find("twice"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace keyreq::certify
