@@ -101,15 +101,40 @@ std::string evidence_text(const Exchange& ex, const Certificate& cert, const std
   return s;
 }
 
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    if (n == 2 && c < 0xc2) return false;  // overlong
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += n;
+  }
+  return true;
+}
+
+// Bytes for a JSON string: as they are when they are UTF-8 (JSON escapes
+// the control characters), escaped like the console otherwise; cut at max.
+std::string json_text(std::string_view bytes, std::size_t max) {
+  std::string_view cut = bytes.substr(0, std::min(bytes.size(), max));
+  for (int trim = 0; trim < 3 && !valid_utf8(cut) && !cut.empty(); ++trim) cut.remove_suffix(1);
+  if (!valid_utf8(cut)) return shown(bytes, max);
+  std::string out(cut);
+  if (cut.size() < bytes.size()) out += "...(" + std::to_string(bytes.size()) + " bytes)";
+  return out;
+}
+
 nlohmann::json exchange_json(const Exchange& ex, const Certificate& cert) {
   nlohmann::json j;
   nlohmann::json sent;
   if (ex.transport == Transport::exec) {
     sent["argv"] = nlohmann::json::array();
-    for (const auto& w : ex.argv) sent["argv"].push_back(shown(w, kShownBytes));
+    for (const auto& w : ex.argv) sent["argv"].push_back(json_text(w, kShownBytes));
   } else {
     sent["pieces"] = nlohmann::json::array();
-    for (const auto& p : ex.pieces) sent["pieces"].push_back(shown(p, kShownBytes));
+    for (const auto& p : ex.pieces) sent["pieces"].push_back(json_text(p, kShownBytes));
     if (ex.pieces.size() > 1) sent["pause_ms"] = ex.pause.count();
     sent["half_close"] = ex.half_close;
   }
@@ -117,12 +142,12 @@ nlohmann::json exchange_json(const Exchange& ex, const Certificate& cert) {
   j["sent"] = sent;
   j["outcome"] = ex.outcome();
   if (ex.started && !ex.skipped) {
-    j["output"] = shown(ex.output, kShownBytes);
+    j["output"] = json_text(ex.output, kShownBytes);
     j["output_bytes"] = ex.output_total;
     if (ex.transport == Transport::exec) {
       j["exit_code"] = ex.exit_code >= 0 ? nlohmann::json(ex.exit_code) : nlohmann::json(nullptr);
       j["signal"] = ex.signal;
-      j["stderr"] = shown(ex.stderr_bytes, 256);
+      j["stderr"] = json_text(ex.stderr_bytes, 256);
       j["stderr_bytes"] = ex.stderr_total;
     } else {
       j["reply_pieces"] = ex.reply_pieces;

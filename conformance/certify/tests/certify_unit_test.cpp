@@ -495,6 +495,11 @@ TEST(Reports, EveryFormShowsTheFailureWithItsEvidence) {
   EXPECT_EQ(json["probes"][1]["findings"][0]["rule"], "SQLI");
   EXPECT_EQ(json["probes"][1]["evidence"][0]["sent"]["argv"][4], "'OR 1--");
   EXPECT_EQ(json["probes"][1]["evidence"][0]["reproduce"], "/opt/p.py --db x.db id \"'OR 1--\"");
+  // Output goes into JSON as it came when it is UTF-8, escaped when not.
+  EXPECT_EQ(json["probes"][1]["evidence"][0]["output"], record_json(agent001()));
+  Certificate odd = cert;
+  odd.probes[1].evidence[0].output = std::string("\xff\xfe{\"a\":1}\n", 10);
+  EXPECT_EQ(certificate_json(odd)["probes"][1]["evidence"][0]["output"], "\\xff\\xfe{\\\"a\\\":1}\\n");
 
   const std::string md = certificate_markdown(cert);
   EXPECT_NE(md.find("# keyreq certificate: NOT CERTIFIED"), std::string::npos);
