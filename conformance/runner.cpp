@@ -103,6 +103,7 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
 
     if (!cmp.agree()) {
       ++report.disagreement_count;
+      ++report.per_disagreement["resolver " + cmp.resolver.label + ", oracle " + cmp.oracle.label];
       if (report.disagreements.size() < options.max_shrunk) {
         const std::string want_resolver = cmp.resolver.label, want_oracle = cmp.oracle.label;
         InProcessResolver shrink_resolver;
@@ -217,7 +218,13 @@ void print_report(const FuzzReport& r, std::ostream& out) {
         << "\n      request " << escape_for_display(f.original.request.wire()) << "\n      output  "
         << escape_for_display(f.original.output) << "\n";
   }
-  out << "  disagreements: " << r.disagreement_count << "\n";
+  out << "  disagreements: " << r.disagreement_count;
+  if (!r.per_disagreement.empty()) {
+    out << " (in process:";
+    for (const auto& [pair, n] : r.per_disagreement) out << " [" << pair << "] x" << n;
+    out << ")";
+  }
+  out << "\n";
   for (const auto& f : r.disagreements) {
     out << "    [" << f.where << "] case " << f.index << " (" << f.original.family << ")\n"
         << "      request  " << escape_for_display(f.shrunk.request.wire()) << "\n"

@@ -45,6 +45,7 @@ struct FuzzReport {
   std::uint64_t keys_lines = 0;  // client.keys entries checked
   std::string transport_note;    // how the transports ran, or why they could not
   std::uint64_t disagreement_count = 0;
+  std::map<std::string, std::uint64_t> per_disagreement;  // "resolver D1, oracle D2" -> count (in process)
   std::uint64_t intent_mismatch_count = 0;
   std::vector<Finding> disagreements;      // the first few, shrunk
   std::vector<Finding> intent_mismatches;  // the first few

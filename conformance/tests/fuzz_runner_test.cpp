@@ -82,6 +82,22 @@ TEST(FuzzRunner, ThousandsOfCasesWithTransportsAndNoDisagreement) {
   EXPECT_NE(text.str().find("cases/s"), std::string::npos);
 }
 
+// The acceptance run: `keyreq fuzz --cases 20000 --seed 7`. Every
+// disagreement it finds must be one of the known resolver bugs.
+TEST(FuzzRunner, Seed7TwentyThousandCasesOnlyKnownResolverBugs) {
+  FuzzOptions o;
+  o.cases = 20000;
+  o.seed = 7;
+  o.transport_every = 0;
+  o.max_shrunk = 100000;
+  o.shrink_budget = 50;
+  const auto r = run_fuzz(o);
+  std::ostringstream text;
+  print_report(r, text);
+  EXPECT_EQ(r.intent_mismatch_count, 0u) << text.str();
+  EXPECT_TRUE(only_known_bugs(r)) << text.str();
+}
+
 TEST(Shrink, BytesToTheFailingCore) {
   const std::string start = "{\"error\":0,\"junk\":\"xyz\",\"data\":{}}";
   const std::string small =
