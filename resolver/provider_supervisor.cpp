@@ -237,7 +237,13 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
       else if (p[i].fd == pidfd) exited = true;
       else out_open = lines.drain(out_read.get());
     }
-    if (pidfd < 0 && ::kill(pid, 0) != 0) exited = true;  // no pidfd (old kernel): poll for it
+    if (pidfd < 0) {
+      // No pidfd (kernel before 5.3): look for the exit without reaping it.
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
+        exited = true;
+      }
+    }
     if (stopping_) stop_requested = true;
     if (!ready_ && !exited && !stop_requested && probe.health_check()) {
       {
@@ -253,8 +259,19 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   if (!exited) {
     // stop(): ask the whole group, then insist.
     ::kill(-pid, SIGTERM);
-    pollfd p{pidfd, POLLIN, 0};
-    if (pidfd < 0 || ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) <= 0) {
+    bool gone = false;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      gone = ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) > 0;
+    } else {
+      const auto until = Clock::now() + options_.stop_grace;
+      while (!gone && Clock::now() < until) {
+        siginfo_t info{};
+        gone = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+        if (!gone) std::this_thread::sleep_for(milliseconds(10));
+      }
+    }
+    if (!gone) {
       log::warn("provider_kill", {log::kv("pid", static_cast<long long>(pid)),
                                   log::kv("reason", "still running " + std::to_string(options_.stop_grace.count()) +
                                                         " ms after SIGTERM")});

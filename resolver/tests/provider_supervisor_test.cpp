@@ -41,7 +41,7 @@ TEST_F(SupervisorTest, StartsTheDaemonAndRequestsSurviveItBeingKilled) {
   SupervisorOptions o;
   o.command = daemon_command();
   o.socket_path = socket_;
-  int restarts_seen = 0;
+  std::atomic<int> restarts_seen{0};
   o.on_restart = [&] { ++restarts_seen; };
   ProviderSupervisor supervisor(o);
   supervisor.start();
@@ -59,7 +59,7 @@ TEST_F(SupervisorTest, StartsTheDaemonAndRequestsSurviveItBeingKilled) {
   EXPECT_NE(after_kill.find("agent-002"), std::string::npos) << after_kill;
   EXPECT_LT(Clock::now() - start, 3s);
   EXPECT_EQ(supervisor.restarts(), 1u);
-  EXPECT_EQ(restarts_seen, 1);
+  EXPECT_EQ(restarts_seen.load(), 1);
   const pid_t second = supervisor.pid();
   EXPECT_GT(second, 0);
   EXPECT_NE(second, first);
