@@ -26,7 +26,8 @@ struct Address {
 
 std::optional<Address> parse_address(std::string_view s) {
   // inet_pton wants a NUL-terminated string; the longest IPv6 text form is 45 bytes.
-  if (s.empty() || s.size() > 45) return std::nullopt;
+  // inet_pton would stop at an embedded NUL and judge only the bytes before it.
+  if (s.empty() || s.size() > 45 || s.find('\0') != std::string_view::npos) return std::nullopt;
   char text[46];
   std::memcpy(text, s.data(), s.size());
   text[s.size()] = '\0';

@@ -375,6 +375,41 @@ struct ResponseParser::Impl {
   std::string padded;  // the output copied with simdjson's padding behind it
 };
 
+namespace {
+
+// "[" output "]" must be an array of exactly one valid value with nothing after it.
+ResponseVerdict judge_wrapped_scalar(od::parser& parser, std::string& padded, std::string_view output,
+                                     const Request& request) {
+  padded.assign("[");
+  padded.append(output);
+  padded.append("]");
+  const std::size_t length = padded.size();
+  padded.append(simdjson::SIMDJSON_PADDING, ' ');
+  Findings findings;
+  Walker walker(findings);
+  od::document doc;
+  od::array arr;
+  if (auto e = parser.iterate(padded.data(), length, padded.size()).get(doc)) {
+    return violation("D1", "not valid JSON: " + simdjson_problem(e));
+  }
+  if (auto e = doc.get_array().get(arr)) return violation("D1", "not valid JSON: " + simdjson_problem(e));
+  std::size_t count = 0;
+  for (auto element : arr) {
+    od::value v;
+    if (auto e = std::move(element).get(v)) return violation("D1", "not valid JSON: " + simdjson_problem(e));
+    if (!walker.walk(v)) return violation("D1", findings.d1.empty() ? "not valid JSON" : findings.d1);
+    ++count;
+  }
+  const char* rest = nullptr;
+  if (count != 1 || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
+    return violation("D1", "trailing data after the JSON document");
+  }
+  findings.top_is_object = false;
+  return judge(findings, request);
+}
+
+}  // namespace
+
 ResponseParser::ResponseParser() : impl_(std::make_unique<Impl>()) {}
 ResponseParser::~ResponseParser() = default;
 ResponseParser::ResponseParser(ResponseParser&&) noexcept = default;
@@ -404,7 +439,6 @@ ResponseVerdict ResponseParser::parse(std::string_view output, const Request& re
     walked = walker.walk_top(obj);
   } else {
     od::value v;
-    // A scalar at top level cannot be had as a value; validate it through the document.
     if (type == od::json_type::array) {
       od::array arr;
       if (auto e = doc.get_array().get(arr)) return violation("D1", "not valid JSON: " + simdjson_problem(e));
@@ -421,19 +455,10 @@ ResponseVerdict ResponseParser::parse(std::string_view output, const Request& re
         }
       }
     } else {
-      simdjson::error_code e = simdjson::SUCCESS;
-      switch (type) {
-        case od::json_type::string: e = doc.get_string().error(); break;
-        case od::json_type::number: e = doc.get_number().error(); break;
-        case od::json_type::boolean: e = doc.get_bool().error(); break;
-        default: {
-          bool is_null = false;
-          e = doc.is_null().get(is_null);
-          if (!e && !is_null) e = simdjson::INCORRECT_TYPE;
-        }
-      }
-      if (e) findings.d1 = "not valid JSON: " + simdjson_problem(e);
-      walked = !e;
+      // A top-level scalar (D2 at best). simdjson's root-scalar getters judge
+      // trailing bytes and big integers differently from docs/rules.md, so the
+      // scalar is validated as the only element of an array instead.
+      return judge_wrapped_scalar(impl_->parser, impl_->padded, output, request);
     }
   }
   // Past the end of the document, simdjson reports OUT_OF_BOUNDS for the location.

@@ -47,6 +47,7 @@ TEST(Request, OneTrailingNewlineTolerated) {
   expect_invalid("id:001\r");
   expect_invalid("id:001 ");
   expect_invalid(std::string_view("id:001\0", 7));
+  expect_invalid(std::string_view("ip:10.0.0.1\0x", 13));  // found by keyreq fuzz
 }
 
 TEST(Request, OtherFormsRejectedWithEscapedBytes) {

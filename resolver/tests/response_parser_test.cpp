@@ -90,6 +90,18 @@ TEST_F(ParserTest, D2ObjectAndDuplicates) {
   expect_rule("D1", R"([1,2] x)");  // D1 comes first
 }
 
+// Found by keyreq fuzz: top-level scalars are judged like any other document.
+TEST_F(ParserTest, TopLevelScalarsFollowTheRules) {
+  for (const char* d2 : {"true   ", "false  ", "true \n ", " null ", "123456789012345678901234567890",
+                         "-9223372036854775809", "\"s\"  ", "1e5"}) {
+    expect_rule("D2", d2);
+  }
+  for (const char* d1 : {"nullx", "falsex", "truex", "nullxx", "null\v", "1 2", "\"a\" \"b\"", "1]", "tru"}) {
+    expect_rule("D1", d1);
+  }
+  expect_rule("D1", std::string("null\0", 5));
+}
+
 TEST_F(ParserTest, E1TypeStrictError) {
   const std::string data = R"(,"data":{"id":"001","name":"a","ip":"any","key":"k"}})";
   expect_rule("E1", R"({"data":{"id":"001","name":"a","ip":"any","key":"k"}})");
@@ -164,6 +176,10 @@ TEST_F(ParserTest, S2ToS5AtTheirBoundaries) {
 
 TEST_F(ParserTest, EscapedValuesAreJudgedUnescaped) {
   expect_accept(R"({"error":0,"data":{"id":"\u0030\u0030\u0031","name":"a","ip":"any","key":"k"}})");
+}
+
+TEST_F(ParserTest, NulInsideAnAddressIsRefused) {
+  expect_rule("S4", R"({"error":0,"data":{"id":"001","name":"a","ip":"10.0.0.1\u0000x","key":"k"}})");
 }
 
 TEST_F(ParserTest, C1AndC2Consistency) {
