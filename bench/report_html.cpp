@@ -276,7 +276,11 @@ std::string write_reports(Report& r, const fs::path& dir, std::string& warnings)
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return "cannot create " + dir.string() + ": " + ec.message();
-  // One .hgrm per series (histograms of all repetitions merged).
+  // One .hgrm per series (histograms of all repetitions merged); those of an
+  // earlier run into the same directory go first, so none is stale.
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".hgrm") fs::remove(entry.path(), ec);
+  }
   for (auto& s : r.series) {
     if (s.histogram.count() == 0) continue;
     std::string name = s.id;

@@ -119,8 +119,12 @@ TEST(Report, FilesAreWritten) {
   char templ[] = "/tmp/keyreq-report-test-XXXXXX";
   ASSERT_NE(::mkdtemp(templ), nullptr);
   const std::filesystem::path dir = templ;
+  std::ofstream(dir / "old_series.hgrm") << "stale";
+  std::ofstream(dir / "notes.txt") << "kept";
   std::string warnings;
   ASSERT_EQ(write_reports(r, dir, warnings), "");
+  EXPECT_FALSE(std::filesystem::exists(dir / "old_series.hgrm"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "notes.txt"));
   for (const char* f : {"report.json", "report.md", "index.html", "reference_exec_floor_c1.hgrm"})
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   std::ifstream md(dir / "report.md");
