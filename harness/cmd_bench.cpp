@@ -15,6 +15,7 @@ struct BenchCli {
   std::string mix;
   std::string sweep;
   bool no_progress = false;
+  bool no_micro = false;
   bool progress = false;
 };
 
@@ -55,6 +56,7 @@ int run_bench_cli(BenchCli& cli, const std::string& command_line) {
       }
     }
   }
+  if (cli.no_micro) o.micro = false;
   if (cli.progress) o.progress = 1;
   if (cli.no_progress) o.progress = 0;
   return bench::run_bench(o);
@@ -81,7 +83,7 @@ void add_bench_command(CLI::App& root, Action& action) {
   cmd->add_option("--concurrency", cli->sweep, "override the closed-loop sweep, e.g. 1,2,4,8");
   cmd->add_option("--workdir", o.workdir, "where the private work directory goes (default $TMPDIR or /tmp)");
   cmd->add_flag("--keep-workdir", o.keep_workdir, "keep the work directory (dataset, client.keys, daemon logs)");
-  cmd->add_flag("!--no-micro", o.micro, "skip the Google Benchmark microbenchmarks");
+  cmd->add_flag("--no-micro", cli->no_micro, "skip the Google Benchmark microbenchmarks");
   cmd->add_flag("--progress", cli->progress, "show progress on stderr even when it is not a terminal");
   cmd->add_flag("--no-progress", cli->no_progress, "no progress display");
   cmd->add_option("--inject-delay-us", o.inject_delay_us,

@@ -59,7 +59,7 @@ void add_gate_command(CLI::App& root, Action& action) {
       ->check(CLI::Range(0.01, 100.0));
   cmd->add_option("--summary", cli->summary, "also append the Markdown verdict to this file");
   cmd->footer(
-      "Gated: the figures marked gated in the baseline (dimensionless ratios measured within one run). A figure\n"
+      "Gated: the figures this build's policy names (bench/gate.cpp, docs/bench.md): ratios measured within one run. A figure\n"
       "regresses when its median is worse by more than its tolerance and the U test over repetitions gives\n"
       "p < alpha. Requests that did not get their expected outcome also fail the gate.\n"
       "Exit 0 no regression, 1 regression, 2 unreadable report or usage error.");
