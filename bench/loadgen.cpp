@@ -134,7 +134,7 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
       last = std::max(last, st.last_end);
     }
     for (auto& [name, count] : st.outcomes) {
-      auto it = std::find_if(outcomes.begin(), outcomes.end(), [&](auto& p) { return p.first == name; });
+      auto it = std::find_if(outcomes.begin(), outcomes.end(), [&name = name](auto& p) { return p.first == name; });
       if (it == outcomes.end()) outcomes.emplace_back(std::string(name), count);
       else it->second += count;
     }

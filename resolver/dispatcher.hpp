@@ -131,7 +131,6 @@ class Dispatcher {
   std::size_t idle_workers_ = 0;  // workers blocked in work_ready_.wait
   std::size_t running_ = 0;
   bool stopping_ = false;
-  bool cancel_waiting_ = false;
   DispatcherCounts counts_;
 
   std::mutex stop_mutex_;  // serialises stop() callers
