@@ -31,5 +31,10 @@ test-asan:
 test-tsan:
 	$(MAKE) test PRESET=tsan
 
+# libFuzzer targets (clang-14, ASan+UBSan), SECONDS each.
+SECONDS ?= 60
+fuzz: deps
+	scripts/run-fuzzers.sh $(SECONDS)
+
 clean:
 	rm -rf build
