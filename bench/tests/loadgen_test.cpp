@@ -103,3 +103,44 @@ TEST(LoadGen, NullProbeIsFast) {
 
 }  // namespace
 }  // namespace keyreq::bench
+
+namespace keyreq::bench {
+namespace {
+
+// The resolver path through the daemon's dispatcher, closed and open loop,
+// over the null provider (no I/O): every request gets its expected outcome.
+TEST(LoadGen, DispatcherClosedAndOpenLoop) {
+  NullProvider provider(1000);
+  const Workload w = make_workload(1000, Mix{}, 4096, 5);
+
+  DispatcherOptions options;
+  options.threads = 3;
+  {
+    Dispatcher d(provider, nullptr, options);
+    LoadSpec spec;
+    spec.concurrency = 3;
+    spec.warmup = 10ms;
+    spec.duration = 150ms;
+    const auto r = run_load(spec, [&d] { return make_dispatcher_probe(d); }, w);
+    d.stop(std::chrono::steady_clock::now() + 5s);
+    EXPECT_GT(r.requests, 100u);
+    EXPECT_EQ(r.errors, 0u) << r.first_error;
+  }
+  {
+    options.queue_size = 1 << 16;
+    Dispatcher d(provider, nullptr, options);
+    LoadSpec spec;
+    spec.rate = 5000;
+    spec.warmup = 10ms;
+    spec.duration = 200ms;
+    const auto r = run_open_async(spec, dispatcher_submit(d), w);
+    d.stop(std::chrono::steady_clock::now() + 5s);
+    EXPECT_NEAR(static_cast<double>(r.requests), 1000, 150);  // 5000/s for 200 ms
+    EXPECT_EQ(r.errors, 0u) << r.first_error;
+    EXPECT_EQ(r.latency.count(), r.requests);
+    EXPECT_GE(r.latency.max(), r.service.min());
+  }
+}
+
+}  // namespace
+}  // namespace keyreq::bench
