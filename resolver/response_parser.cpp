@@ -155,14 +155,8 @@ class Walker {
         return true;
       }
       case od::json_type::number: {
-        std::string_view token = v.raw_json_token();
-        od::number n;
-        if (auto e = v.get_number().get(n)) {
-          // simdjson 3.0 refuses integers beyond 64 bits and some extreme
-          // exponents that are valid JSON and a finite double (docs/rules.md).
-          if (!is_finite_json_number(token)) return fail(e);
-        }
-        return true;
+        std::string_view token;
+        return read_number(v, token);
       }
       case od::json_type::boolean: {
         bool b;
@@ -221,6 +215,19 @@ class Walker {
     return false;
   }
 
+  // Validates a number anywhere in the document; `token` gets its text without
+  // trailing whitespace. simdjson 3.0 refuses integers beyond 64 bits and some
+  // extreme exponents that are valid JSON and a finite double (docs/rules.md).
+  bool read_number(od::value v, std::string_view& token) {
+    token = v.raw_json_token();
+    while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
+    od::number n;
+    if (auto e = v.get_number().get(n)) {
+      if (!is_finite_json_number(token)) return fail(e);
+    }
+    return true;
+  }
+
   bool note_duplicate(KeySet& keys, std::string_view key) {
     if (keys.insert(key)) return true;
     if (f_.d2.empty()) f_.d2 = "key \"" + escape_bytes(key) + "\" appears twice in one object";
@@ -235,25 +242,21 @@ class Walker {
       f_.error_detail = "\"error\" must be an integer, got a JSON " + type_name(type);
       return walk(v);
     }
-    std::string_view token = v.raw_json_token();
-    while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
-    od::number n;
-    if (auto e = v.get_number().get(n)) {
-      if (!is_finite_json_number(token)) return fail(e);
-    }
-    const bool plain_digits =
-        !token.empty() && std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!plain_digits) {
+    std::string_view token;
+    if (!read_number(v, token)) return false;
+    if (token.empty() || !std::all_of(token.begin(), token.end(), is_digit)) {
       f_.error_detail = "\"error\" must be a non-negative integer without fraction or exponent, got " +
                         escape_bytes(token, 40);
       return true;
     }
-    if (token.size() > 10 || std::stoull(std::string(token)) > kMaxErrorCode) {
+    // At most 10 digits, so the value fits in 64 bits before the range check.
+    const std::uint64_t code = token.size() > 10 ? kMaxErrorCode + 1 : std::stoull(std::string(token));
+    if (code > kMaxErrorCode) {
       f_.error_detail = "\"error\" is larger than 2147483647: " + escape_bytes(token, 40);
       return true;
     }
     f_.error_is_integer = true;
-    f_.error_code = std::stoull(std::string(token));
+    f_.error_code = code;
     return true;
   }
 
