@@ -34,20 +34,20 @@ std::string describe(const Report& r) {
 
 }  // namespace
 
-// Chosen from repeated `--profile ci` runs on a shared, loaded 2-core machine
-// (docs/bench.md): unchanged runs moved the exec figures by up to ~22% and
-// the socket whole-pipeline figures by up to ~35%. Reported but not gated:
-// throughput ratios at high concurrency, latency ratios dominated by fsync
-// jitter, and the socket latency ratio through the dispatcher at
-// concurrency 1 (two thread hand-offs per request: it swung 2.5x between
-// unchanged runs while other builds ran).
+// Only validate-only figures are gated: they compare the resolver with a
+// floor measured against the same provider in the same run, so they carry
+// over between machines of one kind. Figures that include registration
+// depend on the disk's fdatasync latency, which differs between machines of
+// the same kind (1447/s on the development VM, 8498/s on a CI VM for the same
+// build): they are reported, never gated. Tolerances were chosen from repeated
+// `--profile ci` runs on a shared, loaded 2-core machine (docs/bench.md):
+// unchanged runs moved the exec figures by up to ~22% and the socket figure
+// by up to ~35%.
 double gate_tolerance(const std::string& id) {
   static const std::map<std::string, double> gated = {
       {"reference/exec/latency_ratio_c1_validate", 0.30},
-      {"reference/exec/latency_ratio_c1", 0.30},
-      {"reference/exec/throughput_ratio_peak", 0.30},
-      {"reference/socket/throughput_ratio_peak", 0.40},
-      {"reference/speedup_socket_vs_exec_peak", 0.35},
+      {"reference/exec/throughput_ratio_c4_validate", 0.30},
+      {"reference/socket/throughput_ratio_c4_validate", 0.40},
   };
   const auto it = gated.find(id);
   return it == gated.end() ? 0 : it->second;
