@@ -90,6 +90,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> cmd;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::printf("usage: launcher_compare [--rounds N] [--ballast-mb M] [COMMAND ARGS...]\n"
+                  "Times a bare posix_spawn, Boost.Process v2's default launcher and keyreq's ExecClient,\n"
+                  "interleaved, on COMMAND (default /bin/true). See docs/exec.md.\n");
+      return 0;
+    }
     if (a == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
     else if (a == "--ballast-mb" && i + 1 < argc) ballast_mb = std::stoul(argv[++i]);
     else cmd.push_back(a);
