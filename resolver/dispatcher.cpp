@@ -1,6 +1,7 @@
 #include "resolver/dispatcher.hpp"
 
 #include <exception>
+#include <memory>
 
 #include "resolver/resolver.hpp"
 
@@ -21,6 +22,7 @@ Dispatcher::Dispatcher(ProviderClient& provider, KeyStore* keys, DispatcherOptio
     : provider_(provider), keys_(keys), options_(options) {
   if (options_.threads == 0) options_.threads = 1;
   if (options_.queue_size == 0) options_.queue_size = 1;
+  if (options_.max_registering == 0) options_.max_registering = 1;
   workers_.reserve(options_.threads);
   for (unsigned i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { work(); });
   // Every worker idle before the first submit: the queue bound counts idle
@@ -77,15 +79,32 @@ void Dispatcher::work() {
       lock.unlock();
 
       const auto started = Clock::now();
-      Outcome outcome = [&]() -> Outcome {
+      auto checked = [&]() -> std::variant<Outcome, AgentRecord> {
         try {
-          return resolver.resolve(job.request);
+          return resolver.check(job.request);
         } catch (const std::exception& e) {
-          return outcome::ProviderFailed{ProviderFailureClass::io_error, std::string("internal error: ") + e.what(),
-                                         {}};
+          return Outcome{outcome::ProviderFailed{
+              ProviderFailureClass::io_error, std::string("internal error: ") + e.what(), {}}};
         }
       }();
-      finish(job, &outcome, started);
+      if (auto* outcome = std::get_if<Outcome>(&checked)) {
+        finish(job, outcome, started);
+        lock.lock();
+        continue;
+      }
+      // A valid agent: register it without waiting for the disk. on_done
+      // runs from the keystore's callback once the entry is durable.
+      AgentRecord agent = std::move(std::get<AgentRecord>(checked));
+      lock.lock();
+      registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
+      --running_;
+      ++registering_;
+      lock.unlock();
+      auto pending = std::make_shared<Job>(std::move(job));
+      keys_->register_agent_async(agent, [this, pending, started, agent](RegisterResult stored) mutable {
+        Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
+        finish(*pending, &outcome, started, true);
+      });
       lock.lock();
       continue;
     }
@@ -96,21 +115,29 @@ void Dispatcher::work() {
   }
 }
 
-void Dispatcher::finish(Job& job, const Outcome* outcome, Clock::time_point started) {
+void Dispatcher::finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore) {
   const auto finished = Clock::now();
   {
     std::lock_guard lock(mutex_);
     in_flight_.erase(job.key);
     if (outcome != nullptr) {
-      --running_;
+      if (!from_keystore) --running_;
       ++counts_.completed;
     }
   }
-  if (!job.on_done) return;
-  try {
-    job.on_done(Finished{job.request, outcome, RequestTiming{job.submitted, started, finished}});
-  } catch (...) {
-    // A callback must not take a worker down with it.
+  if (job.on_done) {
+    try {
+      job.on_done(Finished{job.request, outcome, RequestTiming{job.submitted, started, finished}});
+    } catch (...) {
+      // A callback must not take a worker (or the keystore's committer) down with it.
+    }
+  }
+  if (from_keystore) {
+    // Last touch of *this: stop() may return (and the dispatcher go) once
+    // registering_ reaches 0.
+    std::lock_guard lock(mutex_);
+    --registering_;
+    registered_.notify_all();
   }
 }
 
@@ -130,7 +157,10 @@ void Dispatcher::stop(Clock::time_point drain_deadline) {
   const auto now = Clock::now();
   for (auto& job : cancelled) finish(job, nullptr, now);
   for (auto& worker : workers_) worker.join();
-  std::lock_guard lock(mutex_);
+  // Registrations the workers handed to the keystore: wait until each is
+  // durable (or failed) and its on_done has run.
+  std::unique_lock lock(mutex_);
+  registered_.wait(lock, [this] { return registering_ == 0; });
   workers_.clear();
 }
 
@@ -142,6 +172,11 @@ std::size_t Dispatcher::waiting() const {
 std::size_t Dispatcher::running() const {
   std::lock_guard lock(mutex_);
   return running_;
+}
+
+std::size_t Dispatcher::registering() const {
+  std::lock_guard lock(mutex_);
+  return registering_;
 }
 
 DispatcherCounts Dispatcher::counts() const {

@@ -14,9 +14,15 @@
 //
 // submit() never blocks on the provider: it takes a lock, checks the
 // in-flight set and the queue, and returns. on_done runs exactly once for
-// every accepted request, on the worker thread that resolved it (or on the
-// thread calling stop() for a request cancelled before it started); it must
-// be quick and must not call stop().
+// every accepted request: on the worker thread that resolved it, or, for a
+// valid agent to register, on the keystore's committer thread once the entry
+// is durable (or failed), or on the thread calling stop() for a request
+// cancelled before it started. It must be quick and must not call stop().
+//
+// A worker does not wait for the disk: it calls the provider, checks the
+// answer, hands a valid agent to KeyStore::register_agent_async() and takes
+// the next request. The request stays in the de-duplication set until its
+// on_done, and timing.finished is when client.keys holds it durably.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -40,13 +46,16 @@ namespace keyreq {
 struct DispatcherOptions {
   unsigned threads = 1;           // requests resolved at once (≥ 1)
   std::size_t queue_size = 1024;  // requests waiting for a worker (≥ 1)
+  // Registrations handed to the keystore and not yet durable; a worker with
+  // one more waits until the count drops below (≥ 1).
+  std::size_t max_registering = 4096;
 };
 
 struct RequestTiming {
   using Clock = std::chrono::steady_clock;
   Clock::time_point submitted;  // submit() accepted it
   Clock::time_point started;    // a worker took it (the same as submitted when a worker was idle)
-  Clock::time_point finished;   // the outcome is known (client.keys synced for a registration)
+  Clock::time_point finished;   // the outcome is known (client.keys synced for a registration: the batch's fdatasync returned)
   Clock::duration queue_wait() const { return started - submitted; }
   Clock::duration service() const { return finished - started; }
   Clock::duration total() const { return finished - submitted; }
@@ -100,11 +109,14 @@ class Dispatcher {
   // Stops accepting at once; waiting requests are still resolved until
   // `drain_deadline`, those no worker took by then are cancelled; requests a
   // worker has started always finish (each call is bounded by the provider
-  // timeout). Returns once every worker has exited. Idempotent; thread-safe.
+  // timeout). Returns once every worker has exited and every registration
+  // handed to the keystore is durable (or failed) and its on_done has run.
+  // Idempotent; thread-safe.
   void stop(Clock::time_point drain_deadline);
 
   std::size_t waiting() const;  // requests queued that no worker has taken
   std::size_t running() const;  // requests a worker is resolving
+  std::size_t registering() const;  // valid agents handed to the keystore, not yet durable
   DispatcherCounts counts() const;
   const DispatcherOptions& options() const { return options_; }
 
@@ -117,7 +129,9 @@ class Dispatcher {
   };
 
   void work();
-  void finish(Job& job, const Outcome* outcome, Clock::time_point started);
+  // from_keystore: the outcome of an asynchronous registration (counted in
+  // registering_, not running_).
+  void finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore = false);
 
   ProviderClient& provider_;
   KeyStore* keys_;
@@ -130,6 +144,8 @@ class Dispatcher {
   std::unordered_set<std::string> in_flight_;  // keys waiting or being resolved
   std::size_t idle_workers_ = 0;  // workers blocked in work_ready_.wait
   std::size_t running_ = 0;
+  std::size_t registering_ = 0;
+  std::condition_variable registered_;  // registering_ went down
   bool stopping_ = false;
   DispatcherCounts counts_;
 

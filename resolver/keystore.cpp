@@ -17,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -225,6 +226,13 @@ struct KeyStore::Impl {
     Kind kind = Kind::comment;
   };
 
+  // A registration whose decision waits for a clashing line still on its
+  // way to disk: decided again once that line's batch is settled.
+  struct Deferred {
+    AgentRecord agent;
+    RegisterCallback done;
+  };
+
   // Lines appended together and made durable by one write + one fdatasync.
   // Its lines are lines[first, end). A rewrite takes the open batch along.
   struct Batch {
@@ -233,7 +241,8 @@ struct KeyStore::Impl {
     std::uint32_t end = 0;
     bool done = false;
     std::string error;  // set when the batch failed: every member gets io_error
-    std::condition_variable cv;
+    std::vector<RegisterCallback> members;  // one per appended line (not a force_insert rewrite's own line)
+    std::vector<Deferred> deferred;         // decisions waiting for this batch
   };
 
   std::filesystem::path path;
@@ -260,9 +269,61 @@ struct KeyStore::Impl {
   std::shared_ptr<Batch> writing_batch;
   std::string broken;  // non-empty: an I/O failure left the file in doubt; writes refused
 
+  // The committer thread writes open batches (started by open()).
+  std::thread committer;
+  std::condition_variable commit_cv;   // the open batch gained a line, writing became false, or stopping
+  std::condition_variable settled_cv;  // in_flight went down
+  std::size_t in_flight = 0;           // callbacks queued (members + deferred) and not yet run
+  bool stopping = false;
+
   ~Impl() {
+    shutdown();
     if (fd >= 0) ::close(fd);
   }
+
+  void flush() {
+    std::unique_lock lock(mu);
+    settled_cv.wait(lock, [this] { return in_flight == 0; });
+  }
+
+  void shutdown() {
+    if (!committer.joinable()) return;
+    flush();
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    commit_cv.notify_all();
+    committer.join();
+  }
+
+  bool open_batch_empty() const { return open_batch->end == open_batch->first; }
+
+  void commit_loop() {
+    std::unique_lock lock(mu);
+    for (;;) {
+      if (!writing && !open_batch_empty()) {
+        const std::shared_ptr<Batch> b = lead(lock);
+        lock.unlock();
+        settle(b);
+        lock.lock();
+        continue;
+      }
+      if (stopping && open_batch_empty()) return;
+      commit_cv.wait(lock);
+    }
+  }
+
+  // Without the lock, after batch b was released: reports its members,
+  // decides its deferred registrations again, then counts them settled.
+  void settle(const std::shared_ptr<Batch>& b);
+
+  // The decision for one registration, with the lock held. Returns the
+  // result when it is known now; otherwise `done` was moved into a batch
+  // (member or deferred) and nullopt is returned. A force_insert rewrite
+  // done here leaves its batch in `rewritten`, to settle after unlocking.
+  std::optional<RegisterResult> decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
+                                       RegisterCallback& done, std::shared_ptr<Batch>& rewritten);
 
   std::string_view line_text(std::uint32_t pos) const {
     const Line& l = lines[pos];
@@ -449,8 +510,7 @@ struct KeyStore::Impl {
     writing_batch.reset();
     writing = false;
     rewriting = false;
-    b->cv.notify_all();
-    if (open_batch->end != open_batch->first) open_batch->cv.notify_one();  // the next leader
+    if (!open_batch_empty()) commit_cv.notify_one();  // the next batch
     idle_cv.notify_all();
   }
 
@@ -475,10 +535,10 @@ struct KeyStore::Impl {
     return {msg, false};
   }
 
-  // Group commit: called with the lock held by a member of the open batch
-  // when no one holds the writer role. Writes the whole batch with one
-  // write() and one fdatasync, then wakes its members.
-  void lead(std::unique_lock<std::mutex>& lock) {
+  // Group commit: called with the lock held by the committer thread when no
+  // one holds the writer role. Writes the whole open batch with one write()
+  // and one fdatasync and returns it, released, for settle().
+  std::shared_ptr<Batch> lead(std::unique_lock<std::mutex>& lock) {
     writing = true;
     const std::shared_ptr<Batch> b = take_open_batch();
     const std::uint64_t base = committed_size;
@@ -496,21 +556,12 @@ struct KeyStore::Impl {
     if (fatal) broken = error;
     committed_end = b->end;
     release(b, std::move(error));
+    return b;
   }
 
-  void wait_batch(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& b) {
-    while (!b->done) {
-      if (!writing && b == open_batch)
-        lead(lock);
-      else
-        b->cv.wait(lock);
-    }
-  }
-
-  // Waits until the line at pos (not yet durable) is committed or rolled back.
-  void wait_line(std::unique_lock<std::mutex>& lock, std::uint32_t pos) {
-    std::shared_ptr<Batch> b = (writing_batch && pos < writing_batch->end) ? writing_batch : open_batch;
-    wait_batch(lock, b);
+  // The batch holding the line at pos (not yet durable).
+  const std::shared_ptr<Batch>& batch_of(std::uint32_t pos) const {
+    return (writing_batch && pos < writing_batch->end) ? writing_batch : open_batch;
   }
 
   std::string serialize(bool drop_removed) const {
@@ -578,11 +629,12 @@ struct KeyStore::Impl {
   // the image under the lock and returns the content to write; on_success and
   // on_failure run under the lock afterwards. Returns "" or the error.
   template <class Prepare, class OnSuccess, class OnFailure>
-  std::string rewrite(std::unique_lock<std::mutex>& lock, Prepare prepare, OnSuccess on_success,
-                      OnFailure on_failure) {
+  std::string rewrite(std::unique_lock<std::mutex>& lock, std::shared_ptr<Batch>& taken, Prepare prepare,
+                      OnSuccess on_success, OnFailure on_failure) {
     writing = true;
     rewriting = true;
     const std::shared_ptr<Batch> b = take_open_batch();
+    taken = b;  // the caller settles it after unlocking
     const std::string content = prepare(*b);
     lock.unlock();
     RewriteOutcome r = rewrite_file(content);
@@ -751,12 +803,12 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
   s.committed_size = s.text.size();
   s.committed_end = static_cast<std::uint32_t>(s.lines.size());
   s.open_batch->first = s.open_batch->end = s.committed_end;
+  s.committer = std::thread([&s] { s.commit_loop(); });
   return store;
 }
 
-RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
-  if (std::string why = unwritable_reason(agent); !why.empty())
-    return {RegisterStatus::conflict, "refused: " + why};
+std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
+                                                     RegisterCallback& done, std::shared_ptr<Batch>& rewritten) {
   std::string line;
   line.reserve(agent.id.size() + agent.name.size() + agent.ip.size() + agent.key.size() + 3);
   line.append(agent.id).append(1, ' ').append(agent.name).append(1, ' ');
@@ -764,36 +816,35 @@ RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
   const Fields fields{static_cast<std::uint32_t>(agent.id.size() + 1),
                       static_cast<std::uint32_t>(agent.id.size() + agent.name.size() + 2),
                       static_cast<std::uint32_t>(agent.id.size() + agent.name.size() + agent.ip.size() + 3)};
-
-  Impl& s = *impl_;
-  std::unique_lock lock(s.mu);
   for (;;) {
-    // Decisions are taken only on durable state: wait out rewrites and any
-    // clashing line that is still on its way to disk, then look again.
-    if (s.rewriting) {
-      s.idle_cv.wait(lock);
+    // Decisions are taken only on durable state: wait out rewrites; a
+    // clashing line still on its way to disk defers the decision until its
+    // batch is settled (it may yet be rolled back).
+    if (rewriting) {
+      idle_cv.wait(lock);
       continue;
     }
-    if (!s.broken.empty()) return {RegisterStatus::io_error, s.broken};
-    const std::uint32_t id_pos = s.find_id(agent.id);
-    const std::uint32_t name_pos = s.find_name(agent.name);
-    const std::uint32_t ip_pos = s.find_ip(agent.ip);
+    if (!broken.empty()) return RegisterResult{RegisterStatus::io_error, broken};
+    const std::uint32_t id_pos = find_id(agent.id);
+    const std::uint32_t name_pos = find_name(agent.name);
+    const std::uint32_t ip_pos = find_ip(agent.ip);
     std::uint32_t pending = kNone;
     for (std::uint32_t p : {id_pos, name_pos, ip_pos})
-      if (p != kNone && p >= s.committed_end) pending = p;
+      if (p != kNone && p >= committed_end) pending = p;
     if (pending != kNone) {
-      s.wait_line(lock, pending);
-      continue;
+      batch_of(pending)->deferred.push_back(Deferred{agent, std::move(done)});
+      ++in_flight;
+      return std::nullopt;
     }
 
-    const bool id_active = id_pos != kNone && s.lines[id_pos].kind == Impl::Kind::active;
-    if (id_active && s.line_text(id_pos) == line) return {RegisterStatus::already_registered, {}};
+    const bool id_active = id_pos != kNone && lines[id_pos].kind == Kind::active;
+    if (id_active && line_text(id_pos) == line) return RegisterResult{RegisterStatus::already_registered, {}};
 
     std::string clash;
     auto note = [&](const char* field, const std::string& value, std::uint32_t pos) {
       if (!clash.empty()) clash += "; ";
       clash += std::string(field) + " \"" + value + "\" already used by " +
-               (s.lines[pos].kind == Impl::Kind::removed ? "removed agent " : "agent ") + std::string(s.id_of(pos));
+               (lines[pos].kind == Kind::removed ? "removed agent " : "agent ") + std::string(id_of(pos));
     };
     if (id_pos != kNone) note("id", agent.id, id_pos);
     if (name_pos != kNone) note("name", agent.name, name_pos);
@@ -804,44 +855,116 @@ RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
     for (std::uint32_t p : {id_active ? id_pos : kNone, name_pos, ip_pos})
       if (p != kNone && std::find(victims.begin(), victims.end(), p) == victims.end()) victims.push_back(p);
 
-    if (!clash.empty() && !s.force_insert) return {RegisterStatus::conflict, std::move(clash)};
+    if (!clash.empty() && !force_insert) return RegisterResult{RegisterStatus::conflict, std::move(clash)};
 
     if (victims.empty()) {
-      // Plain append (possibly over a removed id with force_insert): group commit.
-      const std::shared_ptr<Impl::Batch> b = s.open_batch;
-      const std::uint32_t pos = s.add_line(line, fields);
+      // Plain append (possibly over a removed id with force_insert): group
+      // commit by the committer thread.
+      const std::shared_ptr<Batch>& b = open_batch;
+      const bool was_empty = open_batch_empty();
+      const std::uint32_t pos = add_line(line, fields);
       b->bytes.append(line).push_back('\n');
       b->end = pos + 1;
-      s.wait_batch(lock, b);
-      if (!b->error.empty()) return {RegisterStatus::io_error, b->error};
-      return {RegisterStatus::registered, {}};
+      b->members.push_back(std::move(done));
+      ++in_flight;
+      if (was_empty) commit_cv.notify_one();
+      return std::nullopt;
     }
 
     // force_insert over active entries: mark them removed and add the new
-    // line in one atomic rewrite. Needs the writer role.
-    if (s.writing) {
-      s.idle_cv.wait(lock);
+    // line in one atomic rewrite, on this thread. Needs the writer role.
+    if (writing) {
+      idle_cv.wait(lock);
       continue;
     }
-    std::vector<std::pair<std::uint32_t, Impl::Line>> saved;
-    const std::string error = s.rewrite(
-        lock,
-        [&](Impl::Batch& b) {
+    std::vector<std::pair<std::uint32_t, Line>> saved;
+    const std::string error = rewrite(
+        lock, rewritten,
+        [&](Batch& b) {
           for (std::uint32_t p : victims) {
-            saved.emplace_back(p, s.lines[p]);
-            s.mark_removed(p);
+            saved.emplace_back(p, lines[p]);
+            mark_removed(p);
           }
-          b.end = s.add_line(line, fields) + 1;
-          return s.serialize(false);
+          b.end = add_line(line, fields) + 1;
+          return serialize(false);
         },
-        [](Impl::Batch&) {},
-        [&](Impl::Batch&) {
-          for (auto& [p, l] : saved) s.lines[p] = l;  // roll_back() then rebuilds the indexes
+        [](Batch&) {},
+        [&](Batch&) {
+          for (auto& [p, l] : saved) lines[p] = l;  // roll_back() then rebuilds the indexes
         });
-    if (!error.empty()) return {RegisterStatus::io_error, error};
-    return {RegisterStatus::registered, "replaced: " + clash};
+    if (!error.empty()) return RegisterResult{RegisterStatus::io_error, error};
+    return RegisterResult{RegisterStatus::registered, "replaced: " + clash};
   }
 }
+
+void KeyStore::Impl::settle(const std::shared_ptr<Batch>& b) {
+  const RegisterResult result = b->error.empty() ? RegisterResult{RegisterStatus::registered, {}}
+                                                 : RegisterResult{RegisterStatus::io_error, b->error};
+  for (RegisterCallback& done : b->members) {
+    try {
+      if (done) done(result);
+    } catch (...) {
+      // A callback must not take the committer down with it.
+    }
+  }
+  for (Deferred& d : b->deferred) {
+    std::shared_ptr<Batch> rewritten;
+    std::optional<RegisterResult> r;
+    {
+      std::unique_lock lock(mu);
+      r = decide(lock, d.agent, d.done, rewritten);
+    }
+    if (rewritten) settle(rewritten);
+    if (r) {
+      try {
+        if (d.done) d.done(std::move(*r));
+      } catch (...) {
+      }
+    }
+  }
+  const std::size_t n = b->members.size() + b->deferred.size();
+  b->members.clear();
+  b->deferred.clear();
+  if (n == 0) return;
+  std::lock_guard lock(mu);
+  in_flight -= n;
+  if (in_flight == 0) settled_cv.notify_all();
+}
+
+void KeyStore::register_agent_async(const AgentRecord& agent, RegisterCallback done) {
+  if (std::string why = unwritable_reason(agent); !why.empty()) {
+    if (done) done(RegisterResult{RegisterStatus::conflict, "refused: " + why});
+    return;
+  }
+  Impl& s = *impl_;
+  std::shared_ptr<Impl::Batch> rewritten;
+  std::optional<RegisterResult> r;
+  {
+    std::unique_lock lock(s.mu);
+    r = s.decide(lock, agent, done, rewritten);
+  }
+  if (rewritten) s.settle(rewritten);
+  if (r && done) done(std::move(*r));
+}
+
+RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<RegisterResult> result;
+  };
+  const auto w = std::make_shared<Wait>();
+  register_agent_async(agent, [w](RegisterResult r) {
+    std::lock_guard lock(w->mu);
+    w->result = std::move(r);
+    w->cv.notify_one();
+  });
+  std::unique_lock lock(w->mu);
+  w->cv.wait(lock, [&] { return w->result.has_value(); });
+  return std::move(*w->result);
+}
+
+void KeyStore::flush() { impl_->flush(); }
 
 std::optional<KeyStoreError> KeyStore::compact() {
   Impl& s = *impl_;
@@ -849,14 +972,17 @@ std::optional<KeyStoreError> KeyStore::compact() {
   while (s.writing && s.broken.empty()) s.idle_cv.wait(lock);
   if (!s.broken.empty()) return KeyStoreError{path_.string(), 0, s.broken};
   std::string content;
+  std::shared_ptr<Impl::Batch> taken;
   const std::string error = s.rewrite(
-      lock,
+      lock, taken,
       [&](Impl::Batch&) {
         content = s.serialize(true);
         return content;
       },
       [&](Impl::Batch&) { s.reload_from(std::move(content)); },
       [](Impl::Batch&) {});
+  lock.unlock();
+  if (taken) s.settle(taken);
   if (!error.empty()) return KeyStoreError{path_.string(), 0, "compaction failed: " + error};
   return std::nullopt;
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,11 @@ struct RegisterResult {
   std::string detail;  // conflict: which field and which existing entry; io_error: errno text
 };
 
+// Called exactly once with the result of register_agent_async(). Must be
+// quick, must not throw and must not call register_agent() (synchronous),
+// flush() or the destructor: it may run on the store's committer thread.
+using RegisterCallback = std::function<void(RegisterResult)>;
+
 struct KeyStoreOptions {
   bool force_insert = false;
 };
@@ -46,11 +52,28 @@ class KeyStore {
   // Malformed lines are an error naming the line; nothing is changed on disk then.
   static std::variant<std::unique_ptr<KeyStore>, KeyStoreError> open(const std::filesystem::path& path,
                                                                       KeyStoreOptions options = {});
-  ~KeyStore();
+  ~KeyStore();  // flush(), then stops the committer thread
 
-  // Thread-safe. Returns only once the entry is on disk (fsync), batching the
-  // fsync of concurrent callers (group commit).
+  // Thread-safe, does not wait for the disk. The decision is taken at once
+  // under the store's lock: `conflict` / `already_registered` / refusal are
+  // reported before returning (done runs on the calling thread). A new entry
+  // is appended to the open batch; the store's committer thread writes the
+  // batch with one write() and one fdatasync, then runs done(registered) for
+  // every member (or done(io_error) for all of them: nothing is reported
+  // registered that is not on disk). When the entry clashes with one still
+  // on its way to disk, the decision waits for that batch (done runs on the
+  // committer thread afterwards). force_insert over active entries and any
+  // registration during a compaction do the rewrite / wait on the calling
+  // thread. See docs/keystore.md.
+  void register_agent_async(const AgentRecord& agent, RegisterCallback done);
+
+  // Thread-safe. Returns only once the entry is on disk (fsync); the fsync of
+  // concurrent callers is shared (group commit). register_agent_async + wait.
   RegisterResult register_agent(const AgentRecord& agent);
+
+  // Waits until every registration accepted so far has been reported
+  // (durable or failed). Not from a RegisterCallback.
+  void flush();
 
   // Rewrites the file without removed entries (temp file + fsync + rename).
   std::optional<KeyStoreError> compact();

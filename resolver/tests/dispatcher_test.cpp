@@ -4,9 +4,15 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <random>
+#include <sstream>
 #include <mutex>
 #include <thread>
+
+#include <unistd.h>
 
 namespace keyreq {
 namespace {
@@ -237,6 +243,52 @@ TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
   EXPECT_EQ(total, accepted.load());
   EXPECT_EQ(d.counts().completed, static_cast<std::uint64_t>(accepted.load()));
   EXPECT_EQ(d.counts().deduplicated, static_cast<std::uint64_t>(deduplicated.load()));
+}
+
+TEST(Dispatcher, RegistrationsAreDurableAtOnDoneAndStopWaitsForThem) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
+                                                    std::to_string(std::random_device{}()));
+  fs::create_directories(dir);
+  const fs::path file = dir / "client.keys";
+  auto read_file = [&] {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  constexpr int kCount = 300;
+  {
+    auto opened = KeyStore::open(file);
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(opened));
+    auto keys = std::get<std::unique_ptr<KeyStore>>(std::move(opened));
+    GateProvider provider;
+    std::atomic<int> registered{0}, not_on_disk{0}, bad_timing{0};
+    Dispatcher d(provider, keys.get(), {.threads = 2, .queue_size = 1000, .max_registering = 64});
+    for (int i = 0; i < kCount; ++i) {
+      const bool check = i % 50 == 0;
+      ASSERT_EQ(d.submit(id(100 + i), [&, check](const Finished& f) {
+        if (f.cancelled() || !std::holds_alternative<outcome::Registered>(*f.outcome)) return;
+        ++registered;
+        if (!(f.timing.submitted <= f.timing.started && f.timing.started <= f.timing.finished)) ++bad_timing;
+        if (check && read_file().find(f.request.value + " agent-" + f.request.value + " any k") == std::string::npos)
+          ++not_on_disk;
+      }),
+                SubmitStatus::accepted);
+    }
+    d.stop(Clock::now() + 10s);  // returns only once every registration is durable and reported
+    EXPECT_EQ(registered.load(), kCount);
+    EXPECT_EQ(not_on_disk.load(), 0);
+    EXPECT_EQ(bad_timing.load(), 0);
+    EXPECT_EQ(d.registering(), 0u);
+    EXPECT_EQ(d.running(), 0u);
+    EXPECT_EQ(d.counts().completed, static_cast<std::uint64_t>(kCount));
+  }
+  auto reopened = KeyStore::open(file);
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(reopened));
+  EXPECT_EQ(std::get<std::unique_ptr<KeyStore>>(reopened)->active_count(), static_cast<std::size_t>(kCount));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace

@@ -10,8 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -631,10 +634,28 @@ namespace {
 
 // Child: registers agents from 4 threads, writing each id to the pipe once
 // register_agent has returned `registered`. Never returns.
-[[noreturn]] void crash_child(const fs::path& keys, int first, int out_fd) {
+// async: one thread keeps up to 512 register_agent_async calls in flight;
+// the callback writes the id once it is `registered`.
+[[noreturn]] void crash_child(const fs::path& keys, int first, int out_fd, bool async) {
   auto r = KeyStore::open(keys);
   if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) ::_exit(10);
   KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+  if (async) {
+    std::atomic<int> in_flight{0};
+    for (int i = 0;; ++i) {
+      while (in_flight.load() >= 512) std::this_thread::yield();
+      ++in_flight;
+      const int n = first + i;
+      store.register_agent_async(agent_n(n), [&in_flight, n, out_fd](keyreq::RegisterResult res) {
+        if (res.status != RegisterStatus::registered) ::_exit(11);
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%07d", n);
+        buf[7] = '\n';
+        if (::write(out_fd, buf, sizeof buf) != static_cast<ssize_t>(sizeof buf)) ::_exit(12);
+        --in_flight;
+      });
+    }
+  }
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
@@ -653,7 +674,7 @@ namespace {
 
 }  // namespace
 
-TEST(KeyStoreCrash, EverythingReportedDoneSurvivesSigkill) {
+void crash_rounds(bool async) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
   write_bytes(keys, kSample);
@@ -667,7 +688,7 @@ TEST(KeyStoreCrash, EverythingReportedDoneSurvivesSigkill) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       ::close(fds[0]);
-      crash_child(keys, first, fds[1]);
+      crash_child(keys, first, fds[1], async);
     }
     ::close(fds[1]);
     const int kill_after = 20 + static_cast<int>(rng() % 400);
@@ -711,6 +732,10 @@ TEST(KeyStoreCrash, EverythingReportedDoneSurvivesSigkill) {
   }
   EXPECT_GE(reported.size(), 100u);
 }
+
+TEST(KeyStoreCrash, EverythingReportedDoneSurvivesSigkill) { crash_rounds(false); }
+
+TEST(KeyStoreCrash, EverythingReportedDoneAsynchronouslySurvivesSigkill) { crash_rounds(true); }
 
 // ---- compaction -----------------------------------------------------------
 
@@ -804,6 +829,162 @@ TEST(KeyStoreIoError, FailedRewriteLeavesFileAndIndexAsTheyWere) {
     // The old entry still owns its name: replacing it again (a rewrite that fits) works.
     auto c = store.register_agent({"060", "web1", "10.0.0.60", "k"});
     if (c.status != RegisterStatus::registered || c.detail.find("replaced") == std::string::npos) return 7;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+}
+
+// ---- asynchronous registration ------------------------------------------
+
+namespace {
+
+struct Collected {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<keyreq::RegisterResult> results;
+  keyreq::RegisterCallback callback() {
+    return [this](keyreq::RegisterResult r) {
+      std::lock_guard lock(m);
+      results.push_back(std::move(r));
+      cv.notify_all();
+    };
+  }
+  std::size_t count(RegisterStatus s) {
+    std::lock_guard lock(m);
+    return static_cast<std::size_t>(std::count_if(results.begin(), results.end(),
+                                                  [&](const keyreq::RegisterResult& r) { return r.status == s; }));
+  }
+};
+
+}  // namespace
+
+TEST(KeyStoreAsync, ManyInFlightAreDurableWhenReported) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  std::atomic<int> not_on_disk{0};
+  std::atomic<int> done{0};
+  constexpr int kCount = 2000;
+  for (int i = 0; i < kCount; ++i) {
+    const AgentRecord a = agent_n(1000 + i);
+    const bool check = i % 97 == 0;  // reading the file back is slow: a sample
+    store->register_agent_async(a, [&, a, check](keyreq::RegisterResult r) {
+      if (r.status != RegisterStatus::registered) ADD_FAILURE() << "status " << static_cast<int>(r.status);
+      if (check) {
+        const std::string line = a.id + " " + a.name + " " + a.ip + " " + a.key + "\n";
+        if (read_bytes(keys).find(line) == std::string::npos) ++not_on_disk;
+      }
+      ++done;
+    });
+  }
+  store->flush();
+  EXPECT_EQ(done.load(), kCount);
+  EXPECT_EQ(not_on_disk.load(), 0);
+  store.reset();
+  auto reopened = open_ok(keys);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->active_count(), 3u + kCount);
+}
+
+TEST(KeyStoreAsync, DecisionsSeeEntriesStillPending) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  Collected c;
+  const AgentRecord a{"100", "new1", "10.1.0.1", "k100"};
+  store->register_agent_async(a, c.callback());
+  store->register_agent_async(a, c.callback());                                  // same entry
+  store->register_agent_async({"100", "other", "10.1.0.2", "k"}, c.callback());  // same id
+  store->register_agent_async({"101", "new1", "10.1.0.3", "k"}, c.callback());   // same name
+  store->register_agent_async({"102", "n102", "10.1.0.1", "k"}, c.callback());   // same ip
+  store->flush();
+  EXPECT_EQ(c.count(RegisterStatus::registered), 1u);
+  EXPECT_EQ(c.count(RegisterStatus::already_registered), 1u);
+  EXPECT_EQ(c.count(RegisterStatus::conflict), 3u);
+  EXPECT_EQ(read_bytes(keys), std::string(kSample) + "100 new1 10.1.0.1 k100\n");
+}
+
+TEST(KeyStoreAsync, RefusalAndConflictAreReportedBeforeReturning) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  bool called = false;
+  store->register_agent_async({"001", "x", "10.9.9.9", "k"}, [&](keyreq::RegisterResult r) {
+    called = true;
+    EXPECT_EQ(r.status, RegisterStatus::conflict);
+  });
+  EXPECT_TRUE(called);
+  called = false;
+  store->register_agent_async({"abc", "x", "10.9.9.9", "k"}, [&](keyreq::RegisterResult r) {
+    called = true;
+    EXPECT_EQ(r.status, RegisterStatus::conflict);
+  });
+  EXPECT_TRUE(called);
+}
+
+TEST(KeyStoreAsync, DestructorWaitsForPendingCommits) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  std::atomic<int> registered{0};
+  {
+    auto store = open_ok(keys);
+    ASSERT_TRUE(store);
+    for (int i = 0; i < 500; ++i)
+      store->register_agent_async(agent_n(2000 + i), [&](keyreq::RegisterResult r) {
+        if (r.status == RegisterStatus::registered) ++registered;
+      });
+  }
+  EXPECT_EQ(registered.load(), 500);
+  auto reopened = open_ok(keys);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->active_count(), 503u);
+}
+
+TEST(KeyStoreAsync, CompactionWhileRegistrationsAreInFlight) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  Collected c;
+  std::thread compactor([&] {
+    for (int i = 0; i < 20; ++i) EXPECT_FALSE(store->compact());
+  });
+  for (int i = 0; i < 1000; ++i) store->register_agent_async(agent_n(3000 + i), c.callback());
+  compactor.join();
+  store->flush();
+  EXPECT_EQ(c.count(RegisterStatus::registered), 1000u);
+  store.reset();
+  auto reopened = open_ok(keys);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->active_count(), 1003u);
+}
+
+TEST(KeyStoreAsync, FailedBatchReportsIoErrorToEveryMember) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  const auto size = static_cast<rlim_t>(std::string(kSample).size());
+  const int rc = in_child_with_file_limit(size + 30, [&]() -> int {
+    auto r = KeyStore::open(keys);
+    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
+    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+    Collected c;
+    for (int i = 0; i < 50; ++i) store.register_agent_async(agent_n(4000 + i), c.callback());
+    store.flush();
+    // Whatever was reported registered is on disk; the rest is io_error.
+    const std::size_t ok = c.count(RegisterStatus::registered);
+    if (ok + c.count(RegisterStatus::io_error) != 50) return 2;
+    if (c.count(RegisterStatus::io_error) == 0) return 3;
+    if (store.active_count() != 3 + ok) return 4;
+    if (split_lines(read_bytes(keys)).size() != split_lines(kSample).size() + ok) return 5;
     return 0;
   });
   EXPECT_EQ(rc, 0);
