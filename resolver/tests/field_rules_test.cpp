@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <random>
 #include <string>
+#include <vector>
 
 namespace keyreq::rules {
 namespace {
@@ -40,6 +44,26 @@ TEST(FieldRules, KeyBoundaries) {
   EXPECT_FALSE(is_agent_key("a\x7f"));
   EXPECT_FALSE(is_agent_key("a\x1f"));
   EXPECT_FALSE(is_agent_key("a\nb"));
+}
+
+// The hand-written IPv4 parser must accept exactly what inet_pton(AF_INET) does.
+TEST(FieldRules, Ipv4MatchesInetPton) {
+  std::vector<std::string> cases = {"0.0.0.0", "255.255.255.255", "256.0.0.0", "01.2.3.4", "1.2.3.04", "1.2.3",
+                                    "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.4.5", "1234.1.1.1", "00.0.0.0",
+                                    "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "1.2.3.+4", std::string("1.2.3.4\0", 8),
+                                    "0x1.2.3.4", "1.2.3.255", "1.2.3.0255", "999.1.1.1", "100.200.250.249"};
+  std::mt19937 rng(7);
+  const std::string alphabet = "0125.9";
+  for (int n = 0; n < 200000; ++n) {
+    std::string s(rng() % 16, ' ');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    cases.push_back(s);
+  }
+  for (const auto& s : cases) {
+    unsigned char out[4];
+    const bool libc = inet_pton(AF_INET, std::string(s).c_str(), out) == 1 && s.find('\0') == std::string::npos;
+    EXPECT_EQ(is_ip_address(s), libc) << s;
+  }
 }
 
 TEST(FieldRules, IpForms) {

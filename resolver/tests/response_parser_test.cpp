@@ -77,6 +77,14 @@ TEST_F(ParserTest, D1NestingLimit) {
   expect_accept(nested(64));  // the top-level object is level 1
   expect_rule("D1", nested(65));
   expect_rule("D1", std::string(100000, '['));
+  // Brackets inside strings (also after an escaped quote) do not nest.
+  const std::string many = std::string(100, '[') + "\\\"" + std::string(100, '{');
+  expect_accept(R"({"error":0,"data":{"id":"001","name":"a","ip":"any","key":"k"},"x":")" + many + "\"}");
+  expect_rule("D1", R"({"error":0,"data":{"id":"001","name":"a","ip":"any","key":"k"},"x":")" + many + "\"," +
+                        R"("y":)" + std::string(64, '[') + std::string(64, ']') + "}");
+  // Raw control characters are left to simdjson's stage 1: in a key, in data.
+  expect_rule("D1", std::string(R"({"error":0,"a)") + '\x1f' + R"(":1})");
+  expect_rule("D1", std::string(R"({"error":0,"data":{"id":"001","name":"a","ip":"any","key":"k)") + '\n' + R"("}})");
 }
 
 TEST_F(ParserTest, D2ObjectAndDuplicates) {
