@@ -144,10 +144,10 @@ bool is_agent_key(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   if (s.front() == ' ' || s.back() == ' ') return false;
   // OR-accumulate "outside 0x20..0x7e" with no branch, so the loop vectorises.
-  unsigned bad = 0;
+  unsigned char bad = 0;  // byte-wide, so the vector loop stays byte-wide
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    bad |= static_cast<unsigned>(static_cast<unsigned char>(u - 0x20) > 0x5e);
+    bad |= static_cast<unsigned char>(static_cast<unsigned char>(u - 0x20) > 0x5e);
   }
   return bad == 0;
 }
