@@ -13,6 +13,8 @@
 #include "resolver/command_line.hpp"
 #include "resolver/escape.hpp"
 #include "resolver/posix_spawn_launcher.hpp"
+#include "resolver/deadline.hpp"
+#include "resolver/unique_fd.hpp"
 
 namespace keyreq {
 namespace bp2 = boost::process::v2;
@@ -20,51 +22,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Boost.Process needs an executor for its process handle (a pidfd on Linux);
-// we never run the context, we poll the pidfd ourselves.
-boost::asio::io_context& handle_context() {
-  static boost::asio::io_context context;
-  return context;
-}
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 int dev_null() {
   // Opened once, close-on-exec; posix_spawn dup2s it to the child's stdin.
   static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   return fd;
-}
-
-bool make_pipe(Fd& read_end, Fd& write_end) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  read_end.reset(fds[0]);
-  write_end.reset(fds[1]);
-  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-  return true;
-}
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(left) + 1;  // round up so we never spin at the edge
 }
 
 // Reads what is there; false at EOF or on error. Bytes past cap are counted, not kept.
@@ -110,7 +71,7 @@ ProviderResult ExecClient::call(const Request& request) {
                            "\"" + escape_bytes(command_.front()) + "\" not found in PATH", {}};
   }
 
-  Fd out_read, out_write, err_read, err_write;
+  UniqueFd out_read, out_write, err_read, err_write;
   if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
     return ProviderFailure{ProviderFailureClass::cannot_start, std::string("pipe: ") + std::strerror(errno), {}};
   }
@@ -123,7 +84,7 @@ ProviderResult ExecClient::call(const Request& request) {
   int pidfd = -1;
   PosixSpawnLauncher launcher;
   launcher.pidfd_out = &pidfd;
-  auto process = launcher(handle_context().get_executor(), ec, resolved_program_, args,
+  auto process = launcher(process_handle_context().get_executor(), ec, resolved_program_, args,
                           SpawnStdio{dev_null(), out_write.get(), err_write.get()});
   out_write.reset();
   err_write.reset();
@@ -151,7 +112,7 @@ ProviderResult ExecClient::call(const Request& request) {
     if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
     if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
     if (!exited) fds[n++] = {pidfd, POLLIN, 0};
-    const int wait_ms = remaining_ms(deadline);
+    const int wait_ms = poll_timeout_ms(deadline);
     if (wait_ms == 0) {
       timed_out = true;
       break;

@@ -9,6 +9,11 @@ extern char** environ;
 
 namespace keyreq {
 
+boost::asio::io_context& process_handle_context() {
+  static boost::asio::io_context context;
+  return context;
+}
+
 int PosixSpawnLauncher::open_pidfd(int pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
 }

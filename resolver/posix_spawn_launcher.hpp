@@ -15,6 +15,7 @@
 // Boost 1.81's Process v2 config names boost::optional without including it.
 #include <boost/optional.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/process/v2/process.hpp>
 
 #include <filesystem>
@@ -23,6 +24,10 @@
 #include <vector>
 
 namespace keyreq {
+
+// Boost.Process needs an executor for a process handle (a pidfd on Linux).
+// Nobody runs this context: callers poll the pidfd themselves.
+boost::asio::io_context& process_handle_context();
 
 // The child's stdin, stdout and stderr; every other descriptor is closed in it.
 struct SpawnStdio {

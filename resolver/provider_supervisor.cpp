@@ -15,6 +15,7 @@
 #include "resolver/escape.hpp"
 #include "resolver/log.hpp"
 #include "resolver/posix_spawn_launcher.hpp"
+#include "resolver/unique_fd.hpp"
 
 namespace keyreq {
 
@@ -23,29 +24,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr std::size_t kMaxLogLine = 1024;
-
-// Boost.Process wants an executor for the process handle; the context never runs.
-boost::asio::io_context& handle_context() {
-  static boost::asio::io_context context;
-  return context;
-}
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
@@ -195,7 +173,7 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
     log::error("provider_cannot_start", {log::kv("command", command_text), log::kv("reason", reason)});
     return {milliseconds(0), "cannot start: " + reason};
   }
-  Fd out_read(fds[0]), out_write(fds[1]);
+  UniqueFd out_read(fds[0]), out_write(fds[1]);
   ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
 
   boost::system::error_code ec;
@@ -203,7 +181,7 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   PosixSpawnLauncher launcher;
   launcher.pidfd_out = &pidfd;
   const std::vector<std::string> args(options_.command.begin() + 1, options_.command.end());
-  auto process = launcher(handle_context().get_executor(), ec, program_, args,
+  auto process = launcher(process_handle_context().get_executor(), ec, program_, args,
                           SpawnStdio{dev_null(), out_write.get(), out_write.get()});
   out_write.reset();
   if (ec) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "resolver/escape.hpp"
+#include "resolver/deadline.hpp"
 
 namespace keyreq {
 using Clock = std::chrono::steady_clock;
@@ -50,11 +51,6 @@ class DocumentEndScanner {
   bool started_ = false, in_string_ = false, escaped_ = false, done_ = false, gave_up_ = false;
 };
 
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(left) + 1;
-}
-
 class Socket {
  public:
   explicit Socket(int fd) : fd_(fd) {}
@@ -85,7 +81,7 @@ int try_connect(const sockaddr_un& addr, Clock::time_point deadline) {
   if (errno == EINPROGRESS || errno == EAGAIN) {
     // Unix sockets report EAGAIN when the listen backlog is full: wait for it.
     pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) == 1) {
+    if (::poll(&p, 1, poll_timeout_ms(deadline)) == 1) {
       int err = 0;
       socklen_t len = sizeof err;
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -161,7 +157,7 @@ ProviderResult SocketClient::call(const Request& request) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
       pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, remaining_ms(deadline)) <= 0) {
+      if (::poll(&p, 1, poll_timeout_ms(deadline)) <= 0) {
         return ProviderFailure{ProviderFailureClass::timeout, "request not written before the deadline", {}};
       }
       continue;
@@ -189,7 +185,7 @@ ProviderResult SocketClient::call(const Request& request) {
       return ProviderFailure{ProviderFailureClass::io_error, std::string("recv: ") + std::strerror(errno), {}};
     }
     pollfd p{fd, POLLIN, 0};
-    const int wait_ms = remaining_ms(deadline);
+    const int wait_ms = poll_timeout_ms(deadline);
     if (wait_ms == 0 || ::poll(&p, 1, wait_ms) == 0) {
       return ProviderFailure{ProviderFailureClass::timeout,
                              "no complete answer within " + std::to_string(limits_.timeout.count()) + " ms (" +

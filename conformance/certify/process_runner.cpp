@@ -13,45 +13,14 @@
 #include <utility>
 
 #include "resolver/command_line.hpp"
+#include "resolver/deadline.hpp"
+#include "resolver/unique_fd.hpp"
 
 extern char** environ;
 
 namespace keyreq::certify {
 namespace {
 using Clock = std::chrono::steady_clock;
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-bool make_pipe(Fd& read_end, Fd& write_end) {
-  int fds[2];
-  // O_CLOEXEC: a provider started concurrently by another thread must not
-  // inherit this call's pipe ends (it would hold our stdout open).
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  read_end.reset(fds[0]);
-  write_end.reset(fds[1]);
-  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-  return true;
-}
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(left) + 1;
-}
 
 // Reads what is there; false at EOF or on a hard error.
 bool drain(int fd, std::string& into, std::size_t keep, std::size_t& total) {
@@ -85,7 +54,7 @@ bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
   while (true) {
     const pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) return true;
-    const int left = remaining_ms(deadline);
+    const int left = poll_timeout_ms(deadline);
     if (left == 0) return false;
     if (pidfd >= 0) {
       pollfd p{pidfd, POLLIN, 0};
@@ -112,7 +81,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     return run;
   }
 
-  Fd out_read, out_write, err_read, err_write;
+  UniqueFd out_read, out_write, err_read, err_write;
   if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
     run.start_error = std::string("pipe: ") + std::strerror(errno);
     return run;
@@ -153,7 +122,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     return run;
   }
   run.started = true;
-  Fd pidfd(open_pidfd(pid));
+  UniqueFd pidfd(open_pidfd(pid));
 
   bool out_open = true, err_open = true, exited = false;
   int status = 0;
@@ -165,7 +134,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
     if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
     if (!exited && pidfd.get() >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
-    int wait_ms = remaining_ms(deadline);
+    int wait_ms = poll_timeout_ms(deadline);
     if (wait_ms == 0) {
       run.timed_out = true;
       break;

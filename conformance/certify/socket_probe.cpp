@@ -11,15 +11,11 @@
 #include <thread>
 
 #include "resolver/socket_client.hpp"
+#include "resolver/deadline.hpp"
 
 namespace keyreq::certify {
 namespace {
 using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(left) + 1;
-}
 
 class Socket {
  public:
@@ -53,7 +49,7 @@ int connect_to(const std::string& path, Clock::time_point deadline, std::string&
   int err = errno;
   if (err == EINPROGRESS || err == EAGAIN) {
     pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) == 1) {
+    if (::poll(&p, 1, poll_timeout_ms(deadline)) == 1) {
       socklen_t len = sizeof err;
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err == 0) return fd;
@@ -77,7 +73,7 @@ std::string write_all(int fd, std::string_view bytes, Clock::time_point deadline
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, remaining_ms(deadline)) <= 0) return "the provider did not read the request before the deadline";
+      if (::poll(&p, 1, poll_timeout_ms(deadline)) <= 0) return "the provider did not read the request before the deadline";
       continue;
     }
     return std::string("send: ") + std::strerror(errno);
@@ -142,7 +138,7 @@ SocketRun socket_exchange(const std::string& path, const SocketScript& script) {
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       pollfd p{socket.get(), POLLIN, 0};
-      const int wait_ms = remaining_ms(deadline);
+      const int wait_ms = poll_timeout_ms(deadline);
       if (wait_ms == 0 || ::poll(&p, 1, wait_ms) == 0) {
         run.timed_out = true;
         break;
@@ -188,7 +184,7 @@ std::vector<SocketRun> concurrent_exchanges(const std::string& path, const std::
       polled.push_back({fds[i], POLLIN, 0});
       index.push_back(i);
     }
-    const int wait_ms = remaining_ms(deadline);
+    const int wait_ms = poll_timeout_ms(deadline);
     const int ready = wait_ms == 0 ? 0 : ::poll(polled.data(), polled.size(), wait_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
