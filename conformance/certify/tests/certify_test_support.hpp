@@ -2,8 +2,6 @@
 // Helpers for the certification tests: paths, temp dirs, datasets, daemons.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,48 +16,18 @@
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/socket_probe.hpp"
 #include "fixtures/dataset/dataset.hpp"
-
-extern char** environ;
+#include "fixtures/tests/test_util.hpp"
 
 namespace keyreq::certify::testing {
 
-inline std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-#ifndef KEYREQ_BIN_DIR_DEFAULT
-#define KEYREQ_BIN_DIR_DEFAULT "."
-#endif
-#ifndef KEYREQ_SOURCE_ROOT_DEFAULT
-#define KEYREQ_SOURCE_ROOT_DEFAULT "."
-#endif
-// The environment wins over the build-time defaults.
-inline std::string bin_dir() { return env_or("KEYREQ_BIN_DIR", KEYREQ_BIN_DIR_DEFAULT); }
-inline std::string source_root() { return env_or("KEYREQ_SOURCE_ROOT", KEYREQ_SOURCE_ROOT_DEFAULT); }
-inline std::string provider_binary() { return bin_dir() + "/keyreq-provider"; }
+// Paths, temp dirs and processes come from the fixtures' test helpers.
+using fixtures::testing::bin_dir;
+using fixtures::testing::env_or;
+using fixtures::testing::provider_binary;
+using fixtures::testing::source_root;
+using fixtures::testing::TempDir;
 inline std::string faulty(const std::string& name) { return source_root() + "/fixtures/faulty/" + name; }
 inline bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-class TempDir {
- public:
-  TempDir() {
-    // Short: socket paths must fit in sun_path.
-    std::string tmpl = "/tmp/kr-cert-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // Sets an environment variable for the scope (providers inherit it).
 class ScopedEnv {
@@ -80,37 +48,13 @@ class ScopedEnv {
   bool had_ = false;
 };
 
-// A provider daemon started for the test, stopped (SIGKILL to its group) and
-// reaped at the end.
+// A provider daemon started for the test (stopped with SIGKILL to its group
+// and reaped at the end), up once its socket accepts a connection.
 class Daemon {
  public:
   Daemon(std::vector<std::string> args, const std::string& socket_path, const std::string& log_path,
-         std::vector<std::string> extra_env = {}) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    for (auto& x : extra_env) env.push_back(x);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-    const int rc = ::posix_spawn(&pid_, argv[0], &fa, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
-    // Up when the socket file exists and accepts a connection (a health-check-like touch).
+         std::vector<std::string> extra_env = {})
+      : process_(std::move(args), log_path, std::move(extra_env)) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       if (std::filesystem::exists(socket_path) &&
@@ -118,26 +62,14 @@ class Daemon {
         up_ = true;
         break;
       }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
+      if (process_.wait(std::chrono::milliseconds(0))) break;  // it exited: not up
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-  ~Daemon() {
-    if (pid_ > 0) {
-      ::kill(-pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
     }
   }
   bool up() const { return up_; }
 
  private:
-  pid_t pid_ = -1;
+  fixtures::testing::Daemon process_;
   bool up_ = false;
 };
 
