@@ -184,15 +184,25 @@ void evaluate_targets(Report& r) {
     const std::string req = ">= 20k registrations/s";
     const auto it8 = r.measurements.find("keystore.registrations_per_s_t8");
     const auto it1 = r.measurements.find("keystore.registrations_per_s_t1");
+    const auto itA = r.measurements.find("keystore.registrations_per_s_async");
+    const auto inflight = r.measurements.find("keystore.async_in_flight");
     const auto n = r.measurements.find("memory.keystore_agents");
-    if (it8 != r.measurements.end()) {
+    auto figure = [&](auto it) { return it != r.measurements.end() ? it->second : 0.0; };
+    if (itA != r.measurements.end() || it8 != r.measurements.end()) {
       Target t;
       t.name = name;
       t.requirement = req;
-      t.value = std::max(it8->second, it1 != r.measurements.end() ? it1->second : 0.0);
+      // Judged on the asynchronous path (what the dispatcher uses); reports
+      // from before it existed are judged on the synchronous figures.
+      t.value = itA != r.measurements.end() ? itA->second : std::max(figure(it8), figure(it1));
       t.pass = t.value >= 20000 && (n == r.measurements.end() || n->second >= 100000);
-      t.measured = rate(t.value) + " (8 threads " + rate(it8->second) + ", 1 thread " +
-                   rate(it1 != r.measurements.end() ? it1->second : 0) + "; fsync each, group commit; " +
+      t.measured = rate(t.value) + " (" +
+                   (itA != r.measurements.end()
+                        ? "asynchronous, " + (inflight != r.measurements.end() ? num(inflight->second, 0) : "?") +
+                              " in flight " + rate(itA->second) + "; synchronous: "
+                        : std::string()) +
+                   "8 threads " + rate(figure(it8)) + ", 1 thread " + rate(figure(it1)) +
+                   "; fdatasync per batch, group commit; " +
                    (n != r.measurements.end() ? num(n->second, 0) : std::string("?")) + " agents on file; " +
                    (r.settings.count("workdir_fs") ? r.settings.at("workdir_fs") : std::string("?")) + ")";
       r.targets.push_back(t);
