@@ -64,7 +64,9 @@ bool too_deep(std::string_view text) {
   for (std::size_t start = 0; start < text.size(); start += 255) {
     const std::size_t end = std::min(text.size(), start + 255);
     unsigned char block = 0;
-    for (std::size_t i = start; i < end; ++i) block += static_cast<unsigned char>((text[i] == '{') | (text[i] == '['));
+    for (std::size_t i = start; i < end; ++i) {
+      block += static_cast<unsigned char>(static_cast<unsigned>(text[i] == '{') | static_cast<unsigned>(text[i] == '['));
+    }
     opens += block;
   }
   if (opens <= kMaxDepth) return false;
