@@ -324,6 +324,8 @@ struct KeyStore::Impl {
   // done here leaves its batch in `rewritten`, to settle after unlocking.
   std::optional<RegisterResult> decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
                                        RegisterCallback& done, std::shared_ptr<Batch>& rewritten);
+  // decide() under the lock, then settles the rewrite it may have done.
+  std::optional<RegisterResult> decide_now(const AgentRecord& agent, RegisterCallback& done);
 
   std::string_view line_text(std::uint32_t pos) const {
     const Line& l = lines[pos];
@@ -897,30 +899,33 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
   }
 }
 
+namespace {
+// Runs on the committer thread: a callback must not take it down with it.
+void report(RegisterCallback& done, RegisterResult result) {
+  try {
+    if (done) done(std::move(result));
+  } catch (...) {
+  }
+}
+}  // namespace
+
+std::optional<RegisterResult> KeyStore::Impl::decide_now(const AgentRecord& agent, RegisterCallback& done) {
+  std::shared_ptr<Batch> rewritten;
+  std::optional<RegisterResult> r;
+  {
+    std::unique_lock lock(mu);
+    r = decide(lock, agent, done, rewritten);
+  }
+  if (rewritten) settle(rewritten);
+  return r;
+}
+
 void KeyStore::Impl::settle(const std::shared_ptr<Batch>& b) {
   const RegisterResult result = b->error.empty() ? RegisterResult{RegisterStatus::registered, {}}
                                                  : RegisterResult{RegisterStatus::io_error, b->error};
-  for (RegisterCallback& done : b->members) {
-    try {
-      if (done) done(result);
-    } catch (...) {
-      // A callback must not take the committer down with it.
-    }
-  }
+  for (RegisterCallback& done : b->members) report(done, result);
   for (Deferred& d : b->deferred) {
-    std::shared_ptr<Batch> rewritten;
-    std::optional<RegisterResult> r;
-    {
-      std::unique_lock lock(mu);
-      r = decide(lock, d.agent, d.done, rewritten);
-    }
-    if (rewritten) settle(rewritten);
-    if (r) {
-      try {
-        if (d.done) d.done(std::move(*r));
-      } catch (...) {
-      }
-    }
+    if (auto r = decide_now(d.agent, d.done)) report(d.done, std::move(*r));
   }
   const std::size_t n = b->members.size() + b->deferred.size();
   b->members.clear();
@@ -936,15 +941,7 @@ void KeyStore::register_agent_async(const AgentRecord& agent, RegisterCallback d
     if (done) done(RegisterResult{RegisterStatus::conflict, "refused: " + why});
     return;
   }
-  Impl& s = *impl_;
-  std::shared_ptr<Impl::Batch> rewritten;
-  std::optional<RegisterResult> r;
-  {
-    std::unique_lock lock(s.mu);
-    r = s.decide(lock, agent, done, rewritten);
-  }
-  if (rewritten) s.settle(rewritten);
-  if (r && done) done(std::move(*r));
+  if (auto r = impl_->decide_now(agent, done); r && done) done(std::move(*r));
 }
 
 RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
