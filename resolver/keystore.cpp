@@ -21,6 +21,8 @@
 #include <tuple>
 #include <utility>
 
+#include "resolver/field_rules.hpp"
+
 namespace keyreq {
 
 namespace {
@@ -40,7 +42,18 @@ std::string io_failure(std::string_view what, const std::filesystem::path& p, in
 
 bool is_comment(std::string_view line) { return line.empty() || line[0] == '#' || line[0] == ' '; }
 bool is_removed_name(std::string_view name) { return !name.empty() && (name[0] == '!' || name[0] == '#'); }
-bool is_any_ip(std::string_view ip) { return ip == "any" || ip == "0.0.0.0/0"; }
+// What the ip index compares (SPEC §5, docs/keystore.md): for an S4 value its
+// network identity (binary address, prefix length, host bits cleared), so one
+// address in two spellings is one ip; a line edited by hand that is no S4
+// value is compared as text. The tag byte keeps the two kinds apart.
+std::string ip_identity(std::string_view ip) {
+  if (auto identity = rules::network_identity(ip)) return 'n' + *identity;
+  return 't' + std::string(ip);
+}
+// `any` and every IPv4 network of length 0 are shared, never unique.
+bool is_any_identity(std::string_view identity) {
+  return identity.size() == 19 && identity[0] == 'n' && identity[1] == 4 && identity[2] == 0;
+}
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -355,7 +368,7 @@ struct KeyStore::Impl {
     return [this](std::uint32_t p) { return name_of(p); };
   }
   auto ip_key() const {
-    return [this](std::uint32_t p) { return ip_of(p); };
+    return [this](std::uint32_t p) { return ip_identity(ip_of(p)); };
   }
 
   std::uint32_t find_id(std::string_view id) const {
@@ -366,10 +379,20 @@ struct KeyStore::Impl {
     const std::size_t s = by_name.find(name, hash_of(name), name_key());
     return s == FieldIndex::npos ? kNone : by_name.at(s);
   }
+  // The active line holding the same ip (in any spelling), or kNone.
   std::uint32_t find_ip(std::string_view ip) const {
-    if (is_any_ip(ip)) return kNone;
-    const std::size_t s = by_ip.find(ip, hash_of(ip), ip_key());
+    const std::string identity = ip_identity(ip);
+    if (is_any_identity(identity)) return kNone;
+    const std::size_t s = by_ip.find(identity, hash_of(identity), ip_key());
     return s == FieldIndex::npos ? kNone : by_ip.at(s);
+  }
+  void index_ip(std::uint32_t pos) {
+    const std::string identity = ip_identity(ip_of(pos));
+    if (!is_any_identity(identity)) by_ip.insert(pos, hash_of(identity));
+  }
+  void unindex_ip(std::uint32_t pos) {
+    const std::string identity = ip_identity(ip_of(pos));
+    if (!is_any_identity(identity)) by_ip.erase(by_ip.find(identity, hash_of(identity), ip_key()));
   }
 
   // 1-based line number of a line, for load errors (only on the error path).
@@ -408,7 +431,8 @@ struct KeyStore::Impl {
       else if (const std::uint32_t p = find_name(name); p != kNone)
         clash = "duplicate name \"" + std::string(name) + "\" (also on line " + std::to_string(line_number(p)) + ")";
       else if (const std::uint32_t q = find_ip(ip); q != kNone)
-        clash = "duplicate ip " + std::string(ip) + " (also on line " + std::to_string(line_number(q)) + ")";
+        clash = "duplicate ip " + std::string(ip) + " (also on line " + std::to_string(line_number(q)) +
+                (ip_of(q) == ip ? "" : " as " + std::string(ip_of(q))) + ")";
     }
     if (!clash.empty()) {
       lines.pop_back();
@@ -420,7 +444,7 @@ struct KeyStore::Impl {
       by_id.set(id_slot, pos);  // the active line wins over removed ones
     if (!removed) {
       by_name.insert(pos, hash_of(name));
-      if (!is_any_ip(ip)) by_ip.insert(pos, hash_of(ip));
+      index_ip(pos);
       ++active;
     }
     return {};
@@ -436,23 +460,23 @@ struct KeyStore::Impl {
     text.append(line);
     const auto pos = static_cast<std::uint32_t>(lines.size());
     lines.push_back(l);
-    const std::string_view id = id_of(pos), ip = ip_of(pos);
+    const std::string_view id = id_of(pos);
     const std::uint32_t hid = hash_of(id);
     if (const std::size_t s = by_id.find(id, hid, id_key()); s != FieldIndex::npos)
       by_id.set(s, pos);  // it pointed at a removed line
     else
       by_id.insert(pos, hid);
     by_name.insert(pos, hash_of(name_of(pos)));
-    if (!is_any_ip(ip)) by_ip.insert(pos, hash_of(ip));
+    index_ip(pos);
     ++active;
     return pos;
   }
 
   // Rewrites an active line as removed ("ID !NAME IP KEY"); frees its name and ip.
   void mark_removed(std::uint32_t pos) {
-    const std::string_view name = name_of(pos), ip = ip_of(pos);
+    const std::string_view name = name_of(pos);
     by_name.erase(by_name.find(name, hash_of(name), name_key()));
-    if (!is_any_ip(ip)) by_ip.erase(by_ip.find(ip, hash_of(ip), ip_key()));
+    unindex_ip(pos);
     std::string marked(line_text(pos));
     const Line old = lines[pos];
     marked.insert(old.f.name_at, 1, '!');
@@ -484,7 +508,7 @@ struct KeyStore::Impl {
         by_id.set(s, pos);
       if (k == Kind::active) {
         by_name.insert(pos, hash_of(name_of(pos)));
-        if (!is_any_ip(ip_of(pos))) by_ip.insert(pos, hash_of(ip_of(pos)));
+        index_ip(pos);
         ++active;
       }
     }
@@ -850,7 +874,10 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
     };
     if (id_pos != kNone) note("id", agent.id, id_pos);
     if (name_pos != kNone) note("name", agent.name, name_pos);
-    if (ip_pos != kNone) note("ip", agent.ip, ip_pos);
+    if (ip_pos != kNone) {
+      note("ip", agent.ip, ip_pos);
+      if (ip_of(ip_pos) != agent.ip) clash += " (as \"" + std::string(ip_of(ip_pos)) + "\")";
+    }
 
     // Active lines that force_insert would mark removed.
     std::vector<std::uint32_t> victims;

@@ -350,6 +350,53 @@ TEST(KeyStoreRegister, AnyIpIsShared) {
   EXPECT_EQ(again->active_count(), 6u);
 }
 
+// Issue 11 #4: uniqueness compared the ip text, so four spellings of one
+// address registered four agents. The address is compared in binary form; the
+// line keeps the text the provider sent.
+TEST(KeyStoreRegister, OneAddressInAnySpellingIsOneIp) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  ASSERT_EQ(store->register_agent({"001", "a", "FE80::1", "k"}).status, RegisterStatus::registered);
+  for (const char* same : {"fe80::1", "fe80:0::0001", "fe80::1/128", "FE80:0:0:0:0:0:0:1"}) {
+    const auto r = store->register_agent({"002", "b", same, "k"});
+    EXPECT_EQ(r.status, RegisterStatus::conflict) << same;
+    EXPECT_NE(r.detail.find("already used by agent 001"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("FE80::1"), std::string::npos) << "names the spelling on file: " << r.detail;
+  }
+  ASSERT_EQ(store->register_agent({"003", "c", "10.0.0.1/32", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"004", "d", "10.0.0.1", "k"}).status, RegisterStatus::conflict);
+  // A network is its masked base and its length; a dotted netmask is a length.
+  ASSERT_EQ(store->register_agent({"005", "e", "10.1.0.5/24", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"006", "f", "10.1.0.0/255.255.255.0", "k"}).status, RegisterStatus::conflict);
+  EXPECT_EQ(store->register_agent({"007", "g", "10.1.0.0/16", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"008", "h", "10.1.0.5", "k"}).status, RegisterStatus::registered);
+  // IPv4 and IPv4-mapped IPv6 are different families: not the same ip.
+  EXPECT_EQ(store->register_agent({"009", "i", "::ffff:10.0.0.1", "k"}).status, RegisterStatus::registered);
+  // Every prefix-0 IPv4 network is `any`, shared.
+  EXPECT_EQ(store->register_agent({"010", "j", "0.0.0.0/0.0.0.0", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"011", "l", "any", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(read_bytes(keys),
+            "001 a FE80::1 k\n003 c 10.0.0.1/32 k\n005 e 10.1.0.5/24 k\n007 g 10.1.0.0/16 k\n"
+            "008 h 10.1.0.5 k\n009 i ::ffff:10.0.0.1 k\n010 j 0.0.0.0/0.0.0.0 k\n011 l any k\n");
+  // Force insert replaces the holder of the address whatever its spelling.
+  store.reset();
+  store = open_ok(keys, KeyStoreOptions{.force_insert = true});
+  ASSERT_TRUE(store);
+  ASSERT_EQ(store->register_agent({"012", "m", "fe80::0:1", "k"}).status, RegisterStatus::registered);
+  EXPECT_TRUE(store->find_by_id("001")->removed);
+}
+
+TEST(KeyStoreLoad, TwoSpellingsOfOneAddressOnFileAreADuplicate) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, "001 a fe80::1 k\n002 b FE80::0001 k\n");
+  const KeyStoreError e = open_err(keys);
+  EXPECT_NE(e.message().find("duplicate ip FE80::0001"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("line 1"), std::string::npos) << e.message();
+}
+
 TEST(KeyStoreRegister, RemovedEntryKeepsItsIdButFreesNameAndIp) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
