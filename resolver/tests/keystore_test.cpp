@@ -122,6 +122,21 @@ const char* kSample =
     "004 db1 any key four with spaces\n"
     "005 db2 0.0.0.0/0 k5\n";
 
+// Runs body in a child process with the file size limit set to `limit`
+// (writes past it fail with EFBIG); the child's exit code is body's result.
+int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl {limit, limit};
+    if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) ::_exit(90);
+    ::_exit(body());
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 }  // namespace
 
 // ---- load -----------------------------------------------------------------
@@ -551,6 +566,58 @@ TEST(KeyStoreRepair, OnlyATornLine) {
   EXPECT_EQ(store->active_count(), 0u);
 }
 
+// Issue 11 #5: keyreq writes whole lines, so an unterminated tail is kept
+// only when it is an entry keyreq could have written (field rules S2-S5).
+// A key cut after one of its spaces ends in a space (S5 forbids it); a tail
+// like that used to be kept as an active agent, and the provider's correct
+// answer then became a conflict.
+TEST(KeyStoreRepair, PartialLineBreakingTheFieldRulesIsCutOff) {
+  const std::vector<std::string> tails{"002 b 10.0.0.2 key with ", "02 b 10.0.0.2 k", "002 b 10.0.0.2/33 k",
+                                      "002 b@ 10.0.0.2 k", "002 b 10.0.0.2 " + std::string(129, 'k')};
+  for (const std::string& torn : tails) {
+    TempDir dir;
+    const fs::path keys = dir / "client.keys";
+    write_bytes(keys, "001 a 10.0.0.1 k1\n" + torn);
+    auto store = open_ok(keys);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n") << torn;
+    EXPECT_EQ(read_bytes(dir / "client.keys.torn"), torn + "\n");
+    EXPECT_FALSE(store->find_by_id("002")) << torn;
+    EXPECT_NE(store->repair_note().find("torn last line"), std::string::npos) << store->repair_note();
+    EXPECT_EQ(store->register_agent({"002", "b", "10.0.0.2", "key with spaces"}).status, RegisterStatus::registered);
+  }
+}
+
+// Saving the torn line fails (disk full: here the file size limit): the
+// error names the .torn file, client.keys is untouched, and no empty or
+// half-written .torn file is left behind.
+TEST(KeyStoreRepair, FailedSaveOfTheTornLineLeavesNoTornFile) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  const std::string content = "001 a 10.0.0.1 k1\n002 b 10";
+  write_bytes(keys, content);
+  const int rc = in_child_with_file_limit(4, [&]() -> int {
+    auto r = KeyStore::open(keys);
+    auto* e = std::get_if<KeyStoreError>(&r);
+    if (e == nullptr) return 1;
+    if (e->message().find("client.keys.torn") == std::string::npos) return 2;
+    if (e->message().find("File too large") == std::string::npos) return 3;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(read_bytes(keys), content);
+  EXPECT_FALSE(fs::exists(dir / "client.keys.torn"));
+
+  // A .torn file from an earlier repair is cut back to what it held.
+  write_bytes(dir / "client.keys.torn", "x\n");
+  EXPECT_EQ(in_child_with_file_limit(4, [&]() -> int {
+              return std::holds_alternative<KeyStoreError>(KeyStore::open(keys)) ? 0 : 1;
+            }),
+            0);
+  EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "x\n");
+  EXPECT_EQ(read_bytes(keys), content);
+}
+
 TEST(KeyStoreRepair, LeftoverTempFileIsRemoved) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
@@ -815,24 +882,6 @@ TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
 
 // ---- I/O failure ----------------------------------------------------------
 
-namespace {
-
-// Runs body in a child process with the file size limit set to `limit`
-// (writes past it fail with EFBIG); the child's exit code is body's result.
-int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit rl {limit, limit};
-    if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) ::_exit(90);
-    ::_exit(body());
-  }
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
-}
-
-}  // namespace
 
 TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
   TempDir dir;
