@@ -344,6 +344,25 @@ TEST_F(Serve, AllRequestsRegisterThroughAProviderWithASmallBacklog) {
   EXPECT_EQ(keys->active_count(), static_cast<std::size_t>(kRequests));
 }
 
+// Issue 11 #6: a socket provider that accepts and answers nothing sends the
+// request to exec_path when exec_fallback is on (upstream 4.4+), with one log
+// line saying why.
+TEST_F(Serve, ExecFallbackOnAnEmptySocketAnswer) {
+  const std::string socket = dir_ / "provider.sock";
+  Child provider({"/usr/bin/python3", std::string(KEYREQ_SOURCE_ROOT) + "/fixtures/faulty/faulty_socket.py", "--mode",
+                  "close_without_answer", "--socket", socket},
+                 dir_ / "provider.log");
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 10s)) << read_file(dir_ / "provider.log");
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path><socket>" + socket +
+                    "</socket><exec_fallback>yes</exec_fallback>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  EXPECT_NE(log().find("event=provider_exec_fallback request=id:001 reason=empty_answer"), std::string::npos);
+  stop();
+  provider.signal(SIGTERM);
+  EXPECT_EQ(provider.exit_code(5s), 0);
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
