@@ -139,6 +139,9 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
   const std::string keys_path =
       !o.keys.empty() ? o.keys : o.home.empty() ? "" : (std::filesystem::path(o.home) / "etc/client.keys").string();
   if (input_path.empty()) return usage_error("give --input PATH or --home DIR (input DIR/queue/sockets/krequest)");
+  if (auto error = check_socket_path(input_path, o.input.empty() ? "--home (input DIR/queue/sockets/krequest)" : "--input")) {
+    return usage_error(error->message());
+  }
   if (keys_path.empty()) return usage_error("give --keys FILE or --home DIR (keys DIR/etc/client.keys)");
   std::vector<std::string> command;
   if (!config.exec_path.empty()) command = std::get<std::vector<std::string>>(split_command_line(config.exec_path));
@@ -160,6 +163,7 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
                                log::kv("queue_size", static_cast<unsigned long long>(config.queue_size)),
                                log::kv("force_insert", config.force_insert),
                                log::kv("exec_fallback", config.exec_fallback)});
+  for (const std::string& warning : config.warnings) log::warn("config_warning", {log::kv("warning", warning)});
 
   {
     std::error_code ec;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -53,6 +54,96 @@ std::size_t line_of(std::string_view text, std::ptrdiff_t offset) {
   return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
 }
 
+void append_utf8(std::string& out, std::uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// A character reference's code point ("#65", "#x41") when it is an XML Char.
+std::optional<std::uint32_t> character_reference(std::string_view ref) {
+  const bool hex = ref.size() > 1 && ref[1] == 'x';
+  const std::string_view digits = ref.substr(hex ? 2 : 1);
+  std::uint32_t c = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), c, hex ? 16 : 10);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
+  const bool xml_char = c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+                        (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+  if (!xml_char) return std::nullopt;
+  return c;
+}
+
+// Decodes the entity references of raw element text (the document is parsed
+// without pugixml's escapes, which leaves an undefined entity as literal
+// text): the five XML predefines and character references. "" or the error.
+std::string decode_entities(std::string_view raw, std::string& out) {
+  static constexpr std::pair<std::string_view, char> kPredefined[] = {
+      {"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
+  while (!raw.empty()) {
+    const auto amp = raw.find('&');
+    out.append(raw.substr(0, amp));
+    if (amp == std::string_view::npos) break;
+    const auto semicolon = raw.find(';', amp);
+    if (semicolon == std::string_view::npos || semicolon - amp > 12) {
+      return "\"" + escape_bytes(raw.substr(amp, 12)) + "\" is not an entity reference (write & as &amp;)";
+    }
+    const std::string_view name = raw.substr(amp + 1, semicolon - amp - 1);
+    const auto predefined = std::find_if(std::begin(kPredefined), std::end(kPredefined),
+                                         [&](const auto& p) { return p.first == name; });
+    if (predefined != std::end(kPredefined)) {
+      out += predefined->second;
+    } else if (!name.empty() && name[0] == '#') {
+      const auto c = character_reference(name);
+      if (!c) return "&" + escape_bytes(name) + "; is not a character allowed in XML";
+      append_utf8(out, *c);
+    } else {
+      return "undefined entity &" + escape_bytes(name) +
+             "; (XML defines only &lt; &gt; &amp; &quot; &apos; and character references)";
+    }
+    raw.remove_prefix(semicolon + 1);
+  }
+  return {};
+}
+
+// The value of a tag: its text and CDATA pieces, entities decoded. A comment,
+// processing instruction or element inside it is an error: pugixml would
+// otherwise hand back only the text before it.
+std::variant<std::string, ConfigError> value_text(const pugi::xml_node& tag, const std::string& where) {
+  std::string value;
+  for (const pugi::xml_node& piece : tag.children()) {
+    switch (piece.type()) {
+      case pugi::node_pcdata:
+        if (std::string error = decode_entities(piece.value(), value); !error.empty()) {
+          return ConfigError{where, {}, {}, std::move(error)};
+        }
+        break;
+      case pugi::node_cdata:
+        value += piece.value();
+        break;
+      case pugi::node_comment:
+        return ConfigError{where, {}, {}, "holds a comment; write the value in one piece"};
+      case pugi::node_pi:
+        return ConfigError{where, {}, {}, "holds a processing instruction; a text value is expected"};
+      default:
+        return ConfigError{where, {}, {}, "holds an element <" + std::string(piece.name()) +
+                                              ">; a text value is expected"};
+    }
+  }
+  return value;
+}
+
 std::optional<ConfigError> apply_block(KeyRequestConfig& config, const pugi::xml_node& block) {
   config.block_found = true;
   config.enabled = true;  // upstream code: the block's presence turns it on
@@ -65,22 +156,33 @@ std::optional<ConfigError> apply_block(KeyRequestConfig& config, const pugi::xml
       for (auto t : kKeyRequestTags) allowed += (allowed.empty() ? "" : ", ") + std::string(t);
       return ConfigError{where, {}, {}, "unknown tag (allowed: " + allowed + ")"};
     }
-    if (child.first_child().type() == pugi::node_element) {
-      return ConfigError{where, {}, {}, "holds elements; a text value is expected"};
-    }
-    if (auto error = apply_setting(config, tag, child.child_value(), where)) return error;
+    auto value = value_text(child, where);
+    if (auto* error = std::get_if<ConfigError>(&value)) return std::move(*error);
+    if (auto error = apply_setting(config, tag, std::get<std::string>(value), where)) return error;
   }
   return std::nullopt;
 }
 
-std::optional<ConfigError> walk(KeyRequestConfig& config, const pugi::xml_node& parent, int depth) {
+// True when an <auth> block says <disabled>yes</disabled> (upstream's authd,
+// which serves key requests, is then off).
+bool auth_disabled(const pugi::xml_node& auth) {
+  for (const pugi::xml_node& disabled : auth.children("disabled")) {
+    auto value = value_text(disabled, "<auth><disabled>");
+    if (auto* text = std::get_if<std::string>(&value); text != nullptr && trim(*text) == "yes") return true;
+  }
+  return false;
+}
+
+std::optional<ConfigError> walk(KeyRequestConfig& config, const pugi::xml_node& parent, int depth,
+                                bool& saw_auth_disabled) {
   for (const pugi::xml_node& node : parent.children()) {
     if (node.type() != pugi::node_element) continue;
     const std::string_view name = node.name();
     if (name == "key_request") {
       if (auto error = apply_block(config, node)) return error;
     } else if (depth < 2 && (name == "ossec_config" || name == "auth")) {
-      if (auto error = walk(config, node, depth + 1)) return error;
+      if (name == "auth" && auth_disabled(node)) saw_auth_disabled = true;
+      if (auto error = walk(config, node, depth + 1, saw_auth_disabled)) return error;
     }
   }
   return std::nullopt;
@@ -134,27 +236,42 @@ std::optional<ConfigError> apply_setting(KeyRequestConfig& config, std::string_v
     return std::nullopt;
   }
   if (tag == "socket") {
-    if (value.empty() || value.size() > kMaxSocketPath || value.find('\0') != std::string_view::npos) {
-      auto e = bad_value(where, value, "a socket path of 1 to 107 bytes");
-      if (value.size() > kMaxSocketPath) e.reason = "it is " + std::to_string(value.size()) + " bytes long";
-      return e;
-    }
+    if (auto error = check_socket_path(value, where)) return error;
     config.socket = std::string(value);
     return std::nullopt;
   }
   return ConfigError{std::string(where), {}, {}, "unknown setting"};
 }
 
+std::optional<ConfigError> check_socket_path(std::string_view path, std::string_view where) {
+  if (path.empty() || path.size() > kMaxSocketPath || path.find('\0') != std::string_view::npos) {
+    auto e = bad_value(where, path, "a socket path of 1 to 107 bytes");
+    if (path.size() > kMaxSocketPath) e.reason = "it is " + std::to_string(path.size()) + " bytes long";
+    return e;
+  }
+  return std::nullopt;
+}
+
 std::variant<KeyRequestConfig, ConfigError> parse_key_request_config(std::string_view xml,
                                                                      std::string_view source_name) {
   pugi::xml_document doc;
-  const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default);
+  // Entities are decoded by value_text (pugixml keeps an undefined one as
+  // text); comments and processing instructions are kept as nodes so that one
+  // inside a value is seen instead of silently cutting it.
+  constexpr unsigned kParse = (pugi::parse_default & ~pugi::parse_escapes) | pugi::parse_comments | pugi::parse_pi;
+  const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size(), kParse);
   if (!parsed) {
     return ConfigError{std::string(source_name) + ":" + std::to_string(line_of(xml, parsed.offset)), {}, {},
                        std::string("XML error: ") + parsed.description()};
   }
   KeyRequestConfig config;
-  if (auto error = walk(config, doc, 0)) return *error;
+  bool saw_auth_disabled = false;
+  if (auto error = walk(config, doc, 0, saw_auth_disabled)) return *error;
+  if (saw_auth_disabled && config.block_found && config.enabled) {
+    config.warnings.push_back(
+        "<auth><disabled>yes</disabled>: upstream's authd, which answers key requests, would be off; "
+        "keyreq serve serves the <key_request> block anyway");
+  }
   return config;
 }
 

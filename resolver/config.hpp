@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace keyreq {
 
@@ -25,6 +26,8 @@ struct KeyRequestConfig {
   // request while the socket is down, as upstream 4.4+ does; exec_path is then
   // never started as the socket daemon. Off by default (SPEC §3).
   bool exec_fallback = false;
+  // Valid but worth saying (for the log): e.g. <auth><disabled>yes</disabled>.
+  std::vector<std::string> warnings;
 };
 
 struct ConfigError {
@@ -51,6 +54,11 @@ std::optional<ConfigError> apply_setting(KeyRequestConfig& config, std::string_v
 std::variant<KeyRequestConfig, ConfigError> parse_key_request_config(std::string_view xml,
                                                                      std::string_view source_name);
 std::variant<KeyRequestConfig, ConfigError> load_key_request_config(const std::filesystem::path& path);
+
+// A Unix socket path (sun_path holds 107 bytes and a NUL): 1 to 107 bytes, no
+// NUL. For <socket>/--socket, and for the input socket (--input, or the one
+// --home implies) before anything is opened or started.
+std::optional<ConfigError> check_socket_path(std::string_view path, std::string_view where);
 
 // The checks that need the whole block: enabled with neither exec_path nor socket.
 std::optional<ConfigError> check_complete(const KeyRequestConfig& config);

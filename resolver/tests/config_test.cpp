@@ -118,6 +118,61 @@ TEST(Config, EveryInvalidValueNamesTagValueAndWhatIsAllowed) {
   }
 }
 
+// Issue 11: a comment splitting a value kept only its first piece, an element
+// after the text was ignored, and an undefined entity stayed literal. Each is
+// now an error naming the tag.
+TEST(Config, ValuesSplitByCommentsElementsOrUndefinedEntitiesAreErrors) {
+  std::string e = parse_error(block("<exec_path>/bin/p</exec_path><timeout>6<!-- -->0</timeout>"));
+  EXPECT_NE(e.find("<key_request><timeout>"), std::string::npos) << e;
+  EXPECT_NE(e.find("comment"), std::string::npos) << e;
+  e = parse_error(block("<exec_path>/bin/p</exec_path><threads>1<x/></threads>"));
+  EXPECT_NE(e.find("<key_request><threads>"), std::string::npos) << e;
+  EXPECT_NE(e.find("element"), std::string::npos) << e;
+  e = parse_error(block("<exec_path>/bin/p<?pi x?></exec_path>"));
+  EXPECT_NE(e.find("<key_request><exec_path>"), std::string::npos) << e;
+  e = parse_error(block("<exec_path>/opt/&provider;/run</exec_path>"));
+  EXPECT_NE(e.find("<key_request><exec_path>"), std::string::npos) << e;
+  EXPECT_NE(e.find("&provider;"), std::string::npos) << e;
+  e = parse_error(block("<exec_path>/bin/p &amp</exec_path>"));
+  EXPECT_NE(e.find("<key_request><exec_path>"), std::string::npos) << e;
+  e = parse_error(block("<exec_path>/bin/p &#0;</exec_path>"));
+  EXPECT_NE(e.find("<key_request><exec_path>"), std::string::npos) << e;
+}
+
+TEST(Config, PredefinedEntitiesCharacterReferencesAndCdataStillWork) {
+  auto c = parse_ok(block("<exec_path>/bin/p &quot;a&amp;b&lt;&gt;&apos;&quot; &#65;&#x42;&#xe9;</exec_path>"));
+  EXPECT_EQ(c.exec_path, "/bin/p \"a&b<>'\" AB\xc3\xa9");
+  c = parse_ok(block("<exec_path><![CDATA[/bin/p &x; <y>]]></exec_path><!-- a comment between tags -->"));
+  EXPECT_EQ(c.exec_path, "/bin/p &x; <y>");
+  c = parse_ok(block("<timeout> 60 </timeout><exec_path>/bin/p</exec_path>"));
+  EXPECT_EQ(c.timeout_seconds, 60);
+}
+
+// <auth><disabled>yes</disabled> turns upstream's authd off, key requests
+// included: keyreq serves them anyway, and says so.
+TEST(Config, DisabledAuthDrawsAWarning) {
+  auto c = parse_ok("<ossec_config><auth><disabled>yes</disabled><key_request><exec_path>/bin/p</exec_path>"
+                    "</key_request></auth></ossec_config>");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("<auth><disabled>yes</disabled>"), std::string::npos) << c.warnings[0];
+  EXPECT_TRUE(c.enabled);
+  c = parse_ok("<ossec_config><auth><disabled>no</disabled><key_request><exec_path>/bin/p</exec_path>"
+               "</key_request></auth></ossec_config>");
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_TRUE(parse_ok(block("<exec_path>/bin/p</exec_path>")).warnings.empty());
+}
+
+// The input socket path is checked with the configuration, before anything
+// is opened or started.
+TEST(Config, SocketPathCheck) {
+  EXPECT_FALSE(check_socket_path(std::string(107, 'a'), "--input"));
+  const auto e = check_socket_path("/" + std::string(107, 'a'), "--input");
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message().find("--input"), std::string::npos) << e->message();
+  EXPECT_NE(e->message().find("108 bytes"), std::string::npos) << e->message();
+  EXPECT_TRUE(check_socket_path("", "--input"));
+}
+
 TEST(Config, UnknownTagIsAnErrorListingTheTags) {
   const std::string m = parse_error(block("<socket>/s</socket><thread>2</thread>"));
   EXPECT_NE(m.find("<key_request><thread>"), std::string::npos) << m;

@@ -238,6 +238,36 @@ TEST_F(Serve, EveryInvalidConfigurationValueExits2NamingTheTag) {
   EXPECT_FALSE(std::filesystem::exists(input_));  // nothing was started
 }
 
+// Issue 11: an input socket path over 107 bytes is refused with the
+// configuration, before client.keys is opened or a provider started.
+TEST_F(Serve, InputSocketPathTooLongExits2BeforeAnythingIsOpened) {
+  const std::string home = dir_ / std::string(100, 'h');  // + /queue/sockets/krequest: over 107 bytes
+  auto [code, out] = run({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", home}, dir_ / "long.log");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("--home"), std::string::npos) << out;
+  EXPECT_NE(out.find("a socket path of 1 to 107 bytes"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(home + "/etc/client.keys")) << "keys were opened first";
+  std::tie(code, out) = run({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", dir_.path().string(), "--input",
+                             dir_ / std::string(110, 'i')},
+                            dir_ / "long2.log");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("--input"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(keys_));
+}
+
+// <auth><disabled>yes</disabled>: served anyway, with a warning in the log.
+TEST_F(Serve, DisabledAuthIsServedWithAWarning) {
+  const std::string path = dir_ / "auth-disabled.conf";
+  std::ofstream(path) << "<ossec_config><auth><disabled>yes</disabled><key_request><exec_path>" << reference_exec()
+                      << "</exec_path></key_request></auth></ossec_config>\n";
+  serve_.start({bin("keyreq"), "serve", "--config", path, "--home", dir_.path().string(), "--metrics-file", metrics_},
+               log_);
+  ASSERT_TRUE(wait_log("event=serve_started"));
+  EXPECT_NE(log().find("event=config_warning"), std::string::npos) << log();
+  EXPECT_NE(log().find("<auth><disabled>yes</disabled>"), std::string::npos) << log();
+  stop();
+}
+
 TEST_F(Serve, LaunchedProviderKilledIsRestartedAndRequestsSucceed) {
   const std::string socket = dir_ / "provider.sock";
   ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
