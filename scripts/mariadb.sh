@@ -135,10 +135,15 @@ initialise() {
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
   # auth method "normal": root@localhost gets a password login (empty now, set
   # right after the first start) instead of unix_socket, so the script also
-  # works for a non-root developer.
+  # works for a non-root developer. --force skips the install script's own
+  # check that `uname -n` or localhost resolves (resolveip), which fails on a
+  # host whose name is in no hosts file or DNS (a minimal chroot: "Neither
+  # host 'vm' nor 'localhost' could be looked up"); with --skip-name-resolve
+  # the grant tables use IP addresses, and every account here is
+  # @localhost (the Unix socket) or @127.0.0.1 anyway.
   if ! "$INSTALL_DB" --no-defaults --datadir="$DATA" "${user_opt[@]}" \
       --auth-root-authentication-method=normal --skip-test-db \
-      --skip-name-resolve >"$DIR/install-db.log" 2>&1; then
+      --skip-name-resolve --force >"$DIR/install-db.log" 2>&1; then
     cat "$DIR/install-db.log" >&2
     die "mariadb-install-db failed"
   fi
