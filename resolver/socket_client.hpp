@@ -12,7 +12,8 @@ namespace keyreq {
 class SocketClient final : public ProviderClient {
  public:
   // Connection attempts refused or finding no socket are retried with a short
-  // backoff for at most connect_retry (and never past the request's deadline).
+  // backoff for at most connect_retry (and never past the request's deadline);
+  // a full listen backlog is waited for up to the deadline (connect_unix).
   SocketClient(std::string path, CallLimits limits,
                std::chrono::milliseconds connect_retry = std::chrono::milliseconds{500});
 
