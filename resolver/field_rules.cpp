@@ -165,11 +165,11 @@ bool network_contains(std::string_view network, std::string_view address) {
   return same_leading_bits(net->base, *addr, net->prefix);
 }
 
-std::optional<std::string> network_identity(std::string_view s) {
+std::optional<NetworkIdentity> network_identity(std::string_view s) {
   if (s == "any") s = "0.0.0.0/0";
   const auto net = parse_network(s);
   if (!net) return std::nullopt;
-  std::string identity(18, '\0');
+  NetworkIdentity identity{};
   identity[0] = static_cast<char>(net->base.family == AF_INET ? 4 : 6);
   identity[1] = static_cast<char>(net->prefix);
   for (int bit = 0; bit < net->prefix; bit += 8) {

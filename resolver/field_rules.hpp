@@ -2,8 +2,8 @@
 // The per-field rules of SPEC §4 (S2–S5, C2) as plain predicates, shared by
 // request parsing and the response validator. The conformance oracle
 // deliberately does NOT use these.
+#include <array>
 #include <optional>
-#include <string>
 #include <string_view>
 
 namespace keyreq::rules {
@@ -21,6 +21,7 @@ bool network_contains(std::string_view network, std::string_view address);
 // bits cleared), so "FE80::1", "fe80:0::0001" and "fe80::1/128" are one
 // address and "10.0.0.5/24" and "10.0.0.0/255.255.255.0" one network.
 // "any" is 0.0.0.0/0. nullopt when `s` is not an S4 value.
-std::optional<std::string> network_identity(std::string_view s);
+using NetworkIdentity = std::array<char, 18>;
+std::optional<NetworkIdentity> network_identity(std::string_view s);
 
 }  // namespace keyreq::rules

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -45,15 +46,27 @@ bool is_removed_name(std::string_view name) { return !name.empty() && (name[0] =
 // What the ip index compares (SPEC §5, docs/keystore.md): for an S4 value its
 // network identity (binary address, prefix length, host bits cleared), so one
 // address in two spellings is one ip; a line edited by hand that is no S4
-// value is compared as text. The tag byte keeps the two kinds apart.
-std::string ip_identity(std::string_view ip) {
-  if (auto identity = rules::network_identity(ip)) return 'n' + *identity;
-  return 't' + std::string(ip);
-}
-// `any` and every IPv4 network of length 0 are shared, never unique.
-bool is_any_identity(std::string_view identity) {
-  return identity.size() == 19 && identity[0] == 'n' && identity[1] == 4 && identity[2] == 0;
-}
+// value is compared as text. A NUL tag byte keeps the two kinds apart (an ip
+// field never starts with NUL). No allocation: it is computed on every probe.
+class IpIdentity {
+ public:
+  explicit IpIdentity(std::string_view ip) : text_(ip) {
+    if (const auto identity = rules::network_identity(ip)) {
+      binary_ = true;
+      bytes_[0] = '\0';
+      std::copy(identity->begin(), identity->end(), bytes_.begin() + 1);
+    }
+  }
+  std::string_view view() const { return binary_ ? std::string_view(bytes_.data(), bytes_.size()) : text_; }
+  // `any` and every IPv4 network of length 0 are shared, never unique.
+  bool is_any() const { return binary_ && bytes_[1] == 4 && bytes_[2] == 0; }
+  friend bool operator==(const IpIdentity& a, std::string_view b) { return a.view() == b; }
+
+ private:
+  bool binary_ = false;
+  std::array<char, 19> bytes_{};
+  std::string_view text_;
+};
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -407,7 +420,7 @@ struct KeyStore::Impl {
     return [this](std::uint32_t p) { return name_of(p); };
   }
   auto ip_key() const {
-    return [this](std::uint32_t p) { return ip_identity(ip_of(p)); };
+    return [this](std::uint32_t p) { return IpIdentity(ip_of(p)); };
   }
 
   std::uint32_t find_id(std::string_view id) const {
@@ -420,18 +433,18 @@ struct KeyStore::Impl {
   }
   // The active line holding the same ip (in any spelling), or kNone.
   std::uint32_t find_ip(std::string_view ip) const {
-    const std::string identity = ip_identity(ip);
-    if (is_any_identity(identity)) return kNone;
-    const std::size_t s = by_ip.find(identity, hash_of(identity), ip_key());
+    const IpIdentity identity(ip);
+    if (identity.is_any()) return kNone;
+    const std::size_t s = by_ip.find(identity.view(), hash_of(identity.view()), ip_key());
     return s == FieldIndex::npos ? kNone : by_ip.at(s);
   }
   void index_ip(std::uint32_t pos) {
-    const std::string identity = ip_identity(ip_of(pos));
-    if (!is_any_identity(identity)) by_ip.insert(pos, hash_of(identity));
+    const IpIdentity identity(ip_of(pos));
+    if (!identity.is_any()) by_ip.insert(pos, hash_of(identity.view()));
   }
   void unindex_ip(std::uint32_t pos) {
-    const std::string identity = ip_identity(ip_of(pos));
-    if (!is_any_identity(identity)) by_ip.erase(by_ip.find(identity, hash_of(identity), ip_key()));
+    const IpIdentity identity(ip_of(pos));
+    if (!identity.is_any()) by_ip.erase(by_ip.find(identity.view(), hash_of(identity.view()), ip_key()));
   }
 
   // 1-based line number of a line, for load errors (only on the error path).
