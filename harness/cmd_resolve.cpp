@@ -55,7 +55,8 @@ void add_resolve_command(CLI::App& root, Action& action) {
   cmd->footer(
       "Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;\n"
       "1 declined, refused (the rule id is in the line), conflict or provider failure;\n"
-      "2 usage error or invalid request; 3 internal or client.keys write error.");
+      "2 usage error, invalid request, or client.keys held by another keyreq process (its pid is named);\n"
+      "3 internal or client.keys write error.");
   cmd->callback([options, &action] { action = [options] { return run_resolve(*options); }; });
 }
 

@@ -166,7 +166,21 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
     const auto parent = std::filesystem::path(keys_path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
-  auto opened = KeyStore::open(keys_path, KeyStoreOptions{config.force_insert});
+  // One writer per client.keys: the lock first (a second serve or a resolve
+  // stops here, naming the holder), then the input socket, and only then is
+  // the file loaded and repaired, so nothing can cut a live file.
+  auto locked = KeysFileLock::acquire(keys_path);
+  if (auto* error = std::get_if<KeysFileLockError>(&locked)) {
+    log::error("keys_unusable", {log::kv("keys", keys_path), log::kv("reason", error->reason)});
+    return usage_error("cannot use client.keys " + keys_path + ": " + error->reason);
+  }
+  auto input_opened = DatagramInput::open(DatagramInputOptions{input_path});
+  if (auto* error = std::get_if<std::string>(&input_opened)) {
+    log::error("input_unusable", {log::kv("input", input_path), log::kv("reason", *error)});
+    return usage_error("cannot use the input socket: " + *error);
+  }
+  auto input = std::get<std::unique_ptr<DatagramInput>>(std::move(input_opened));
+  auto opened = KeyStore::open(keys_path, KeyStoreOptions{config.force_insert}, std::get<KeysFileLock>(std::move(locked)));
   if (auto* error = std::get_if<KeyStoreError>(&opened)) {
     log::error("keys_unusable", {log::kv("keys", keys_path), log::kv("reason", error->message())});
     return usage_error("cannot use client.keys: " + error->message());
@@ -258,19 +272,7 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
       log::warn("metrics_write_failed", {log::kv("file", o.metrics_file), log::kv("reason", *error)});
     }
   };
-  auto shut_down_provider = [&] {
-    socket_provider.reset();
-    if (supervisor) supervisor->stop();
-  };
 
-  auto input_opened = DatagramInput::open(DatagramInputOptions{input_path});
-  if (auto* error = std::get_if<std::string>(&input_opened)) {
-    log::error("input_unusable", {log::kv("input", input_path), log::kv("reason", *error)});
-    dispatcher->stop(Clock::now());
-    shut_down_provider();
-    return usage_error("cannot use the input socket: " + *error);
-  }
-  auto input = std::get<std::unique_ptr<DatagramInput>>(std::move(input_opened));
   Dispatcher& d = *dispatcher;
   input->start([&metrics, &d, &on_done, &config](std::string_view datagram, std::size_t size) {
     metrics.received();

@@ -315,6 +315,49 @@ TEST_F(Serve, SigtermDuringLoadLosesNoReportedRegistrationAndLeavesNoChild) {
   std::cerr << "sent " << sent.load() << ", registered " << reported.size() << " before exit\n";
 }
 
+// Issue 11 item 2: one writer per client.keys.
+TEST_F(Serve, ResolveOnTheKeysServeHoldsExits2NamingServeAndLeavesTheFileAlone) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  const std::string before = read_file(keys_);
+  auto [code, out] = run({bin("keyreq"), "resolve", "--exec", reference_exec(), "--keys", keys_, "id", "001"},
+                         dir_ / "resolve.log");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
+  EXPECT_EQ(read_file(keys_), before);
+  stop();
+  EXPECT_EQ(reopen_keys()->active_count(), 1u);  // restarts cleanly: no duplicate id
+}
+
+TEST_F(Serve, SecondServeOnTheSameKeysExits2WithoutRepairingOrServing) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  // A torn tail the second serve would cut off if it loaded the file.
+  std::ofstream(keys_, std::ios::app) << "002 agent-0";
+  const std::string before = read_file(keys_);
+  for (const std::string& input : {input_, dir_ / "other.sock"}) {
+    auto [code, out] = run({bin("keyreq"), "serve", "--exec", reference_exec(), "--input", input, "--keys", keys_},
+                           dir_ / "second.log");
+    EXPECT_EQ(code, 2) << out;
+    EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
+    EXPECT_EQ(read_file(keys_), before);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "other.sock"));
+  }
+  send("id:003");  // the first one still serves its socket
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+}
+
+// Issue 11 item 3: a FIFO blocked open() forever with SIGTERM blocked.
+TEST_F(Serve, FifoAsClientKeysExits2AtOnce) {
+  std::filesystem::create_directories(dir_ / "etc");
+  ASSERT_EQ(::mkfifo(keys_.c_str(), 0600), 0);
+  auto [code, out] = run({bin("keyreq"), "serve", "--exec", reference_exec(), "--home", dir_.path().string()},
+                         dir_ / "fifo.log", 5s);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("not a regular file"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(input_));
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
