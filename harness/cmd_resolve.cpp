@@ -3,6 +3,7 @@
 
 #include "harness/commands.hpp"
 #include "harness/provider_options.hpp"
+#include "resolver/child_process_groups.hpp"
 #include "resolver/keystore.hpp"
 #include "resolver/resolver.hpp"
 
@@ -18,6 +19,8 @@ struct ResolveOptions {
 };
 
 int run_resolve(const ResolveOptions& o) {
+  // Ctrl-C / SIGTERM / SIGHUP: the provider's process group goes too.
+  kill_child_groups_when_interrupted();
   auto client = o.provider.make_client();
   if (auto* error = std::get_if<std::string>(&client)) {
     std::cerr << "keyreq resolve: " << *error << "\n";

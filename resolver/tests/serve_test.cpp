@@ -358,6 +358,70 @@ TEST_F(Serve, FifoAsClientKeysExits2AtOnce) {
   EXPECT_FALSE(std::filesystem::exists(input_));
 }
 
+// Issue 11 item 8: SIGHUP and SIGUSR1 killed serve (exit 129 / 138) with no drain.
+TEST_F(Serve, SighupStopsGracefullyLikeSigterm) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  serve_.signal(SIGHUP);
+  EXPECT_EQ(serve_.exit_code(20s), 0);
+  EXPECT_NE(log().find("event=serve_stopping reason=SIGHUP"), std::string::npos);
+  EXPECT_NE(log().find("event=serve_stopped"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(input_));
+}
+
+TEST_F(Serve, Sigusr1LogsStatusAndSigusr2IsIgnored) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  serve_.signal(SIGUSR1);
+  ASSERT_TRUE(wait_log("event=serve_status"));
+  serve_.signal(SIGUSR2);
+  ASSERT_TRUE(wait_log("event=signal_ignored signal=SIGUSR2"));
+  serve_.signal(SIGPIPE);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  EXPECT_FALSE(serve_.wait(0ms));
+  stop();
+}
+
+TEST_F(Serve, SecondSigtermDuringTheDrainCancelsWhatWaits) {
+  const std::string slow = write_script(dir_, "slow.sh", "sleep 2\nexec " + reference_exec() + " \"$@\"");
+  ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><threads>1</threads><timeout>20</timeout>"));
+  for (const char* id : {"id:001", "id:002", "id:003", "id:004", "id:005"}) send(id);
+  ASSERT_TRUE(wait_until([&] { return metric_now("keyreq_requests_running") == 1; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  serve_.signal(SIGTERM);
+  ASSERT_TRUE(wait_log("event=serve_stopping"));
+  serve_.signal(SIGTERM);
+  EXPECT_EQ(serve_.exit_code(20s), 0);
+  // Draining all five one after the other takes ≥ 8 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  const std::string l = log();
+  EXPECT_NE(l.find("event=serve_stopping_now"), std::string::npos);
+  EXPECT_GE(count(l, "event=cancelled"), 3u);
+}
+
+// `keyreq resolve` interrupted: the provider's whole group goes with it.
+TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string pid_file = dir_ / "provider.pid";
+    std::filesystem::remove(pid_file);
+    const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nsleep 30 &\nwait");
+    Child resolve({bin("keyreq"), "resolve", "--exec", hang, "--keys", dir_ / "resolve.keys", "id", "001"},
+                  dir_ / "resolve.log");
+    ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
+    std::this_thread::sleep_for(200ms);  // the sleep started
+    const pid_t provider = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
+    ASSERT_GT(provider, 0);
+    ASSERT_FALSE(processes_in_group(provider).empty());
+    resolve.signal(sig);
+    const auto status = resolve.wait(5s);
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == sig) << "status " << *status;
+    EXPECT_TRUE(wait_until([&] { return processes_in_group(provider).empty(); }, 1s))
+        << processes_in_group(provider).size() << " left in the provider's group after signal " << sig;
+  }
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
