@@ -422,6 +422,29 @@ TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
   }
 }
 
+// Issue 11 item 7: after kill -9 of serve or resolve, providers lived on with PPID 1.
+TEST_F(Serve, SupervisedProviderDiesWithServeKilledByKill9) {
+  const std::string socket = dir_ / "provider.sock";
+  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket + "</socket>"));
+  const pid_t provider = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
+  ASSERT_GT(provider, 0);
+  serve_.signal(SIGKILL);
+  serve_.wait(5s);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived serve";
+}
+
+TEST_F(Serve, ExecProviderDiesWithResolveKilledByKill9) {
+  const std::string pid_file = dir_ / "provider.pid";
+  const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nexec sleep 30");
+  Child resolve({bin("keyreq"), "resolve", "--exec", hang, "id", "001"}, dir_ / "resolve.log");
+  ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
+  const pid_t provider = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
+  ASSERT_GT(provider, 0);
+  resolve.signal(SIGKILL);
+  resolve.wait(5s);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived resolve";
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
