@@ -108,7 +108,7 @@ boost::system::error_code PosixSpawnLauncher::spawn(const std::filesystem::path&
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
-  ChildPlan plan{executable.c_str(), argv.data(), environ, {stdio.in, stdio.out, stdio.err},
+  ChildPlan plan{executable.c_str(), argv.data(), envp != nullptr ? envp : environ, {stdio.in, stdio.out, stdio.err},
                  new_process_group, parent_death_signal, ::getpid()};
   alignas(16) thread_local std::array<char, kChildStack> stack;
 

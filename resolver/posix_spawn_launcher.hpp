@@ -59,6 +59,8 @@ struct PosixSpawnLauncher {
   bool new_process_group = true;
   // Sent to the child when the spawning thread dies (0: none).
   int parent_death_signal = SIGTERM;
+  // The child's environment; null: ours.
+  char* const* envp = nullptr;
   // Receives the pidfd Boost.Process holds for the child (owned by the
   // returned process object), so callers can poll() for its exit.
   int* pidfd_out = nullptr;

@@ -142,11 +142,15 @@ std::string Server::build_provider() {
   }
   socket_up_at_start_ = SocketClient(config.socket, limits).health_check();
   log::info("provider_health_check", {log::kv("socket", config.socket), log::kv("up", socket_up_at_start_)});
-  if (!socket_up_at_start_ && !command_.empty() && !config.exec_fallback) {
+  // With exec_path (and no fallback) the socket is always supervised: started
+  // now when down, or watched while someone else (an orphan of an earlier
+  // serve, an external daemon) serves it and started when that one goes.
+  if (!command_.empty() && !config.exec_fallback) {
     SupervisorOptions s;
     s.command = command_;
     s.socket_path = config.socket;
     s.on_restart = [this] { metrics_.provider_restarted(); };
+    s.start_in_standby = socket_up_at_start_;
     supervisor_ = std::make_unique<ProviderSupervisor>(std::move(s));
   }
   if (config.exec_fallback) exec_client_ = std::make_unique<ExecClient>(command_, limits);

@@ -445,6 +445,57 @@ TEST_F(Serve, ExecProviderDiesWithResolveKilledByKill9) {
   EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived resolve";
 }
 
+// Issue 11 item 7b: a socket already served at start-up (an orphan, an
+// external daemon) was treated as unsupervised for good.
+TEST_F(Serve, SocketServedByAnotherAtStartIsTakenOverWhenItGoesDown) {
+  const std::string socket = dir_ / "provider.sock";
+  Child external({bin("keyreq-provider"), "--db", db_, "--socket", socket}, dir_ / "external.log");
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 5s));
+  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
+                    "</socket><timeout>10</timeout>"));
+  EXPECT_NE(log().find("event=provider_standby"), std::string::npos);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  EXPECT_EQ(log().find("event=provider_started"), std::string::npos);  // not while the other serves
+
+  external.signal(SIGKILL);
+  external.wait(5s);
+  ASSERT_TRUE(wait_log("event=provider_ready"));
+  send("id:002");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 2));
+  EXPECT_NE(log().find("event=provider_socket_lost"), std::string::npos);
+  const pid_t ours = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
+  stop();
+  EXPECT_FALSE(process_alive(ours));
+}
+
+// Issue 11 item 9: providers that daemonise themselves were killed and
+// restarted in a loop (fork) or leaked one orphan per restart (setsid).
+class DaemonisingProvider : public Serve, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(DaemonisingProvider, IsWatchedNotRestartedAndStoppedWithServe) {
+  const std::string socket = dir_ / "provider.sock";
+  const std::string pid_file = dir_ / "daemon.pid";
+  const std::string script = write_script(dir_, "daemonise.sh",
+                                          std::string(GetParam()) + " " + reference_daemon() +
+                                              " </dev/null >/dev/null 2>&1 &\necho $! > " + pid_file + "\nexit 0");
+  ASSERT_TRUE(start("<exec_path>" + script + "</exec_path><socket>" + socket + "</socket><timeout>10</timeout>"));
+  ASSERT_TRUE(wait_log("event=provider_daemonised"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  std::this_thread::sleep_for(1500ms);  // a restart loop would have started it again by now
+  EXPECT_EQ(count(log(), "event=provider_started"), 1u);
+  const pid_t daemon = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
+  ASSERT_GT(daemon, 0);
+  EXPECT_TRUE(process_alive(daemon));
+  stop();
+  EXPECT_TRUE(wait_until([&] { return !process_alive(daemon); }, 1s)) << "daemonised provider " << daemon << " leaked";
+  EXPECT_NE(log().find("event=provider_leftover_stopped pid=" + std::to_string(daemon)), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(ForkAndSetsid, DaemonisingProvider, ::testing::Values("", "setsid"),
+                         [](const auto& info) { return std::string(*info.param ? "setsid" : "fork"); });
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
