@@ -51,7 +51,7 @@ long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds
 // Splits the daemon's output into log lines.
 class OutputLines {
  public:
-  explicit OutputLines(pid_t pid) : pid_(pid) {}
+  OutputLines(pid_t pid, log::LineBudget& budget) : pid_(pid), budget_(budget) {}
   // Reads what is available; false at EOF or on error.
   bool drain(int fd) {
     char buf[4096];
@@ -83,10 +83,13 @@ class OutputLines {
     }
   }
   void emit() {
-    log::info("provider_output", {log::kv("pid", static_cast<long long>(pid_)), log::kv("line", pending_)});
+    if (budget_.allow(pending_.size() + 1)) {
+      log::info("provider_output", {log::kv("pid", static_cast<long long>(pid_)), log::kv("line", pending_)});
+    }
     pending_.clear();
   }
   pid_t pid_;
+  log::LineBudget& budget_;
   std::string pending_;
 };
 
@@ -307,7 +310,7 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
                                  log::kv("socket", options_.socket_path)});
 
   SocketClient probe(options_.socket_path, CallLimits{});
-  OutputLines lines(pid);
+  OutputLines lines(pid, output_budget_);
   bool out_open = true, exited = false, stop_requested = false;
   while (!exited && !stop_requested) {
     pollfd p[3];
@@ -315,8 +318,10 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
     p[n++] = {stop_fd_, POLLIN, 0};
     if (pidfd >= 0) p[n++] = {pidfd, POLLIN, 0};
     if (out_open) p[n++] = {out_read.get(), POLLIN, 0};
-    const int timeout = ready_ ? (pidfd >= 0 ? -1 : 100) : static_cast<int>(options_.socket_poll.count());
+    // Ready: wake once a second anyway, for the summary of held-back output lines.
+    const int timeout = ready_ ? (pidfd >= 0 ? 1000 : 100) : static_cast<int>(options_.socket_poll.count());
     const int got = ::poll(p, n, timeout);
+    output_budget_.tick();
     if (got < 0 && errno != EINTR) break;
     for (nfds_t i = 0; i < n && got > 0; ++i) {
       if (p[i].revents == 0) continue;

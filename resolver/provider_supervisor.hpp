@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "resolver/log.hpp"
 #include "resolver/provider_client.hpp"
 #include "resolver/socket_client.hpp"
 
@@ -118,6 +119,7 @@ class ProviderSupervisor {
   std::condition_variable ready_cv_;
   std::mutex stop_mutex_;
   std::thread thread_;
+  log::LineBudget output_budget_{"provider_output"};  // the daemon's stdout/stderr lines
 };
 
 struct SocketProviderOptions {

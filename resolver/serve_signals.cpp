@@ -62,7 +62,7 @@ int serve_until_signalled(Server& server) {
   int first = 0;
   if (!server.start([&] { return (first = take_signal(server, std::chrono::milliseconds(0))) != 0; })) return 0;
   while (first == 0) {
-    server.write_metrics();
+    server.tick();
     first = take_signal(server, std::chrono::seconds(1));
   }
   // The drain runs beside this thread, which keeps taking signals: a second

@@ -198,14 +198,18 @@ void Server::on_datagram(std::string_view datagram, std::size_t size) {
   metrics_.received();
   if (size > datagram.size()) {
     metrics_.submitted(SubmitStatus::invalid);
-    log::warn("invalid_request", {log::kv("bytes", datagram), log::kv("size", static_cast<unsigned long long>(size)),
-                                  log::kv("reason", "datagram too long")});
+    if (invalid_log_.allow(size)) {
+      log::warn("invalid_request", {log::kv("bytes", datagram), log::kv("size", static_cast<unsigned long long>(size)),
+                                    log::kv("reason", "datagram too long")});
+    }
     return;
   }
   auto parsed = parse_request(datagram);
   if (auto* invalid = std::get_if<InvalidRequest>(&parsed)) {
     metrics_.submitted(SubmitStatus::invalid);
-    log::warn("invalid_request", {log::kv("bytes", datagram), log::kv("reason", invalid->reason)});
+    if (invalid_log_.allow(size)) {
+      log::warn("invalid_request", {log::kv("bytes", datagram), log::kv("reason", invalid->reason)});
+    }
     return;
   }
   auto& request = std::get<Request>(parsed);
@@ -214,13 +218,19 @@ void Server::on_datagram(std::string_view datagram, std::size_t size) {
   metrics_.submitted(status);
   switch (status) {
     case SubmitStatus::accepted: break;
-    case SubmitStatus::deduplicated: log::info("deduplicated", {log::kv("request", wire)}); break;
+    case SubmitStatus::deduplicated:
+      if (deduplicated_log_.allow(size)) log::info("deduplicated", {log::kv("request", wire)});
+      break;
     case SubmitStatus::queue_full:
-      log::warn("dropped", {log::kv("request", wire), log::kv("reason", "queue_full"),
-                            log::kv("queue_size", static_cast<unsigned long long>(options_.config.queue_size))});
+      if (dropped_log_.allow(size)) {
+        log::warn("dropped", {log::kv("request", wire), log::kv("reason", "queue_full"),
+                              log::kv("queue_size", static_cast<unsigned long long>(options_.config.queue_size))});
+      }
       break;
     case SubmitStatus::invalid:
-    case SubmitStatus::stopped: log::info("dropped", {log::kv("request", wire), log::kv("reason", to_string(status))}); break;
+    case SubmitStatus::stopped:
+      if (dropped_log_.allow(size)) log::info("dropped", {log::kv("request", wire), log::kv("reason", to_string(status))});
+      break;
   }
 }
 
@@ -232,6 +242,11 @@ Metrics::Gauges Server::gauges() const {
   }
   if (socket_provider_) g.provider_socket_up = socket_provider_->up();
   return g;
+}
+
+void Server::tick() {
+  write_metrics();
+  for (auto* budget : {&invalid_log_, &dropped_log_, &deduplicated_log_}) budget->tick();
 }
 
 void Server::write_metrics() {
@@ -274,6 +289,7 @@ void Server::stop(std::string_view reason) {
                                log::kv("running", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->running() : 0))});
   // 1. No new requests (datagrams not read yet stay: the requester asks again).
   if (input_) input_->stop();
+  for (auto* budget : {&invalid_log_, &dropped_log_, &deduplicated_log_}) budget->flush();
   // 2. Waiting requests still get a worker until the timeout (or until
   // cancel_waiting()); running ones end within their own deadline. Returns
   // once every registration handed to the keystore is durable and reported.

@@ -21,6 +21,7 @@
 
 #include "resolver/config.hpp"
 #include "resolver/dispatcher.hpp"
+#include "resolver/log.hpp"
 #include "resolver/metrics.hpp"
 
 namespace keyreq {
@@ -59,6 +60,8 @@ class Server {
 
   // Rewrites the metrics file (when one is configured). Any thread.
   void write_metrics();
+  // Every second: metrics, and the summaries of log lines held back.
+  void tick();
   // One `serve_status` log line: queue, running, counters (SIGUSR1).
   void log_status() const;
 
@@ -95,6 +98,10 @@ class Server {
   bool socket_up_at_start_ = false;
   std::unique_ptr<Dispatcher> dispatcher_;
   OnDone on_done_;
+  // Per-datagram log lines an unauthenticated sender could make unbounded.
+  log::LineBudget invalid_log_{"invalid_request"};
+  log::LineBudget dropped_log_{"dropped"};
+  log::LineBudget deduplicated_log_{"deduplicated"};
   std::mutex stop_mutex_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> cancel_requested_{false};

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 
 #include "resolver/log.hpp"
@@ -91,6 +93,17 @@ TEST(Log, Levels) {
   EXPECT_EQ(log::parse_level("warning"), log::Level::warn);
   EXPECT_EQ(log::parse_level("debug"), log::Level::debug);
   EXPECT_FALSE(log::parse_level("loud"));
+}
+
+TEST(LineBudget, FirstLinesOfEachIntervalPassTheRestAreCounted) {
+  log::LineBudget budget("test", 3, std::chrono::milliseconds(200));
+  int passed = 0;
+  for (int i = 0; i < 10; ++i) passed += budget.allow(10) ? 1 : 0;
+  EXPECT_EQ(passed, 3);
+  EXPECT_EQ(budget.suppressed_total(), 7u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  EXPECT_TRUE(budget.allow(10));  // a new interval
+  EXPECT_EQ(budget.suppressed_total(), 7u);
 }
 
 }  // namespace

@@ -496,6 +496,36 @@ TEST_P(DaemonisingProvider, IsWatchedNotRestartedAndStoppedWithServe) {
 INSTANTIATE_TEST_SUITE_P(ForkAndSetsid, DaemonisingProvider, ::testing::Values("", "setsid"),
                          [](const auto& info) { return std::string(*info.param ? "setsid" : "fork"); });
 
+// Issue 11 item 10: a provider writing stderr non-stop made 471 MB of log in
+// 3 s; invalid datagrams made 5 bytes of log per byte received.
+TEST_F(Serve, ProviderFloodingStderrIsCappedWithASummary) {
+  const std::string socket = dir_ / "provider.sock";
+  const std::string noisy = write_script(
+      dir_, "noisy.sh", "(while :; do echo 'noise noise noise noise noise noise noise noise' >&2; done) &\nexec " +
+                            reference_daemon());
+  ASSERT_TRUE(start("<exec_path>" + noisy + "</exec_path><socket>" + socket + "</socket>", "info"));
+  std::this_thread::sleep_for(2s);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  stop();
+  const std::string l = log();
+  EXPECT_LT(l.size(), 200'000u) << "log grew to " << l.size() << " bytes";
+  EXPECT_NE(l.find("event=log_suppressed source=provider_output"), std::string::npos);
+}
+
+TEST_F(Serve, InvalidDatagramFloodIsCappedWithASummary) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>", "info"));
+  const std::string junk(1000, '\xff');
+  for (int i = 0; i < 3000; ++i) {
+    if (!send_datagram(input_, junk).empty()) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(wait_until([&] { return metric_now("keyreq_requests_invalid_total") >= 2500; }, 10s));
+  stop();
+  const std::string l = log();
+  EXPECT_LT(l.size(), 1'000'000u) << "log grew to " << l.size() << " bytes";
+  EXPECT_NE(l.find("event=log_suppressed source=invalid_request"), std::string::npos);
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
