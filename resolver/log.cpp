@@ -75,6 +75,15 @@ Field kv(std::string_view key, std::string_view value) {
   if (plain_token(value)) return {key, std::string(value)};
   return {key, "\"" + escape_bytes(value, 1024) + "\""};
 }
+Field kv_escaped(std::string_view key, std::string_view escaped) {
+  if (plain_token(escaped)) return {key, std::string(escaped)};
+  for (std::size_t i = 0; i < escaped.size(); ++i) {
+    const auto c = static_cast<unsigned char>(escaped[i]);
+    if (c < 0x20 || c >= 0x7f || c == '"') return kv(key, escaped);  // not escape_bytes output
+    if (c == '\\' && ++i == escaped.size()) return kv(key, escaped);  // a lone trailing backslash
+  }
+  return {key, "\"" + std::string(escaped) + "\""};
+}
 Field kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
 Field kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
 Field kv(std::string_view key, std::int64_t value) { return {key, std::to_string(value)}; }

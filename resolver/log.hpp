@@ -43,6 +43,12 @@ Field kv(std::string_view key, unsigned long long value);
 Field kv(std::string_view key, double value);
 Field kv(std::string_view key, bool value);
 
+// A value already escaped with escape_bytes (a provider's message or stderr
+// as the outcome carries them): quoted, not escaped a second time. Anything
+// that is not escape_bytes output (a raw control byte or a bare quote) is
+// escaped as by kv(), so no caller can forge a line or a field.
+Field kv_escaped(std::string_view key, std::string_view escaped);
+
 // Formats "event=NAME k=v k=v" (exposed for tests).
 std::string format_line(std::string_view event, std::initializer_list<Field> fields);
 

@@ -34,20 +34,22 @@ void log_outcome(const Finished& f) {
           log::info(outcome_name(*f.outcome), {log::kv("request", request), log::kv("id", o.agent.id),
                                                log::kv("name", o.agent.name), log::kv("ip", o.agent.ip), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::Declined>) {
+          // The message and stderr arrive escaped (escape_bytes): not a second time.
           log::warn("declined", {log::kv("request", request), log::kv("code", static_cast<long long>(o.code)),
-                                 log::kv("message", o.message), total});
+                                 log::kv_escaped("message", o.message), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::Refused>) {
           log::warn("refused",
-                    {log::kv("request", request), log::kv("rule", o.rule), log::kv("detail", o.detail), total});
+                    {log::kv("request", request), log::kv("rule", o.rule), log::kv("detail", o.detail), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::Conflict>) {
-          log::warn("conflict", {log::kv("request", request), log::kv("detail", o.detail), total});
+          log::warn("conflict", {log::kv("request", request), log::kv("detail", o.detail), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::ProviderFailed>) {
           log::warn("provider_failure", {log::kv("request", request), log::kv("class", to_string(o.failure)),
-                                         log::kv("detail", o.detail), log::kv("stderr", o.stderr_bytes), total});
+                                         log::kv("detail", o.detail), log::kv_escaped("stderr", o.stderr_bytes), total,
+                                         queued});
         } else if constexpr (std::is_same_v<T, outcome::InvalidRequest>) {
           log::warn("invalid_request", {log::kv("request", request), log::kv("reason", o.reason)});
         } else {
-          log::error("store_failure", {log::kv("request", request), log::kv("detail", o.detail), total});
+          log::error("store_failure", {log::kv("request", request), log::kv("detail", o.detail), total, queued});
         }
       },
       *f.outcome);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "resolver/escape.hpp"
 #include "resolver/log.hpp"
 #include "resolver/metrics.hpp"
 #include "resolver/tests/test_support.hpp"
@@ -87,6 +88,16 @@ TEST(Log, FieldsAreTokensOrQuotedAndEscaped) {
   // A forged second line or field cannot get through.
   EXPECT_EQ(log::format_line("x", {log::kv("bytes", std::string("a\n2025 level=error event=\"forged\"\x01"))}),
             "event=x bytes=\"a\\n2025 level=error event=\\\"forged\\\"\\x01\"");
+}
+
+TEST(Log, AlreadyEscapedValuesAreQuotedOnceAndCannotForge) {
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", escape_bytes("say \"no\"\nnow"))}),
+            R"(event=x m="say \"no\"\nnow")");
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "ok")}), "event=x m=ok");
+  // Not escape_bytes output: escaped after all.
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "a\nb")}), R"(event=x m="a\nb")");
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "a\" f=1")}), R"(event=x m="a\" f=1")");
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "end\\")}), R"(event=x m="end\\")");
 }
 
 TEST(Log, Levels) {

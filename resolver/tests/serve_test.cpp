@@ -526,6 +526,30 @@ TEST_F(Serve, InvalidDatagramFloodIsCappedWithASummary) {
   EXPECT_NE(l.find("event=log_suppressed source=invalid_request"), std::string::npos);
 }
 
+// Issue 11, smaller: provider messages were escaped twice in the log, and
+// provider_failure lines had no queue_ms.
+TEST_F(Serve, ProviderMessagesAreEscapedOnceAndEveryOutcomeLineHasQueueMs) {
+  const std::string script = write_script(dir_, "declines.sh",
+                                          "case \"$2\" in\n"
+                                          "  004) printf '%s' '{\"error\":4,\"message\":\"say \\\"no\\\"\\nnow\"}' ;;\n"
+                                          "  *) echo 'broken' >&2; exit 3 ;;\n"
+                                          "esac");
+  ASSERT_TRUE(start("<exec_path>" + script + "</exec_path>"));
+  send("id:004");
+  send("id:005");
+  ASSERT_TRUE(wait_log("event=declined"));
+  ASSERT_TRUE(wait_log("event=provider_failure"));
+  const std::string l = log();
+  EXPECT_NE(l.find(R"(event=declined request=id:004 code=4 message="say \"no\"\nnow")"), std::string::npos) << l;
+  EXPECT_NE(l.find(R"(stderr="broken\n")"), std::string::npos) << l;
+  for (const char* event : {"event=declined", "event=provider_failure"}) {
+    const auto at = l.find(event);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(l.substr(at, l.find('\n', at) - at).find(" queue_ms="), std::string::npos) << event;
+  }
+  stop();
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
