@@ -125,8 +125,10 @@ void add_serve_command(CLI::App& root, Action& action) {
   cmd->add_option("--metrics-file", options->metrics_file, "Prometheus text file, rewritten every second and on exit");
   cmd->add_option("--log-level", options->log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   cmd->footer(
-      "Flags override the file. Exit 0 after SIGTERM/SIGINT (in-flight requests finished, provider stopped),\n"
-      "2 on any configuration error (the message names the tag, the value and what is allowed).");
+      "Flags override the file. Exit 0 after SIGTERM/SIGINT/SIGHUP (in-flight requests finished, provider\n"
+      "stopped; a second signal cancels the requests still waiting); SIGUSR1 logs a serve_status line.\n"
+      "2 on any configuration error (the message names the tag, the value and what is allowed), when\n"
+      "client.keys is held by another keyreq process (its pid is named) or is not a regular file.");
   cmd->callback([options, cmd, &action] {
     std::vector<std::string> given;
     for (const char* flag : {"--exec", "--socket"}) {
