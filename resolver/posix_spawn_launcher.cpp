@@ -39,11 +39,15 @@ struct KernelSigaction {
   unsigned long mask;
 };
 
-long sys(long number, long a = 0, long b = 0, long c = 0, long d = 0) { return ::syscall(number, a, b, c, d); }
+// Inlined into child_main, so it carries no instrumentation either.
+__attribute__((always_inline, no_sanitize("address", "thread", "undefined"))) inline long sys(long number, long a = 0, long b = 0, long c = 0, long d = 0) {
+  return ::syscall(number, a, b, c, d);
+}
 
 // Runs in the child on its own stack, sharing our memory until execve: raw
-// system calls only. Never returns on success.
-int child_main(void* arg) {
+// system calls only, and no sanitizer instrumentation (its runtime state is
+// the parent's). Never returns on success.
+__attribute__((no_sanitize("address", "thread", "undefined"))) int child_main(void* arg) {
   ChildPlan& plan = *static_cast<ChildPlan*>(arg);
   // Default dispositions: an ignored SIGPIPE would survive exec, and a
   // handler of ours must never run on our memory from here.
