@@ -40,7 +40,9 @@ struct KernelSigaction {
 };
 
 // Inlined into child_main, so it carries no instrumentation either.
-__attribute__((always_inline, no_sanitize("address", "thread", "undefined"))) inline long sys(long number, long a = 0, long b = 0, long c = 0, long d = 0) {
+__attribute__((always_inline, no_sanitize("address", "thread", "undefined"))) inline long sys(long number, long a = 0,
+                                                                                             long b = 0, long c = 0,
+                                                                                             long d = 0) {
   return ::syscall(number, a, b, c, d);
 }
 

@@ -269,6 +269,34 @@ void ProviderSupervisor::run() {
   stop_tagged_processes("serve is stopping the provider");
 }
 
+void ProviderSupervisor::terminate_group(pid_t pid, int pidfd) {
+  // stop(): ask the whole group, then insist (the caller sends SIGKILL).
+  ::kill(-pid, SIGTERM);
+  bool gone = false;
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    gone = ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) > 0;
+  } else {
+    const auto until = Clock::now() + options_.stop_grace;
+    while (!gone && Clock::now() < until) {
+      siginfo_t info{};
+      gone = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+      if (!gone) std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  if (!gone) {
+    log::warn("provider_kill", {log::kv("pid", static_cast<long long>(pid)),
+                                log::kv("reason", "still running " + std::to_string(options_.stop_grace.count()) +
+                                                      " ms after SIGTERM")});
+  }
+}
+
+bool ProviderSupervisor::exited_zero_and_serving(pid_t pid) {
+  siginfo_t info{};  // WNOWAIT: still unreaped, its group id stays reserved
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid &&
+         info.si_code == CLD_EXITED && info.si_status == 0 && socket_served(options_.daemonise_grace);
+}
+
 ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   const std::string command_text = join(options_.command);
   if (program_.empty()) {
@@ -348,37 +376,10 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
     }
   }
 
-  if (!exited) {
-    // stop(): ask the whole group, then insist.
-    ::kill(-pid, SIGTERM);
-    bool gone = false;
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
-      gone = ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) > 0;
-    } else {
-      const auto until = Clock::now() + options_.stop_grace;
-      while (!gone && Clock::now() < until) {
-        siginfo_t info{};
-        gone = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
-        if (!gone) std::this_thread::sleep_for(milliseconds(10));
-      }
-    }
-    if (!gone) {
-      log::warn("provider_kill", {log::kv("pid", static_cast<long long>(pid)),
-                                  log::kv("reason", "still running " + std::to_string(options_.stop_grace.count()) +
-                                                        " ms after SIGTERM")});
-    }
-  }
+  if (!exited) terminate_group(pid, pidfd);
   // A started process that exited 0 while its socket is (or soon gets)
   // served has daemonised itself: do not kill what serves.
-  bool daemonised = false;
-  if (exited && !stop_requested) {
-    siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid &&
-        info.si_code == CLD_EXITED && info.si_status == 0) {
-      daemonised = socket_served(options_.daemonise_grace);
-    }
-  }
+  const bool daemonised = exited && !stop_requested && exited_zero_and_serving(pid);
   // The leader is dead but not reaped, so its group id cannot have been
   // reused: whatever it left behind in the group goes too.
   if (!daemonised) ::kill(-pid, SIGKILL);
@@ -393,23 +394,25 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   }
   const auto uptime = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   const std::string how = ec ? "wait: " + ec.message() : describe_status(status);
-  if (daemonised) {
+  return report_exit(pid, RunResult{uptime, how, daemonised}, stop_requested);
+}
+
+ProviderSupervisor::RunResult ProviderSupervisor::report_exit(pid_t pid, RunResult run, bool stop_requested) {
+  const auto pid_field = log::kv("pid", static_cast<long long>(pid));
+  const auto uptime_field = log::kv("uptime_ms", static_cast<long long>(run.uptime.count()));
+  if (run.daemonised) {
     set_ready(true);
     log::warn("provider_daemonised",
-              {log::kv("pid", static_cast<long long>(pid)), log::kv("socket", options_.socket_path),
+              {pid_field, log::kv("socket", options_.socket_path),
                log::kv("effect", "its started process exited 0 and the socket is served by a process it forked: "
                                  "not restarted while it serves; found by its environment tag and stopped with serve"),
                log::kv("tag", tag_)});
-    return {uptime, how, true};
-  }
-  if (stop_requested) {
-    log::info("provider_stopped", {log::kv("pid", static_cast<long long>(pid)), log::kv("status", how),
-                                   log::kv("uptime_ms", static_cast<long long>(uptime.count()))});
+  } else if (stop_requested) {
+    log::info("provider_stopped", {pid_field, log::kv("status", run.status), uptime_field});
   } else {
-    log::warn("provider_exited", {log::kv("pid", static_cast<long long>(pid)), log::kv("status", how),
-                                  log::kv("uptime_ms", static_cast<long long>(uptime.count()))});
+    log::warn("provider_exited", {pid_field, log::kv("status", run.status), uptime_field});
   }
-  return {uptime, how};
+  return run;
 }
 
 // ---------------------------------------------------------------- socket provider

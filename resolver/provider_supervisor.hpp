@@ -98,6 +98,13 @@ class ProviderSupervisor {
   // SIGTERM, then SIGKILL after stop_grace, to every process carrying our tag.
   void stop_tagged_processes(const char* why);
   bool socket_served(std::chrono::milliseconds within);
+  // SIGTERM to the daemon's group; waits stop_grace for the leader to exit.
+  void terminate_group(pid_t pid, int pidfd);
+  // The (unreaped) leader exited with status 0 and its socket is served
+  // within daemonise_grace: it daemonised itself.
+  bool exited_zero_and_serving(pid_t pid);
+  // Logs how a run ended (daemonised, stopped or exited) and returns it.
+  RunResult report_exit(pid_t pid, RunResult run, bool stop_requested);
   void set_ready(bool ready);
   // Launches one daemon and watches it until it exits or stop() is called.
   RunResult run_once();
