@@ -13,6 +13,11 @@
 #include <csignal>
 
 extern char** environ;
+// glibc's clone() under its own name: ThreadSanitizer intercepts `clone` and
+// treats it as a fork (then aborts the next thread start, "starting new
+// threads after multi-threaded fork"). A CLONE_VM|CLONE_VFORK child running
+// uninstrumented code is not a fork; __clone is the same glibc function.
+extern "C" int __clone(int (*fn)(void*), void* stack, int flags, void* arg, ...);
 
 namespace keyreq {
 
@@ -123,7 +128,7 @@ boost::system::error_code PosixSpawnLauncher::spawn(const std::filesystem::path&
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pid = ::clone(child_main, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  pid = __clone(child_main, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   const int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) return {clone_errno, boost::system::system_category()};
