@@ -227,10 +227,19 @@ std::vector<std::pair<std::string, std::string>> TransportSample::keys_lines() c
 }
 
 std::string TransportSample::reopen_error() const {
-  for (const char* name : {"exec-client.keys", "socket-client.keys"}) {
-    auto opened = KeyStore::open(impl_->dir / name);
-    if (auto* e = std::get_if<KeyStoreError>(&opened)) return e->message();
+  // One writer per client.keys (KeysFileLock): each store is closed before
+  // it is opened again, and the reopened one is used from then on.
+  Impl& s = *impl_;
+  s.exec_resolver.reset();
+  s.socket_resolver.reset();
+  std::string error;
+  for (auto [keys, name] : {std::pair{&s.exec_keys, "exec-client.keys"}, std::pair{&s.socket_keys, "socket-client.keys"}}) {
+    keys->reset();
+    *keys = open_store(s.dir / name, error);
+    if (!error.empty()) return error;
   }
+  s.exec_resolver = std::make_unique<Resolver>(*s.exec, s.exec_keys.get());
+  s.socket_resolver = std::make_unique<Resolver>(*s.socket, s.socket_keys.get());
   return {};
 }
 

@@ -33,7 +33,8 @@ class TransportSample {
 
   // client.keys of each transport: (transport, line) for every entry line.
   std::vector<std::pair<std::string, std::string>> keys_lines() const;
-  // Reopens both client.keys files; "" when they load.
+  // Closes and reopens both client.keys files (the transport keeps the
+  // reopened stores); "" when they load.
   std::string reopen_error() const;
 
  private:

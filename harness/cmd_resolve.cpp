@@ -3,6 +3,7 @@
 
 #include "harness/commands.hpp"
 #include "harness/provider_options.hpp"
+#include "resolver/child_process_groups.hpp"
 #include "resolver/keystore.hpp"
 #include "resolver/resolver.hpp"
 
@@ -18,6 +19,8 @@ struct ResolveOptions {
 };
 
 int run_resolve(const ResolveOptions& o) {
+  // Ctrl-C / SIGTERM / SIGHUP: the provider's process group goes too.
+  kill_child_groups_when_interrupted();
   auto client = o.provider.make_client();
   if (auto* error = std::get_if<std::string>(&client)) {
     std::cerr << "keyreq resolve: " << *error << "\n";
@@ -55,7 +58,8 @@ void add_resolve_command(CLI::App& root, Action& action) {
   cmd->footer(
       "Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;\n"
       "1 declined, refused (the rule id is in the line), conflict or provider failure;\n"
-      "2 usage error or invalid request; 3 internal or client.keys write error.");
+      "2 usage error, invalid request, or client.keys held by another keyreq process (its pid is named);\n"
+      "3 internal or client.keys write error.");
   cmd->callback([options, &action] { action = [options] { return run_resolve(*options); }; });
 }
 

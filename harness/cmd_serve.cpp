@@ -1,10 +1,6 @@
-// keyreq serve: the resolver as a daemon (docs/serve.md). Reads requests from
-// a Unix datagram socket, de-duplicates and queues them, resolves them on
-// `threads` workers, registers agents in client.keys, supervises a socket
-// provider it had to start, writes metrics, stops cleanly on SIGTERM/SIGINT.
-#include <signal.h>
-#include <time.h>
-
+// keyreq serve: the resolver as a daemon (docs/serve.md). This file merges
+// the configuration file and the flags; resolver/server.* is the daemon
+// (start-up and shutdown order) and resolver/serve_signals.* its signals.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -12,23 +8,15 @@
 #include <optional>
 
 #include "harness/commands.hpp"
-#include "resolver/command_line.hpp"
 #include "resolver/config.hpp"
-#include "resolver/datagram_input.hpp"
-#include "resolver/dispatcher.hpp"
 #include "resolver/escape.hpp"
-#include "resolver/exec_client.hpp"
-#include "resolver/keystore.hpp"
 #include "resolver/log.hpp"
-#include "resolver/metrics.hpp"
-#include "resolver/provider_supervisor.hpp"
-#include "resolver/socket_client.hpp"
+#include "resolver/serve_signals.hpp"
+#include "resolver/server.hpp"
 
 namespace keyreq::harness {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct ServeOptions {
   std::string config;
@@ -49,41 +37,6 @@ struct ServeOptions {
 int usage_error(const std::string& message) {
   std::cerr << "keyreq serve: " << message << "\n";
   return 2;
-}
-
-long long ms(Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
-double ms_fraction(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-void log_outcome(const Finished& f) {
-  const std::string request = f.request.wire();
-  const auto total = log::kv("total_ms", ms_fraction(f.timing.total()));
-  const auto queued = log::kv("queue_ms", ms_fraction(f.timing.queue_wait()));
-  std::visit(
-      [&](const auto& o) {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, outcome::Registered> || std::is_same_v<T, outcome::AlreadyRegistered> ||
-                      std::is_same_v<T, outcome::Accepted>) {
-          // Never the key: it is a secret.
-          log::info(outcome_name(*f.outcome), {log::kv("request", request), log::kv("id", o.agent.id),
-                                               log::kv("name", o.agent.name), log::kv("ip", o.agent.ip), total, queued});
-        } else if constexpr (std::is_same_v<T, outcome::Declined>) {
-          log::warn("declined", {log::kv("request", request), log::kv("code", static_cast<long long>(o.code)),
-                                 log::kv("message", o.message), total});
-        } else if constexpr (std::is_same_v<T, outcome::Refused>) {
-          log::warn("refused",
-                    {log::kv("request", request), log::kv("rule", o.rule), log::kv("detail", o.detail), total});
-        } else if constexpr (std::is_same_v<T, outcome::Conflict>) {
-          log::warn("conflict", {log::kv("request", request), log::kv("detail", o.detail), total});
-        } else if constexpr (std::is_same_v<T, outcome::ProviderFailed>) {
-          log::warn("provider_failure", {log::kv("request", request), log::kv("class", to_string(o.failure)),
-                                         log::kv("detail", o.detail), log::kv("stderr", o.stderr_bytes), total});
-        } else if constexpr (std::is_same_v<T, outcome::InvalidRequest>) {
-          log::warn("invalid_request", {log::kv("request", request), log::kv("reason", o.reason)});
-        } else {
-          log::error("store_failure", {log::kv("request", request), log::kv("detail", o.detail), total});
-        }
-      },
-      *f.outcome);
 }
 
 // The merged configuration: file first, flags over it.
@@ -123,7 +76,9 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
   }
   auto built = build_config(o);
   if (auto* rc = std::get_if<int>(&built)) return *rc;
-  const KeyRequestConfig config = std::get<KeyRequestConfig>(std::move(built));
+  ServerOptions server_options;
+  server_options.config = std::get<KeyRequestConfig>(std::move(built));
+  const KeyRequestConfig& config = server_options.config;
   const auto level = log::parse_level(o.log_level);
   if (!level) return usage_error("--log-level: \"" + escape_bytes(o.log_level) + "\" is not one of trace, debug, info, warn, error, off");
   if (!config.enabled) {
@@ -134,205 +89,24 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
   }
   if (auto error = check_complete(config)) return usage_error(error->message());
 
-  const std::string input_path =
+  server_options.config_file = o.config;
+  server_options.metrics_file = o.metrics_file;
+  server_options.input_path =
       !o.input.empty() ? o.input : o.home.empty() ? "" : (std::filesystem::path(o.home) / "queue/sockets/krequest").string();
-  const std::string keys_path =
+  server_options.keys_path =
       !o.keys.empty() ? o.keys : o.home.empty() ? "" : (std::filesystem::path(o.home) / "etc/client.keys").string();
-  if (input_path.empty()) return usage_error("give --input PATH or --home DIR (input DIR/queue/sockets/krequest)");
-  if (auto error = check_socket_path(input_path, o.input.empty() ? "--home (input DIR/queue/sockets/krequest)" : "--input")) {
+  if (server_options.input_path.empty()) return usage_error("give --input PATH or --home DIR (input DIR/queue/sockets/krequest)");
+  if (auto error = check_socket_path(server_options.input_path,
+                                     o.input.empty() ? "--home (input DIR/queue/sockets/krequest)" : "--input")) {
     return usage_error(error->message());
   }
-  if (keys_path.empty()) return usage_error("give --keys FILE or --home DIR (keys DIR/etc/client.keys)");
-  std::vector<std::string> command;
-  if (!config.exec_path.empty()) command = std::get<std::vector<std::string>>(split_command_line(config.exec_path));
+  if (server_options.keys_path.empty()) return usage_error("give --keys FILE or --home DIR (keys DIR/etc/client.keys)");
 
-  // SIGTERM / SIGINT are taken by sigtimedwait() in this thread only: block
-  // them before any thread starts so every thread inherits the mask. Children
-  // get an empty mask from the spawn launcher.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-
+  block_serve_signals();  // before any thread starts: every thread inherits the mask
   log::init(*level);
-  log::info("serve_starting", {log::kv("config", o.config), log::kv("exec_path", config.exec_path),
-                               log::kv("socket", config.socket), log::kv("timeout_s", config.timeout_seconds),
-                               log::kv("threads", config.threads),
-                               log::kv("queue_size", static_cast<unsigned long long>(config.queue_size)),
-                               log::kv("force_insert", config.force_insert),
-                               log::kv("exec_fallback", config.exec_fallback)});
-  for (const std::string& warning : config.warnings) log::warn("config_warning", {log::kv("warning", warning)});
-
-  {
-    std::error_code ec;
-    const auto parent = std::filesystem::path(keys_path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  }
-  auto opened = KeyStore::open(keys_path, KeyStoreOptions{config.force_insert});
-  if (auto* error = std::get_if<KeyStoreError>(&opened)) {
-    log::error("keys_unusable", {log::kv("keys", keys_path), log::kv("reason", error->message())});
-    return usage_error("cannot use client.keys: " + error->message());
-  }
-  std::unique_ptr<KeyStore> keys = std::get<std::unique_ptr<KeyStore>>(std::move(opened));
-  if (!keys->repair_note().empty()) log::warn("keys_repaired", {log::kv("keys", keys_path), log::kv("note", keys->repair_note())});
-
-  CallLimits limits;
-  limits.timeout = std::chrono::seconds(config.timeout_seconds);
-  Metrics metrics;
-
-  std::unique_ptr<ExecClient> exec_client;
-  std::unique_ptr<ProviderSupervisor> supervisor;
-  std::unique_ptr<SocketProvider> socket_provider;
-  ProviderClient* provider = nullptr;
-  if (config.socket.empty()) {
-    exec_client = std::make_unique<ExecClient>(command, limits);
-    provider = exec_client.get();
-    if (find_in_path(command.front()).empty()) {
-      log::warn("provider_not_found", {log::kv("exec_path", config.exec_path),
-                                       log::kv("effect", "every request fails as cannot_start")});
-    }
-  } else {
-    const bool up = SocketClient(config.socket, limits).health_check();
-    log::info("provider_health_check", {log::kv("socket", config.socket), log::kv("up", up)});
-    if (!up && !command.empty() && !config.exec_fallback) {
-      SupervisorOptions s;
-      s.command = command;
-      s.socket_path = config.socket;
-      s.on_restart = [&metrics] { metrics.provider_restarted(); };
-      supervisor = std::make_unique<ProviderSupervisor>(std::move(s));
-      supervisor->start();
-      // Wait for the socket, but let SIGTERM / SIGINT through meanwhile.
-      const auto give_up = Clock::now() + limits.timeout;
-      bool ready = false;
-      while (!(ready = supervisor->wait_until_ready(std::chrono::milliseconds(100))) && Clock::now() < give_up) {
-        const timespec now{0, 0};
-        const int sig = ::sigtimedwait(&stop_signals, nullptr, &now);
-        if (sig > 0) {
-          log::info("serve_stopping", {log::kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
-                                       log::kv("phase", "waiting for the provider socket")});
-          supervisor->stop();
-          return 0;
-        }
-      }
-      if (!ready) {
-        log::warn("provider_not_ready", {log::kv("socket", config.socket), log::kv("waited_s", config.timeout_seconds),
-                                         log::kv("effect", "requests wait for it within their timeout")});
-      }
-    }
-    if (config.exec_fallback) exec_client = std::make_unique<ExecClient>(command, limits);
-    SocketProviderOptions s;
-    s.path = config.socket;
-    s.limits = limits;
-    s.supervisor = supervisor.get();
-    s.fallback = exec_client.get();
-    s.initially_up = up;
-    if (!up && !supervisor) {
-      log::warn("provider_socket_down", {log::kv("socket", config.socket), log::kv("probe_ms", 1000),
-                                         log::kv("fallback", exec_client ? exec_client->describe() : "none")});
-    }
-    socket_provider = std::make_unique<SocketProvider>(std::move(s));
-    provider = socket_provider.get();
-  }
-
-  auto dispatcher = std::make_unique<Dispatcher>(
-      *provider, keys.get(),
-      DispatcherOptions{static_cast<unsigned>(config.threads), config.queue_size});
-  const OnDone on_done = [&metrics](const Finished& f) {
-    if (f.cancelled()) {
-      metrics.cancelled();
-      log::warn("cancelled", {log::kv("request", f.request.wire()), log::kv("reason", "serve stopped before a worker took it")});
-      return;
-    }
-    metrics.finished(*f.outcome, f.timing.total());
-    log_outcome(f);
-  };
-
-  auto gauges = [&] {
-    Metrics::Gauges g;
-    g.queue_depth = dispatcher->waiting();
-    g.running = dispatcher->running();
-    if (socket_provider) g.provider_socket_up = socket_provider->up();
-    return g;
-  };
-  auto write_metrics = [&] {
-    if (o.metrics_file.empty()) return;
-    if (auto error = write_file_atomically(o.metrics_file, metrics.render(gauges()))) {
-      log::warn("metrics_write_failed", {log::kv("file", o.metrics_file), log::kv("reason", *error)});
-    }
-  };
-  auto shut_down_provider = [&] {
-    socket_provider.reset();
-    if (supervisor) supervisor->stop();
-  };
-
-  auto input_opened = DatagramInput::open(DatagramInputOptions{input_path});
-  if (auto* error = std::get_if<std::string>(&input_opened)) {
-    log::error("input_unusable", {log::kv("input", input_path), log::kv("reason", *error)});
-    dispatcher->stop(Clock::now());
-    shut_down_provider();
-    return usage_error("cannot use the input socket: " + *error);
-  }
-  auto input = std::get<std::unique_ptr<DatagramInput>>(std::move(input_opened));
-  Dispatcher& d = *dispatcher;
-  input->start([&metrics, &d, &on_done, &config](std::string_view datagram, std::size_t size) {
-    metrics.received();
-    if (size > datagram.size()) {
-      metrics.submitted(SubmitStatus::invalid);
-      log::warn("invalid_request", {log::kv("bytes", datagram), log::kv("size", static_cast<unsigned long long>(size)),
-                                    log::kv("reason", "datagram too long")});
-      return;
-    }
-    auto parsed = parse_request(datagram);
-    if (auto* invalid = std::get_if<InvalidRequest>(&parsed)) {
-      metrics.submitted(SubmitStatus::invalid);
-      log::warn("invalid_request", {log::kv("bytes", datagram), log::kv("reason", invalid->reason)});
-      return;
-    }
-    auto& request = std::get<Request>(parsed);
-    const std::string wire = log::enabled(log::Level::warn) ? request.wire() : std::string();
-    const SubmitStatus status = d.submit(std::move(request), on_done);
-    metrics.submitted(status);
-    switch (status) {
-      case SubmitStatus::accepted: break;
-      case SubmitStatus::deduplicated: log::info("deduplicated", {log::kv("request", wire)}); break;
-      case SubmitStatus::queue_full:
-        log::warn("dropped", {log::kv("request", wire), log::kv("reason", "queue_full"),
-                              log::kv("queue_size", static_cast<unsigned long long>(config.queue_size))});
-        break;
-      case SubmitStatus::invalid:
-      case SubmitStatus::stopped: log::info("dropped", {log::kv("request", wire), log::kv("reason", to_string(status))}); break;
-    }
-  });
-  log::info("serve_started", {log::kv("input", input_path), log::kv("keys", keys_path),
-                              log::kv("provider", provider->describe()), log::kv("metrics_file", o.metrics_file)});
-
-  int signal_number = 0;
-  while (signal_number <= 0) {
-    write_metrics();
-    const timespec second{1, 0};
-    signal_number = ::sigtimedwait(&stop_signals, nullptr, &second);
-  }
-
-  const auto stop_started = Clock::now();
-  log::info("serve_stopping", {log::kv("signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"),
-                               log::kv("waiting", static_cast<unsigned long long>(dispatcher->waiting())),
-                               log::kv("running", static_cast<unsigned long long>(dispatcher->running()))});
-  input->stop();
-  // Waiting requests still get a worker until the timeout; running ones end
-  // within their own deadline either way.
-  dispatcher->stop(Clock::now() + limits.timeout);
-  const DispatcherCounts counts = dispatcher->counts();
-  keys.reset();  // every registration was synced before it was reported; this closes the file
-  if (supervisor) supervisor->stop();
-  write_metrics();  // the stopped dispatcher still answers for the gauges
-  socket_provider.reset();
-  log::info("serve_stopped", {log::kv("registered", static_cast<unsigned long long>(metrics.registered_count())),
-                              log::kv("completed", static_cast<unsigned long long>(counts.completed)),
-                              log::kv("cancelled", static_cast<unsigned long long>(counts.cancelled)),
-                              log::kv("stop_ms", ms(Clock::now() - stop_started))});
-  return 0;
+  auto created = Server::create(std::move(server_options));
+  if (auto* error = std::get_if<std::string>(&created)) return usage_error(*error);
+  return serve_until_signalled(*std::get<std::unique_ptr<Server>>(created));
 }
 
 }  // namespace
@@ -356,8 +130,10 @@ void add_serve_command(CLI::App& root, Action& action) {
   cmd->add_option("--metrics-file", options->metrics_file, "Prometheus text file, rewritten every second and on exit");
   cmd->add_option("--log-level", options->log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   cmd->footer(
-      "Flags override the file. Exit 0 after SIGTERM/SIGINT (in-flight requests finished, provider stopped),\n"
-      "2 on any configuration error (the message names the tag, the value and what is allowed).");
+      "Flags override the file. Exit 0 after SIGTERM/SIGINT/SIGHUP (in-flight requests finished, provider\n"
+      "stopped; a second signal cancels the requests still waiting); SIGUSR1 logs a serve_status line.\n"
+      "2 on any configuration error (the message names the tag, the value and what is allowed), when\n"
+      "client.keys is held by another keyreq process (its pid is named) or is not a regular file.");
   cmd->callback([options, cmd, &action] {
     std::vector<std::string> given;
     for (const char* flag : {"--exec", "--socket"}) {

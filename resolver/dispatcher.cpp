@@ -149,7 +149,7 @@ void Dispatcher::stop(Clock::time_point drain_deadline) {
     if (workers_.empty()) return;
     stopping_ = true;
     work_ready_.notify_all();
-    idle_.wait_until(lock, drain_deadline, [this] { return queue_.empty(); });
+    idle_.wait_until(lock, drain_deadline, [this] { return queue_.empty() || cancel_waiting_; });
     cancelled.swap(queue_);
     counts_.cancelled += cancelled.size();
   }
@@ -162,6 +162,14 @@ void Dispatcher::stop(Clock::time_point drain_deadline) {
   std::unique_lock lock(mutex_);
   registered_.wait(lock, [this] { return registering_ == 0; });
   workers_.clear();
+}
+
+void Dispatcher::cancel_waiting() {
+  {
+    std::lock_guard lock(mutex_);
+    cancel_waiting_ = true;
+  }
+  idle_.notify_all();
 }
 
 std::size_t Dispatcher::waiting() const {

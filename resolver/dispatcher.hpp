@@ -113,6 +113,9 @@ class Dispatcher {
   // handed to the keystore is durable (or failed) and its on_done has run.
   // Idempotent; thread-safe.
   void stop(Clock::time_point drain_deadline);
+  // Makes a stop() in progress (or the next one) cancel the waiting
+  // requests at once instead of draining them. Thread-safe.
+  void cancel_waiting();
 
   std::size_t waiting() const;  // requests queued that no worker has taken
   std::size_t running() const;  // requests a worker is resolving
@@ -147,6 +150,7 @@ class Dispatcher {
   std::size_t registering_ = 0;
   std::condition_variable registered_;  // registering_ went down
   bool stopping_ = false;
+  bool cancel_waiting_ = false;
   DispatcherCounts counts_;
 
   std::mutex stop_mutex_;  // serialises stop() callers

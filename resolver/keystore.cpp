@@ -774,15 +774,28 @@ KeyStore::~KeyStore() = default;
 
 std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std::filesystem::path& path,
                                                                       KeyStoreOptions options) {
+  auto lock = KeysFileLock::acquire(path);
+  if (auto* error = std::get_if<KeysFileLockError>(&lock)) return KeyStoreError{path.string(), 0, error->reason};
+  return open(path, options, std::get<KeysFileLock>(std::move(lock)));
+}
+
+std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std::filesystem::path& path,
+                                                                      KeyStoreOptions options, KeysFileLock lock) {
   const std::string shown = path.string();
   auto fail = [&](std::size_t line, std::string reason) {
     return std::variant<std::unique_ptr<KeyStore>, KeyStoreError>(KeyStoreError{shown, line, std::move(reason)});
   };
   std::unique_ptr<KeyStore> store(new KeyStore(path, options));
+  store->lock_.emplace(std::move(lock));
   Impl& s = *store->impl_;
 
+  // A FIFO (or device) at the path would block open() forever: look first,
+  // and open non-blocking so one swapped in meanwhile cannot block either.
+  struct stat before {};
+  if (::stat(path.c_str(), &before) == 0 && !S_ISREG(before.st_mode)) return fail(0, "not a regular file");
+
   // Read the whole file (or create it empty, mode 0640).
-  int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (rfd < 0 && errno == ENOENT) {
     const int cfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (cfd < 0 && errno != EEXIST) return fail(0, "cannot create: " + errno_text(errno));
@@ -792,7 +805,7 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
       if (err != 0) return fail(0, "fsync after creating: " + errno_text(err));
       if (const int derr = fsync_dir(path); derr != 0) return fail(0, "fsync of its directory: " + errno_text(derr));
     }
-    rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   }
   if (rfd < 0) return fail(0, "cannot open: " + errno_text(errno));
   struct stat st {};
@@ -839,8 +852,9 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
     start = nl + 1;
   }
 
-  s.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  s.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
   if (s.fd < 0) return fail(0, "cannot open for appending: " + errno_text(errno));
+  if (::fstat(s.fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail(0, "not a regular file");
 
   if (start < s.text.size()) {
     if (std::string error = s.repair_torn_tail(start, line_no + 1, store->repair_note_); !error.empty())

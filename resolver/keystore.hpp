@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "resolver/agent.hpp"
+#include "resolver/keys_file_lock.hpp"
 
 namespace keyreq {
 
@@ -48,10 +49,18 @@ struct KeyStoreOptions {
 
 class KeyStore {
  public:
-  // Loads (creating an empty file when absent) and repairs a torn last line.
-  // Malformed lines are an error naming the line; nothing is changed on disk then.
+  // Takes the file's writer lock (KeysFileLock: refused, naming the holder's
+  // pid, when another store holds it), then loads (creating an empty file
+  // when absent) and repairs a torn last line. The store keeps the lock until
+  // it is destroyed. Malformed lines are an error naming the line; a FIFO,
+  // directory or other non-regular file is refused without blocking; nothing
+  // is changed on disk then.
   static std::variant<std::unique_ptr<KeyStore>, KeyStoreError> open(const std::filesystem::path& path,
                                                                       KeyStoreOptions options = {});
+  // The same with the lock already held (keyreq serve takes it before it
+  // binds its input socket, and loads the file after both are held).
+  static std::variant<std::unique_ptr<KeyStore>, KeyStoreError> open(const std::filesystem::path& path,
+                                                                      KeyStoreOptions options, KeysFileLock lock);
   ~KeyStore();  // flush(), then stops the committer thread
 
   // Thread-safe, does not wait for the disk. The decision is taken at once
@@ -90,6 +99,7 @@ class KeyStore {
   std::filesystem::path path_;
   KeyStoreOptions options_;
   std::string repair_note_;
+  std::optional<KeysFileLock> lock_;  // held for the store's lifetime
   std::unique_ptr<Impl> impl_;
 };
 

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 
@@ -74,6 +75,15 @@ Field kv(std::string_view key, std::string_view value) {
   if (plain_token(value)) return {key, std::string(value)};
   return {key, "\"" + escape_bytes(value, 1024) + "\""};
 }
+Field kv_escaped(std::string_view key, std::string_view escaped) {
+  if (plain_token(escaped)) return {key, std::string(escaped)};
+  for (std::size_t i = 0; i < escaped.size(); ++i) {
+    const auto c = static_cast<unsigned char>(escaped[i]);
+    if (c < 0x20 || c >= 0x7f || c == '"') return kv(key, escaped);  // not escape_bytes output
+    if (c == '\\' && ++i == escaped.size()) return kv(key, escaped);  // a lone trailing backslash
+  }
+  return {key, "\"" + std::string(escaped) + "\""};
+}
 Field kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
 Field kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
 Field kv(std::string_view key, std::int64_t value) { return {key, std::to_string(value)}; }
@@ -107,6 +117,56 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
   if (logger == nullptr) return;
   const std::string line = format_line(event, fields);
   logger->log(to_spdlog(level), spdlog::string_view_t(line.data(), line.size()));
+}
+
+}  // namespace keyreq::log
+
+namespace keyreq::log {
+
+LineBudget::LineBudget(std::string source, std::size_t burst, std::chrono::milliseconds interval)
+    : source_(std::move(source)), burst_(burst), interval_(interval), window_start_(Clock::now()) {}
+
+LineBudget::~LineBudget() { flush(); }
+
+void LineBudget::roll(Clock::time_point now, bool force) {
+  if (!force && now - window_start_ < interval_) return;
+  if (suppressed_lines_ > 0) {
+    warn("log_suppressed", {kv("source", source_), kv("lines", static_cast<unsigned long long>(suppressed_lines_)),
+                            kv("bytes", static_cast<unsigned long long>(suppressed_bytes_)),
+                            kv("interval_ms", static_cast<long long>(interval_.count())),
+                            kv("burst", static_cast<unsigned long long>(burst_))});
+  }
+  window_start_ = now;
+  written_ = 0;
+  suppressed_lines_ = suppressed_bytes_ = 0;
+}
+
+bool LineBudget::allow(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  roll(Clock::now(), false);
+  if (written_ < burst_) {
+    ++written_;
+    return true;
+  }
+  ++suppressed_lines_;
+  ++suppressed_total_;
+  suppressed_bytes_ += bytes;
+  return false;
+}
+
+void LineBudget::tick() {
+  std::lock_guard lock(mutex_);
+  roll(Clock::now(), false);
+}
+
+void LineBudget::flush() {
+  std::lock_guard lock(mutex_);
+  if (suppressed_lines_ > 0) roll(Clock::now(), true);
+}
+
+std::uint64_t LineBudget::suppressed_total() const {
+  std::lock_guard lock(mutex_);
+  return suppressed_total_;
 }
 
 }  // namespace keyreq::log

@@ -1,13 +1,28 @@
 #pragma once
-// A Boost.Process v2 launcher on posix_spawn.
+// A Boost.Process v2 launcher on clone(CLONE_VM | CLONE_VFORK): what glibc's
+// posix_spawn does inside, plus one step posix_spawn cannot take —
+// PR_SET_PDEATHSIG, so a provider is sent SIGTERM when the keyreq thread that
+// started it dies (kill -9 of serve or resolve included) instead of living on
+// as an orphan with PPID 1 (issue 11 item 7).
 //
-// Why: Boost.Process v2's default launcher forks, which costs ≈ 1.36× a bare
-// posix_spawn on Debian 12 and grows with the parent's memory (page tables
-// are copied); its vfork_launcher aborts on Boost 1.81 ("assign: Invalid
-// argument"). glibc's posix_spawn uses clone(CLONE_VFORK): cost independent
-// of the parent's size, and exec failures (ENOENT, EACCES) come back as the
-// return value instead of as exit status 127 — which lets us tell "cannot
-// start" from a provider that exits 127 (SPEC §3).
+// Why not fork: Boost.Process v2's default launcher forks, which costs
+// ≈ 1.36× a bare posix_spawn on Debian 12 and grows with the parent's memory
+// (page tables are copied); its vfork_launcher aborts on Boost 1.81
+// ("assign: Invalid argument"). A shared-memory vfork child costs the same as
+// posix_spawn whatever the parent's size, and exec failures (ENOENT, EACCES)
+// come back as the return value instead of as exit status 127 — which lets us
+// tell "cannot start" from a provider that exits 127 (SPEC §3).
+//
+// Between clone and execve the child only makes raw system calls (no libc
+// state, no locks, no sanitizer interceptors): default dispositions, empty
+// signal mask, its own process group, PR_SET_PDEATHSIG(SIGTERM) and a check
+// that the parent did not die before that, dup2 of stdio, close_range(3..).
+//
+// PDEATHSIG fires when the *thread* that spawned the child exits, not the
+// process. Every spawner here outlives its children: the supervisor's thread
+// reaps its daemon before it returns, an ExecClient call waits for (or kills
+// and reaps) its child on the calling thread, and resolve spawns from main.
+// A new caller must keep that rule.
 //
 // It has the launcher call shape of Boost.Process v2 (executor, error_code,
 // executable, args, inits) and returns a bp2::basic_process, so waiting,
@@ -17,6 +32,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/process/v2/process.hpp>
+
+#include <signal.h>
 
 #include <filesystem>
 #include <string>
@@ -40,6 +57,10 @@ struct PosixSpawnLauncher {
   // The child leads a new process group, so a timeout can signal the whole
   // group (the provider and anything it started).
   bool new_process_group = true;
+  // Sent to the child when the spawning thread dies (0: none).
+  int parent_death_signal = SIGTERM;
+  // The child's environment; null: ours.
+  char* const* envp = nullptr;
   // Receives the pidfd Boost.Process holds for the child (owned by the
   // returned process object), so callers can poll() for its exit.
   int* pidfd_out = nullptr;

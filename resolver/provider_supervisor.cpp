@@ -7,9 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <sys/syscall.h>
+
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "resolver/command_line.hpp"
 #include "resolver/escape.hpp"
@@ -17,6 +22,8 @@
 #include "resolver/log.hpp"
 #include "resolver/posix_spawn_launcher.hpp"
 #include "resolver/unique_fd.hpp"
+
+extern char** environ;
 
 namespace keyreq {
 
@@ -45,7 +52,7 @@ long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds
 // Splits the daemon's output into log lines.
 class OutputLines {
  public:
-  explicit OutputLines(pid_t pid) : pid_(pid) {}
+  OutputLines(pid_t pid, log::LineBudget& budget) : pid_(pid), budget_(budget) {}
   // Reads what is available; false at EOF or on error.
   bool drain(int fd) {
     char buf[4096];
@@ -77,12 +84,39 @@ class OutputLines {
     }
   }
   void emit() {
-    log::info("provider_output", {log::kv("pid", static_cast<long long>(pid_)), log::kv("line", pending_)});
+    if (budget_.allow(pending_.size() + 1)) {
+      log::info("provider_output", {log::kv("pid", static_cast<long long>(pid_)), log::kv("line", pending_)});
+    }
     pending_.clear();
   }
   pid_t pid_;
+  log::LineBudget& budget_;
   std::string pending_;
 };
+
+// Whether /proc/PID/environ holds `entry` ("NAME=value") as a whole variable.
+bool has_environment_entry(pid_t pid, const std::string& entry) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string variable;
+  while (std::getline(in, variable, '\0')) {
+    if (variable == entry) return true;
+  }
+  return false;
+}
+
+// Every live process (other than us) whose environment holds `entry`.
+std::vector<pid_t> processes_with_entry(const std::string& entry) {
+  std::vector<pid_t> found;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return found;
+  const pid_t self = ::getpid();
+  while (dirent* e = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid > 0 && pid != self && has_environment_entry(pid, entry)) found.push_back(pid);
+  }
+  ::closedir(proc);
+  return found;
+}
 
 int dev_null() {
   static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -96,6 +130,65 @@ int dev_null() {
 ProviderSupervisor::ProviderSupervisor(SupervisorOptions options) : options_(std::move(options)) {
   if (!options_.command.empty()) program_ = find_in_path(options_.command.front());
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  // A tag no other supervisor (in this process or another) uses.
+  static std::atomic<unsigned> serial{0};
+  tag_ = "KEYREQ_SUPERVISED_BY=keyreq-" + std::to_string(::getpid()) + "-" + std::to_string(serial.fetch_add(1));
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "KEYREQ_SUPERVISED_BY=", 21) != 0) environment_.emplace_back(*e);
+  }
+  environment_.push_back(tag_);
+  for (auto& e : environment_) envp_.push_back(e.data());
+  envp_.push_back(nullptr);
+}
+
+void ProviderSupervisor::set_ready(bool ready) {
+  {
+    std::lock_guard lock(mutex_);
+    ready_ = ready;
+  }
+  ready_cv_.notify_all();
+}
+
+bool ProviderSupervisor::socket_served(milliseconds within) {
+  SocketClient probe(options_.socket_path, CallLimits{});
+  const auto until = Clock::now() + within;
+  while (!stopping_) {
+    if (probe.health_check()) return true;
+    if (Clock::now() >= until || !sleep_unless_stopped(options_.socket_poll)) return false;
+  }
+  return false;
+}
+
+bool ProviderSupervisor::watch_until_socket_down() {
+  SocketClient probe(options_.socket_path, CallLimits{});
+  while (sleep_unless_stopped(options_.standby_probe)) {
+    if (!probe.health_check()) {
+      set_ready(false);
+      log::warn("provider_socket_lost", {log::kv("socket", options_.socket_path),
+                                         log::kv("effect", "exec_path is started to serve it")});
+      return true;
+    }
+  }
+  return false;
+}
+
+void ProviderSupervisor::stop_tagged_processes(const char* why) {
+  // pidfds: a pid reused after the scan is never signalled (the tag is
+  // checked again once the pidfd pins the process).
+  std::vector<UniqueFd> left;
+  for (const pid_t pid : processes_with_entry(tag_)) {
+    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (fd.get() < 0 || !has_environment_entry(pid, tag_)) continue;
+    log::warn("provider_leftover_stopped", {log::kv("pid", static_cast<long long>(pid)), log::kv("reason", why)});
+    ::syscall(SYS_pidfd_send_signal, fd.get(), SIGTERM, nullptr, 0);
+    left.push_back(std::move(fd));
+  }
+  const auto until = Clock::now() + options_.stop_grace;
+  for (auto& fd : left) {
+    pollfd p{fd.get(), POLLIN, 0};
+    const auto wait = std::max<long long>(0, ms(until - Clock::now()));
+    if (::poll(&p, 1, static_cast<int>(wait)) <= 0) ::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0);
+  }
 }
 
 ProviderSupervisor::~ProviderSupervisor() {
@@ -141,11 +234,28 @@ bool ProviderSupervisor::sleep_unless_stopped(milliseconds delay) {
 }
 
 void ProviderSupervisor::run() {
+  if (options_.start_in_standby) {
+    set_ready(true);
+    log::info("provider_standby", {log::kv("socket", options_.socket_path),
+                                   log::kv("reason", "the socket is served already; exec_path starts when it goes down")});
+    if (!watch_until_socket_down()) return;
+  }
   auto delay = options_.first_restart_delay;
   std::uint64_t attempt = 0;
   while (!stopping_) {
     const RunResult run = run_once();
     if (stopping_) break;
+    if (run.daemonised) {
+      // Not ours to restart while it serves; when it stops serving, what is
+      // left of it goes before a new one starts.
+      if (!watch_until_socket_down()) break;
+      stop_tagged_processes("the daemonised provider stopped serving its socket");
+      restarts_.fetch_add(1);
+      if (options_.on_restart) options_.on_restart();
+      continue;
+    }
+    // Whatever the provider left outside its group (setsid) goes too.
+    stop_tagged_processes("left behind by the provider that exited");
     if (run.uptime >= options_.stable_after) delay = options_.first_restart_delay;
     ++attempt;
     log::warn("provider_restart_scheduled", {log::kv("attempt", static_cast<unsigned long long>(attempt)),
@@ -157,6 +267,35 @@ void ProviderSupervisor::run() {
     if (options_.on_restart) options_.on_restart();
     delay = std::min(delay * 2, options_.max_restart_delay);
   }
+  stop_tagged_processes("serve is stopping the provider");
+}
+
+void ProviderSupervisor::terminate_group(pid_t pid, int pidfd) {
+  // stop(): ask the whole group, then insist (the caller sends SIGKILL).
+  ::kill(-pid, SIGTERM);
+  bool gone = false;
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    gone = ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) > 0;
+  } else {
+    const auto until = Clock::now() + options_.stop_grace;
+    while (!gone && Clock::now() < until) {
+      siginfo_t info{};
+      gone = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+      if (!gone) std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  if (!gone) {
+    log::warn("provider_kill", {log::kv("pid", static_cast<long long>(pid)),
+                                log::kv("reason", "still running " + std::to_string(options_.stop_grace.count()) +
+                                                      " ms after SIGTERM")});
+  }
+}
+
+bool ProviderSupervisor::exited_zero_and_serving(pid_t pid) {
+  siginfo_t info{};  // WNOWAIT: still unreaped, its group id stays reserved
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid &&
+         info.si_code == CLD_EXITED && info.si_status == 0 && socket_served(options_.daemonise_grace);
 }
 
 ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
@@ -181,6 +320,7 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   int pidfd = -1;
   PosixSpawnLauncher launcher;
   launcher.pidfd_out = &pidfd;
+  launcher.envp = envp_.data();
   const std::vector<std::string> args(options_.command.begin() + 1, options_.command.end());
   auto process = launcher(process_handle_context().get_executor(), ec, program_, args,
                           SpawnStdio{dev_null(), out_write.get(), out_write.get()});
@@ -199,7 +339,7 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
                                  log::kv("socket", options_.socket_path)});
 
   SocketClient probe(options_.socket_path, CallLimits{});
-  OutputLines lines(pid);
+  OutputLines lines(pid, output_budget_);
   bool out_open = true, exited = false, stop_requested = false;
   while (!exited && !stop_requested) {
     pollfd p[3];
@@ -207,8 +347,10 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
     p[n++] = {stop_fd_, POLLIN, 0};
     if (pidfd >= 0) p[n++] = {pidfd, POLLIN, 0};
     if (out_open) p[n++] = {out_read.get(), POLLIN, 0};
-    const int timeout = ready_ ? (pidfd >= 0 ? -1 : 100) : static_cast<int>(options_.socket_poll.count());
+    // Ready: wake once a second anyway, for the summary of held-back output lines.
+    const int timeout = ready_ ? (pidfd >= 0 ? 1000 : 100) : static_cast<int>(options_.socket_poll.count());
     const int got = ::poll(p, n, timeout);
+    output_budget_.tick();
     if (got < 0 && errno != EINTR) break;
     for (nfds_t i = 0; i < n && got > 0; ++i) {
       if (p[i].revents == 0) continue;
@@ -235,30 +377,13 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
     }
   }
 
-  if (!exited) {
-    // stop(): ask the whole group, then insist.
-    ::kill(-pid, SIGTERM);
-    bool gone = false;
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
-      gone = ::poll(&p, 1, static_cast<int>(options_.stop_grace.count())) > 0;
-    } else {
-      const auto until = Clock::now() + options_.stop_grace;
-      while (!gone && Clock::now() < until) {
-        siginfo_t info{};
-        gone = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
-        if (!gone) std::this_thread::sleep_for(milliseconds(10));
-      }
-    }
-    if (!gone) {
-      log::warn("provider_kill", {log::kv("pid", static_cast<long long>(pid)),
-                                  log::kv("reason", "still running " + std::to_string(options_.stop_grace.count()) +
-                                                        " ms after SIGTERM")});
-    }
-  }
+  if (!exited) terminate_group(pid, pidfd);
+  // A started process that exited 0 while its socket is (or soon gets)
+  // served has daemonised itself: do not kill what serves.
+  const bool daemonised = exited && !stop_requested && exited_zero_and_serving(pid);
   // The leader is dead but not reaped, so its group id cannot have been
   // reused: whatever it left behind in the group goes too.
-  ::kill(-pid, SIGKILL);
+  if (!daemonised) ::kill(-pid, SIGKILL);
   process.wait(ec);
   const int status = process.native_exit_code();
   if (out_open) lines.drain(out_read.get());
@@ -270,14 +395,25 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   }
   const auto uptime = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   const std::string how = ec ? "wait: " + ec.message() : describe_status(status);
-  if (stop_requested) {
-    log::info("provider_stopped", {log::kv("pid", static_cast<long long>(pid)), log::kv("status", how),
-                                   log::kv("uptime_ms", static_cast<long long>(uptime.count()))});
+  return report_exit(pid, RunResult{uptime, how, daemonised}, stop_requested);
+}
+
+ProviderSupervisor::RunResult ProviderSupervisor::report_exit(pid_t pid, RunResult run, bool stop_requested) {
+  const auto pid_field = log::kv("pid", static_cast<long long>(pid));
+  const auto uptime_field = log::kv("uptime_ms", static_cast<long long>(run.uptime.count()));
+  if (run.daemonised) {
+    set_ready(true);
+    log::warn("provider_daemonised",
+              {pid_field, log::kv("socket", options_.socket_path),
+               log::kv("effect", "its started process exited 0 and the socket is served by a process it forked: "
+                                 "not restarted while it serves; found by its environment tag and stopped with serve"),
+               log::kv("tag", tag_)});
+  } else if (stop_requested) {
+    log::info("provider_stopped", {pid_field, log::kv("status", run.status), uptime_field});
   } else {
-    log::warn("provider_exited", {log::kv("pid", static_cast<long long>(pid)), log::kv("status", how),
-                                  log::kv("uptime_ms", static_cast<long long>(uptime.count()))});
+    log::warn("provider_exited", {pid_field, log::kv("status", run.status), uptime_field});
   }
-  return {uptime, how};
+  return run;
 }
 
 // ---------------------------------------------------------------- socket provider

@@ -10,6 +10,17 @@
 // provider's stdout and stderr become log lines. stop() sends SIGTERM to the
 // group, SIGKILL after a grace period, and reaps it.
 //
+// Standby (issue 11 items 7, 9): a supervisor whose socket is already served
+// by someone else (start_in_standby: an orphan of an earlier serve, or an
+// external daemon) watches it and starts exec_path the moment it goes down.
+// A provider that daemonises itself (its started process exits 0 while the
+// socket is served: it forked, with or without setsid) is not killed and
+// restarted in a loop: `provider_daemonised` is logged, the supervisor
+// watches the socket as in standby, and finds the daemon's processes by the
+// KEYREQ_SUPERVISED_BY=<tag> variable it puts in the provider's environment
+// (inherited by whatever it forks, whatever its session or group), to stop
+// them on stop() or before a restart. Nothing is leaked.
+//
 // SocketProvider: the ProviderClient the workers use for a socket. With a
 // supervisor, requests arriving while the daemon restarts wait for it within
 // their deadline (a connection reset or closed empty by a daemon that the
@@ -29,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "resolver/log.hpp"
 #include "resolver/provider_client.hpp"
 #include "resolver/socket_client.hpp"
 
@@ -43,6 +55,9 @@ struct SupervisorOptions {
   std::chrono::milliseconds stop_grace{5'000};     // SIGTERM, then SIGKILL this long after
   std::chrono::milliseconds socket_poll{20};       // health-check period while waiting for the socket
   std::function<void()> on_restart;                // called once per restart (metrics)
+  bool start_in_standby = false;                   // the socket is served already: start exec_path when it goes down
+  std::chrono::milliseconds standby_probe{200};    // health-check period while someone else serves the socket
+  std::chrono::milliseconds daemonise_grace{2'000};  // after the started process exited 0: time for its socket to appear
 };
 
 class ProviderSupervisor {
@@ -75,13 +90,31 @@ class ProviderSupervisor {
   struct RunResult {
     std::chrono::milliseconds uptime{0};  // 0 when it could not start
     std::string status;                   // "exit status 1", "killed by signal 9 (Killed)", "cannot start: ..."
+    bool daemonised = false;              // exited 0 while (or shortly before) its socket was served
   };
+  // Health-checks the socket every standby_probe while it is served (ready).
+  // True once it is down, false when stop() was called.
+  bool watch_until_socket_down();
+  // SIGTERM, then SIGKILL after stop_grace, to every process carrying our tag.
+  void stop_tagged_processes(const char* why);
+  bool socket_served(std::chrono::milliseconds within);
+  // SIGTERM to the daemon's group; waits stop_grace for the leader to exit.
+  void terminate_group(pid_t pid, int pidfd);
+  // The (unreaped) leader exited with status 0 and its socket is served
+  // within daemonise_grace: it daemonised itself.
+  bool exited_zero_and_serving(pid_t pid);
+  // Logs how a run ended (daemonised, stopped or exited) and returns it.
+  RunResult report_exit(pid_t pid, RunResult run, bool stop_requested);
+  void set_ready(bool ready);
   // Launches one daemon and watches it until it exits or stop() is called.
   RunResult run_once();
   bool sleep_unless_stopped(std::chrono::milliseconds delay);
 
   SupervisorOptions options_;
   std::string program_;  // command[0] resolved through PATH
+  std::string tag_;      // KEYREQ_SUPERVISED_BY=... in the provider's environment
+  std::vector<std::string> environment_;  // ours plus tag_
+  std::vector<char*> envp_;
   int stop_fd_ = -1;     // eventfd: wakes the supervising thread
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
@@ -93,6 +126,7 @@ class ProviderSupervisor {
   std::condition_variable ready_cv_;
   std::mutex stop_mutex_;
   std::thread thread_;
+  log::LineBudget output_budget_{"provider_output"};  // the daemon's stdout/stderr lines
 };
 
 struct SocketProviderOptions {

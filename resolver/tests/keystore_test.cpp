@@ -360,6 +360,7 @@ TEST(KeyStoreRegister, AnyIpIsShared) {
   EXPECT_EQ(store->register_agent({"011", "y", "any", "k"}).status, RegisterStatus::registered);
   EXPECT_EQ(store->register_agent({"012", "z", "0.0.0.0/0", "k"}).status, RegisterStatus::registered);
   EXPECT_EQ(store->active_count(), 6u);
+  store.reset();  // one writer per file (KeysFileLock): close before reopening
   auto again = open_ok(keys);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->active_count(), 6u);
@@ -482,6 +483,7 @@ TEST(KeyStoreRegister, ForceInsertOverARemovedIdJustAppends) {
   auto e = store->find_by_id("002");
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->removed);
+  store.reset();  // one writer per file (KeysFileLock): close before reopening
   auto reloaded = open_ok(keys);
   ASSERT_TRUE(reloaded);
   EXPECT_EQ(reloaded->active_count(), 4u);
@@ -695,6 +697,7 @@ TEST(KeyStoreConcurrency, SameEntriesRacingAreRegisteredExactlyOnce) {
   EXPECT_EQ(registered + already + conflicts, kThreads * kAgents);
   EXPECT_EQ(other.load(), 0);
   EXPECT_EQ(split_lines(read_bytes(keys)).size(), static_cast<std::size_t>(kAgents));
+  store.reset();  // one writer per file (KeysFileLock): close before reopening
   auto reloaded = open_ok(keys);
   ASSERT_TRUE(reloaded);
   EXPECT_EQ(reloaded->active_count(), static_cast<std::size_t>(kAgents));
@@ -875,6 +878,7 @@ TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
   // The removed ids are free now; appends go to the new file.
   EXPECT_EQ(store->register_agent({"002", "two", "10.0.0.2", "k"}).status, RegisterStatus::registered);
   EXPECT_EQ(read_bytes(keys), compacted + "002 two 10.0.0.2 k\n");
+  store.reset();  // one writer per file (KeysFileLock): close before reopening
   auto reloaded = open_ok(keys);
   ASSERT_TRUE(reloaded);
   EXPECT_EQ(reloaded->active_count(), 4u);

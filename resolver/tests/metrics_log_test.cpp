@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 
+#include "resolver/escape.hpp"
 #include "resolver/log.hpp"
 #include "resolver/metrics.hpp"
 #include "resolver/tests/test_support.hpp"
@@ -87,10 +90,31 @@ TEST(Log, FieldsAreTokensOrQuotedAndEscaped) {
             "event=x bytes=\"a\\n2025 level=error event=\\\"forged\\\"\\x01\"");
 }
 
+TEST(Log, AlreadyEscapedValuesAreQuotedOnceAndCannotForge) {
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", escape_bytes("say \"no\"\nnow"))}),
+            R"(event=x m="say \"no\"\nnow")");
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "ok")}), "event=x m=ok");
+  // Not escape_bytes output: escaped after all.
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "a\nb")}), R"(event=x m="a\nb")");
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "a\" f=1")}), R"(event=x m="a\" f=1")");
+  EXPECT_EQ(log::format_line("x", {log::kv_escaped("m", "end\\")}), R"(event=x m="end\\")");
+}
+
 TEST(Log, Levels) {
   EXPECT_EQ(log::parse_level("warning"), log::Level::warn);
   EXPECT_EQ(log::parse_level("debug"), log::Level::debug);
   EXPECT_FALSE(log::parse_level("loud"));
+}
+
+TEST(LineBudget, FirstLinesOfEachIntervalPassTheRestAreCounted) {
+  log::LineBudget budget("test", 3, std::chrono::milliseconds(200));
+  int passed = 0;
+  for (int i = 0; i < 10; ++i) passed += budget.allow(10) ? 1 : 0;
+  EXPECT_EQ(passed, 3);
+  EXPECT_EQ(budget.suppressed_total(), 7u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  EXPECT_TRUE(budget.allow(10));  // a new interval
+  EXPECT_EQ(budget.suppressed_total(), 7u);
 }
 
 }  // namespace

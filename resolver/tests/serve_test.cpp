@@ -393,6 +393,241 @@ TEST_F(Serve, ExecFallbackOnAnEmptySocketAnswer) {
   EXPECT_EQ(provider.exit_code(5s), 0);
 }
 
+// Issue 11 item 2: one writer per client.keys.
+TEST_F(Serve, ResolveOnTheKeysServeHoldsExits2NamingServeAndLeavesTheFileAlone) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  const std::string before = read_file(keys_);
+  auto [code, out] = run({bin("keyreq"), "resolve", "--exec", reference_exec(), "--keys", keys_, "id", "001"},
+                         dir_ / "resolve.log");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
+  EXPECT_EQ(read_file(keys_), before);
+  stop();
+  EXPECT_EQ(reopen_keys()->active_count(), 1u);  // restarts cleanly: no duplicate id
+}
+
+TEST_F(Serve, SecondServeOnTheSameKeysExits2WithoutRepairingOrServing) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  // A torn tail the second serve would cut off if it loaded the file.
+  std::ofstream(keys_, std::ios::app) << "002 agent-0";
+  const std::string before = read_file(keys_);
+  for (const std::string& input : {input_, dir_ / "other.sock"}) {
+    auto [code, out] = run({bin("keyreq"), "serve", "--exec", reference_exec(), "--input", input, "--keys", keys_},
+                           dir_ / "second.log");
+    EXPECT_EQ(code, 2) << out;
+    EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
+    EXPECT_EQ(read_file(keys_), before);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "other.sock"));
+  }
+  send("id:003");  // the first one still serves its socket
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+}
+
+// Issue 11 item 3: a FIFO blocked open() forever with SIGTERM blocked.
+TEST_F(Serve, FifoAsClientKeysExits2AtOnce) {
+  std::filesystem::create_directories(dir_ / "etc");
+  ASSERT_EQ(::mkfifo(keys_.c_str(), 0600), 0);
+  auto [code, out] = run({bin("keyreq"), "serve", "--exec", reference_exec(), "--home", dir_.path().string()},
+                         dir_ / "fifo.log", 5s);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("not a regular file"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(input_));
+}
+
+// Issue 11 item 8: SIGHUP and SIGUSR1 killed serve (exit 129 / 138) with no drain.
+TEST_F(Serve, SighupStopsGracefullyLikeSigterm) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  serve_.signal(SIGHUP);
+  EXPECT_EQ(serve_.exit_code(20s), 0);
+  EXPECT_NE(log().find("event=serve_stopping reason=SIGHUP"), std::string::npos);
+  EXPECT_NE(log().find("event=serve_stopped"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(input_));
+}
+
+TEST_F(Serve, Sigusr1LogsStatusAndSigusr2IsIgnored) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>"));
+  serve_.signal(SIGUSR1);
+  ASSERT_TRUE(wait_log("event=serve_status"));
+  serve_.signal(SIGUSR2);
+  ASSERT_TRUE(wait_log("event=signal_ignored signal=SIGUSR2"));
+  serve_.signal(SIGPIPE);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  EXPECT_FALSE(serve_.wait(0ms));
+  stop();
+}
+
+TEST_F(Serve, SecondSigtermDuringTheDrainCancelsWhatWaits) {
+  const std::string slow = write_script(dir_, "slow.sh", "sleep 2\nexec " + reference_exec() + " \"$@\"");
+  ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><threads>1</threads><timeout>20</timeout>"));
+  for (const char* id : {"id:001", "id:002", "id:003", "id:004", "id:005"}) send(id);
+  ASSERT_TRUE(wait_until([&] { return metric_now("keyreq_requests_running") == 1; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  serve_.signal(SIGTERM);
+  ASSERT_TRUE(wait_log("event=serve_stopping"));
+  serve_.signal(SIGTERM);
+  EXPECT_EQ(serve_.exit_code(20s), 0);
+  // Draining all five one after the other takes ≥ 8 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  const std::string l = log();
+  EXPECT_NE(l.find("event=serve_stopping_now"), std::string::npos);
+  EXPECT_GE(count(l, "event=cancelled"), 3u);
+}
+
+// `keyreq resolve` interrupted: the provider's whole group goes with it.
+TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string pid_file = dir_ / "provider.pid";
+    std::filesystem::remove(pid_file);
+    const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nsleep 30 &\nwait");
+    Child resolve({bin("keyreq"), "resolve", "--exec", hang, "--keys", dir_ / "resolve.keys", "id", "001"},
+                  dir_ / "resolve.log");
+    ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
+    std::this_thread::sleep_for(200ms);  // the sleep started
+    const pid_t provider = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
+    ASSERT_GT(provider, 0);
+    ASSERT_FALSE(processes_in_group(provider).empty());
+    resolve.signal(sig);
+    const auto status = resolve.wait(5s);
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == sig) << "status " << *status;
+    EXPECT_TRUE(wait_until([&] { return processes_in_group(provider).empty(); }, 1s))
+        << processes_in_group(provider).size() << " left in the provider's group after signal " << sig;
+  }
+}
+
+// Issue 11 item 7: after kill -9 of serve or resolve, providers lived on with PPID 1.
+TEST_F(Serve, SupervisedProviderDiesWithServeKilledByKill9) {
+  const std::string socket = dir_ / "provider.sock";
+  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket + "</socket>"));
+  const pid_t provider = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
+  ASSERT_GT(provider, 0);
+  serve_.signal(SIGKILL);
+  serve_.wait(5s);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived serve";
+}
+
+TEST_F(Serve, ExecProviderDiesWithResolveKilledByKill9) {
+  const std::string pid_file = dir_ / "provider.pid";
+  const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nexec sleep 30");
+  Child resolve({bin("keyreq"), "resolve", "--exec", hang, "id", "001"}, dir_ / "resolve.log");
+  ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
+  const pid_t provider = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
+  ASSERT_GT(provider, 0);
+  resolve.signal(SIGKILL);
+  resolve.wait(5s);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived resolve";
+}
+
+// Issue 11 item 7b: a socket already served at start-up (an orphan, an
+// external daemon) was treated as unsupervised for good.
+TEST_F(Serve, SocketServedByAnotherAtStartIsTakenOverWhenItGoesDown) {
+  const std::string socket = dir_ / "provider.sock";
+  Child external({bin("keyreq-provider"), "--db", db_, "--socket", socket}, dir_ / "external.log");
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 5s));
+  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
+                    "</socket><timeout>10</timeout>"));
+  EXPECT_NE(log().find("event=provider_standby"), std::string::npos);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  EXPECT_EQ(log().find("event=provider_started"), std::string::npos);  // not while the other serves
+
+  external.signal(SIGKILL);
+  external.wait(5s);
+  ASSERT_TRUE(wait_log("event=provider_ready"));
+  send("id:002");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 2));
+  EXPECT_NE(log().find("event=provider_socket_lost"), std::string::npos);
+  const pid_t ours = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
+  stop();
+  EXPECT_FALSE(process_alive(ours));
+}
+
+// Issue 11 item 9: providers that daemonise themselves were killed and
+// restarted in a loop (fork) or leaked one orphan per restart (setsid).
+class DaemonisingProvider : public Serve, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(DaemonisingProvider, IsWatchedNotRestartedAndStoppedWithServe) {
+  const std::string socket = dir_ / "provider.sock";
+  const std::string pid_file = dir_ / "daemon.pid";
+  const std::string script = write_script(dir_, "daemonise.sh",
+                                          std::string(GetParam()) + " " + reference_daemon() +
+                                              " </dev/null >/dev/null 2>&1 &\necho $! > " + pid_file + "\nexit 0");
+  ASSERT_TRUE(start("<exec_path>" + script + "</exec_path><socket>" + socket + "</socket><timeout>10</timeout>"));
+  ASSERT_TRUE(wait_log("event=provider_daemonised"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  std::this_thread::sleep_for(1500ms);  // a restart loop would have started it again by now
+  EXPECT_EQ(count(log(), "event=provider_started"), 1u);
+  const pid_t daemon = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
+  ASSERT_GT(daemon, 0);
+  EXPECT_TRUE(process_alive(daemon));
+  stop();
+  EXPECT_TRUE(wait_until([&] { return !process_alive(daemon); }, 1s)) << "daemonised provider " << daemon << " leaked";
+  EXPECT_NE(log().find("event=provider_leftover_stopped pid=" + std::to_string(daemon)), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(ForkAndSetsid, DaemonisingProvider, ::testing::Values("", "setsid"),
+                         [](const auto& info) { return std::string(*info.param ? "setsid" : "fork"); });
+
+// Issue 11 item 10: a provider writing stderr non-stop made 471 MB of log in
+// 3 s; invalid datagrams made 5 bytes of log per byte received.
+TEST_F(Serve, ProviderFloodingStderrIsCappedWithASummary) {
+  const std::string socket = dir_ / "provider.sock";
+  const std::string noisy = write_script(
+      dir_, "noisy.sh", "(while :; do echo 'noise noise noise noise noise noise noise noise' >&2; done) &\nexec " +
+                            reference_daemon());
+  ASSERT_TRUE(start("<exec_path>" + noisy + "</exec_path><socket>" + socket + "</socket>", "info"));
+  std::this_thread::sleep_for(2s);
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  stop();
+  const std::string l = log();
+  EXPECT_LT(l.size(), 200'000u) << "log grew to " << l.size() << " bytes";
+  EXPECT_NE(l.find("event=log_suppressed source=provider_output"), std::string::npos);
+}
+
+TEST_F(Serve, InvalidDatagramFloodIsCappedWithASummary) {
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path>", "info"));
+  const std::string junk(1000, '\xff');
+  for (int i = 0; i < 3000; ++i) {
+    if (!send_datagram(input_, junk).empty()) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(wait_until([&] { return metric_now("keyreq_requests_invalid_total") >= 2500; }, 10s));
+  stop();
+  const std::string l = log();
+  EXPECT_LT(l.size(), 1'000'000u) << "log grew to " << l.size() << " bytes";
+  EXPECT_NE(l.find("event=log_suppressed source=invalid_request"), std::string::npos);
+}
+
+// Issue 11, smaller: provider messages were escaped twice in the log, and
+// provider_failure lines had no queue_ms.
+TEST_F(Serve, ProviderMessagesAreEscapedOnceAndEveryOutcomeLineHasQueueMs) {
+  const std::string script = write_script(dir_, "declines.sh",
+                                          "case \"$2\" in\n"
+                                          "  004) printf '%s' '{\"error\":4,\"message\":\"say \\\"no\\\"\\nnow\"}' ;;\n"
+                                          "  *) echo 'broken' >&2; exit 3 ;;\n"
+                                          "esac");
+  ASSERT_TRUE(start("<exec_path>" + script + "</exec_path>"));
+  send("id:004");
+  send("id:005");
+  ASSERT_TRUE(wait_log("event=declined"));
+  ASSERT_TRUE(wait_log("event=provider_failure"));
+  const std::string l = log();
+  EXPECT_NE(l.find(R"(event=declined request=id:004 code=4 message="say \"no\"\nnow")"), std::string::npos) << l;
+  EXPECT_NE(l.find(R"(stderr="broken\n")"), std::string::npos) << l;
+  for (const char* event : {"event=declined", "event=provider_failure"}) {
+    const auto at = l.find(event);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(l.substr(at, l.find('\n', at) - at).find(" queue_ms="), std::string::npos) << event;
+  }
+  stop();
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},
