@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "conformance/certify/certifier.hpp"
+#include "conformance/certify/redact.hpp"
 #include "conformance/certify/report.hpp"
 #include "harness/commands.hpp"
 #include "harness/progress.hpp"
@@ -24,6 +25,9 @@ struct CertifyCommandOptions {
   std::string junit;
   unsigned parallel = 4;
   bool verbose = false;
+  bool show_keys = false;
+  bool warnings_as_failures = false;
+  std::size_t max_failures = 0;
   ProgressSettings progress;
 };
 
@@ -64,6 +68,7 @@ int run_certify(const CertifyCommandOptions& o) {
   c.agents = std::move(dataset.agents);
   c.timeout = std::chrono::milliseconds(static_cast<long>(o.provider.timeout_seconds * 1000));
   c.parallel = o.parallel;
+  c.max_failures = o.max_failures;
 
   if (!o.out.empty()) {
     std::error_code ec;
@@ -73,11 +78,14 @@ int run_certify(const CertifyCommandOptions& o) {
   Progress progress = Progress::on_stderr(o.progress, "keyreq certify");
   c.planned = [&progress](std::size_t probes) { progress.set_total(probes); };
   c.progress = [&progress](const certify::ProbeResult& p) { progress.step(p.id); };
-  const certify::Certificate cert = certify::certify(c);
+  certify::Certificate cert = certify::certify(c);
   progress.finish();
+  // Judged with whole keys; written without them unless asked.
+  if (!o.show_keys) cert = certify::redacted(std::move(cert));
 
   certify::write_console(cert, std::cout, o.verbose);
-  int rc = cert.certified() ? 0 : 1;
+  const bool failed = !cert.certified() || (o.warnings_as_failures && cert.should_findings() > 0);
+  int rc = failed ? 1 : 0;
   if (!o.out.empty()) {
     if (auto error = certify::write_certificate_files(cert, o.out); !error.empty()) {
       std::cerr << "keyreq certify: " << error << "\n";
@@ -87,7 +95,7 @@ int run_certify(const CertifyCommandOptions& o) {
     }
   }
   if (!o.junit.empty()) {
-    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert)); !error.empty()) {
+    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert, o.warnings_as_failures)); !error.empty()) {
       std::cerr << "keyreq certify: " << error << "\n";
       rc = 3;
     } else {
@@ -111,7 +119,14 @@ void add_certify_command(CLI::App& root, Action& action) {
   cmd->add_option("--parallel", options->parallel, "concurrent calls (parallel probe and probe workers)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
-  cmd->add_flag("-v,--verbose", options->verbose, "list passing probes too");
+  cmd->add_option("--max-failures", options->max_failures,
+                  "stop probing after N failed probes (the rest are skipped); 0: run every probe")
+      ->capture_default_str();
+  cmd->add_flag("--show-keys", options->show_keys,
+                "write agent keys whole (default: first 4 and last 4 hex digits and the length)");
+  cmd->add_flag("--warnings-as-failures", options->warnings_as_failures,
+                "SHOULD findings fail too: JUnit <failure>, exit 1");
+  cmd->add_flag("-v,--verbose", options->verbose, "every probe with its findings and evidence, passing ones too");
   add_progress_flags(*cmd, options->progress);
   cmd->footer(
       "Probes: smoke lookups, a dataset sample (exact records), adversarial requests (SQL injection, shell\n"

@@ -80,8 +80,12 @@ class GroupRunner {
     r.group = spec.group;
     r.title = spec.title;
     const auto start = Clock::now();
-    if (target_.stopped() && !spec.always_runs) r.skip_reason = target_.stop_reason();
-    else spec.body(r);
+    if (spec.always_runs) spec.body(r);
+    else if (target_.stopped()) r.skip_reason = target_.stop_reason();
+    else if (o_.max_failures > 0 && failed_.load() >= o_.max_failures) {
+      r.skip_reason = "not run: --max-failures " + std::to_string(o_.max_failures) + " reached";
+    } else spec.body(r);
+    if (r.has_must()) ++failed_;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (o_.progress) {
       std::lock_guard lock(progress_mutex_);
@@ -92,6 +96,7 @@ class GroupRunner {
 
   const CertifyOptions& o_;
   Target& target_;
+  std::atomic<std::size_t> failed_{0};
   std::mutex progress_mutex_;
 };
 
