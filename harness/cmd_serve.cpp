@@ -347,7 +347,8 @@ void add_serve_command(CLI::App& root, Action& action) {
   cmd->add_option("--timeout", options->timeout, "seconds per request, 1-3600 (timeout)");
   cmd->add_flag("--force-insert", options->force_insert, "replace conflicting client.keys entries (force_insert)");
   cmd->add_flag("--exec-fallback", options->exec_fallback,
-                "while the socket is down, run exec_path once per request instead (upstream 4.4+; off by default)");
+                "when the socket gives no answer (down, empty answer, transport error), run exec_path once "
+                "for the request instead (upstream 4.4+; off by default)");
   cmd->add_option("--metrics-file", options->metrics_file, "Prometheus text file, rewritten every second and on exit");
   cmd->add_option("--log-level", options->log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   cmd->footer(

@@ -139,13 +139,17 @@ ProviderResult ExecClient::call(const Request& request) {
   }
   if (err_open) drain(err_read.get(), output.stderr_bytes, limits_.max_stderr, err_total);
 
+  // What the deadline found, for the detail: the provider gone and only a
+  // process it left holding stdout, or the provider itself still running.
+  const bool exited_before_deadline = exited;
+  bool exited_on_sigterm = false;
   if (too_large || timed_out) {
     // The zombie (if it exited) still holds the process group id, so the group
     // cannot have been reused: signal every process the provider started.
     if (timed_out) {
       ::kill(-pid, SIGTERM);
       pollfd exit_fd{pidfd, POLLIN, 0};
-      if (!exited && ::poll(&exit_fd, 1, static_cast<int>(limits_.kill_grace.count())) > 0) exited = true;
+      if (!exited && ::poll(&exit_fd, 1, static_cast<int>(limits_.kill_grace.count())) > 0) exited_on_sigterm = true;
     }
     ::kill(-pid, SIGKILL);
   }
@@ -158,7 +162,11 @@ ProviderResult ExecClient::call(const Request& request) {
   }
   if (timed_out) {
     std::string detail = "no answer within " + std::to_string(limits_.timeout.count()) + " ms";
-    if (exited && out_open) detail += " (the provider exited but a process it left holds stdout open)";
+    if (exited_before_deadline && out_open) detail += " (the provider exited but a process it left holds stdout open)";
+    else if (exited_on_sigterm) detail += " (still running at the deadline; stopped with SIGTERM)";
+    else if (!exited_before_deadline)
+      detail += " (still running at the deadline; did not exit within " + std::to_string(limits_.kill_grace.count()) +
+                " ms of SIGTERM, killed with SIGKILL)";
     return ProviderFailure{ProviderFailureClass::timeout, detail, output.stderr_bytes};
   }
   if (ec) return ProviderFailure{ProviderFailureClass::io_error, "wait: " + ec.message(), output.stderr_bytes};

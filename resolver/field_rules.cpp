@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -162,6 +163,21 @@ bool network_contains(std::string_view network, std::string_view address) {
   const auto addr = parse_address(address);
   if (!net || !addr || net->base.family != addr->family) return false;
   return same_leading_bits(net->base, *addr, net->prefix);
+}
+
+std::optional<std::string> network_identity(std::string_view s) {
+  if (s == "any") s = "0.0.0.0/0";
+  const auto net = parse_network(s);
+  if (!net) return std::nullopt;
+  std::string identity(18, '\0');
+  identity[0] = static_cast<char>(net->base.family == AF_INET ? 4 : 6);
+  identity[1] = static_cast<char>(net->prefix);
+  for (int bit = 0; bit < net->prefix; bit += 8) {
+    const auto i = static_cast<std::size_t>(bit / 8);
+    const int kept = std::min(8, net->prefix - bit);
+    identity[2 + i] = static_cast<char>(net->base.bytes[i] & static_cast<unsigned char>(0xff << (8 - kept)));
+  }
+  return identity;
 }
 
 }  // namespace keyreq::rules

@@ -2,6 +2,8 @@
 // The per-field rules of SPEC §4 (S2–S5, C2) as plain predicates, shared by
 // request parsing and the response validator. The conformance oracle
 // deliberately does NOT use these.
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace keyreq::rules {
@@ -13,5 +15,12 @@ bool is_ip_address(std::string_view s);       // IPv4 or IPv6 address, no prefix
 bool is_agent_ip(std::string_view s);         // S4: any | address[/prefix | /dotted netmask]
 // C2: true when network (an S4 value) is "any" or contains address (an is_ip_address value).
 bool network_contains(std::string_view network, std::string_view address);
+
+// What makes two S4 values the same ip for client.keys uniqueness (SPEC §5):
+// 18 bytes (family 4 or 6, prefix length, the network's 16 bytes with the host
+// bits cleared), so "FE80::1", "fe80:0::0001" and "fe80::1/128" are one
+// address and "10.0.0.5/24" and "10.0.0.0/255.255.255.0" one network.
+// "any" is 0.0.0.0/0. nullopt when `s` is not an S4 value.
+std::optional<std::string> network_identity(std::string_view s);
 
 }  // namespace keyreq::rules

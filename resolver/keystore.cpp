@@ -21,6 +21,8 @@
 #include <tuple>
 #include <utility>
 
+#include "resolver/field_rules.hpp"
+
 namespace keyreq {
 
 namespace {
@@ -40,7 +42,18 @@ std::string io_failure(std::string_view what, const std::filesystem::path& p, in
 
 bool is_comment(std::string_view line) { return line.empty() || line[0] == '#' || line[0] == ' '; }
 bool is_removed_name(std::string_view name) { return !name.empty() && (name[0] == '!' || name[0] == '#'); }
-bool is_any_ip(std::string_view ip) { return ip == "any" || ip == "0.0.0.0/0"; }
+// What the ip index compares (SPEC §5, docs/keystore.md): for an S4 value its
+// network identity (binary address, prefix length, host bits cleared), so one
+// address in two spellings is one ip; a line edited by hand that is no S4
+// value is compared as text. The tag byte keeps the two kinds apart.
+std::string ip_identity(std::string_view ip) {
+  if (auto identity = rules::network_identity(ip)) return 'n' + *identity;
+  return 't' + std::string(ip);
+}
+// `any` and every IPv4 network of length 0 are shared, never unique.
+bool is_any_identity(std::string_view identity) {
+  return identity.size() == 19 && identity[0] == 'n' && identity[1] == 4 && identity[2] == 0;
+}
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -200,6 +213,45 @@ std::filesystem::path with_suffix(const std::filesystem::path& p, const char* su
   return r;
 }
 
+// Why an entry line breaks the field rules (SPEC §4 S2-S5) that every line
+// keyreq writes follows, or "". Only a torn last line is held to them: older
+// files written by hand or by upstream may hold other ids.
+std::string field_rules_breach(std::string_view line, const Fields& f) {
+  const std::string_view id = line.substr(0, f.name_at - 1);
+  std::string_view name = line.substr(f.name_at, f.ip_at - f.name_at - 1);
+  const std::string_view ip = line.substr(f.ip_at, f.key_at - f.ip_at - 1);
+  const std::string_view key = line.substr(f.key_at);
+  if (is_removed_name(name)) name.remove_prefix(1);
+  if (!rules::is_agent_id(id)) return "id \"" + std::string(id) + "\" breaks S2 (3 to 8 digits)";
+  if (!rules::is_agent_name(name)) return "name breaks S3";
+  if (!rules::is_agent_ip(ip)) return "ip \"" + std::string(ip) + "\" breaks S4";
+  if (!rules::is_agent_key(key)) return "key breaks S5 (1 to 128 printable bytes, no space at either end)";
+  return {};
+}
+
+// Appends `bytes` to `file` and fsyncs it and its directory. On failure the
+// file is cut back to what it held, or removed when this call created it (a
+// full disk must not leave an empty or half-written file). 0 or the errno.
+int append_durably_or_undo(const std::filesystem::path& file, std::string_view bytes) {
+  bool created = true;
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  }
+  if (fd < 0) return errno;
+  struct stat st {};
+  int err = ::fstat(fd, &st) == 0 ? 0 : errno;
+  if (err == 0 && (write_all(fd, bytes.data(), bytes.size()) < 0 || ::fsync(fd) != 0)) err = errno;
+  if (err != 0) {
+    if (created) ::unlink(file.c_str());
+    else if (::ftruncate(fd, st.st_size) == 0) ::fsync(fd);
+  }
+  ::close(fd);
+  if (err == 0) err = fsync_dir(file);
+  return err;
+}
+
 }  // namespace
 
 std::string KeyStoreError::message() const {
@@ -355,7 +407,7 @@ struct KeyStore::Impl {
     return [this](std::uint32_t p) { return name_of(p); };
   }
   auto ip_key() const {
-    return [this](std::uint32_t p) { return ip_of(p); };
+    return [this](std::uint32_t p) { return ip_identity(ip_of(p)); };
   }
 
   std::uint32_t find_id(std::string_view id) const {
@@ -366,10 +418,20 @@ struct KeyStore::Impl {
     const std::size_t s = by_name.find(name, hash_of(name), name_key());
     return s == FieldIndex::npos ? kNone : by_name.at(s);
   }
+  // The active line holding the same ip (in any spelling), or kNone.
   std::uint32_t find_ip(std::string_view ip) const {
-    if (is_any_ip(ip)) return kNone;
-    const std::size_t s = by_ip.find(ip, hash_of(ip), ip_key());
+    const std::string identity = ip_identity(ip);
+    if (is_any_identity(identity)) return kNone;
+    const std::size_t s = by_ip.find(identity, hash_of(identity), ip_key());
     return s == FieldIndex::npos ? kNone : by_ip.at(s);
+  }
+  void index_ip(std::uint32_t pos) {
+    const std::string identity = ip_identity(ip_of(pos));
+    if (!is_any_identity(identity)) by_ip.insert(pos, hash_of(identity));
+  }
+  void unindex_ip(std::uint32_t pos) {
+    const std::string identity = ip_identity(ip_of(pos));
+    if (!is_any_identity(identity)) by_ip.erase(by_ip.find(identity, hash_of(identity), ip_key()));
   }
 
   // 1-based line number of a line, for load errors (only on the error path).
@@ -408,7 +470,8 @@ struct KeyStore::Impl {
       else if (const std::uint32_t p = find_name(name); p != kNone)
         clash = "duplicate name \"" + std::string(name) + "\" (also on line " + std::to_string(line_number(p)) + ")";
       else if (const std::uint32_t q = find_ip(ip); q != kNone)
-        clash = "duplicate ip " + std::string(ip) + " (also on line " + std::to_string(line_number(q)) + ")";
+        clash = "duplicate ip " + std::string(ip) + " (also on line " + std::to_string(line_number(q)) +
+                (ip_of(q) == ip ? "" : " as " + std::string(ip_of(q))) + ")";
     }
     if (!clash.empty()) {
       lines.pop_back();
@@ -420,11 +483,17 @@ struct KeyStore::Impl {
       by_id.set(id_slot, pos);  // the active line wins over removed ones
     if (!removed) {
       by_name.insert(pos, hash_of(name));
-      if (!is_any_ip(ip)) by_ip.insert(pos, hash_of(ip));
+      index_ip(pos);
       ++active;
     }
     return {};
   }
+
+  // At open(), text[start..] is a last line without its newline (numbered
+  // line_no): keeps it when it is an entry keyreq could have written,
+  // otherwise saves it to <path>.torn and cuts it off (docs/keystore.md).
+  // Returns "" or why the repair failed; `note` says what was done.
+  std::string repair_torn_tail(std::size_t start, std::size_t line_no, std::string& note);
 
   // Appends a new active line (already checked to clash with nothing active).
   std::uint32_t add_line(std::string_view line, const Fields& f) {
@@ -436,23 +505,23 @@ struct KeyStore::Impl {
     text.append(line);
     const auto pos = static_cast<std::uint32_t>(lines.size());
     lines.push_back(l);
-    const std::string_view id = id_of(pos), ip = ip_of(pos);
+    const std::string_view id = id_of(pos);
     const std::uint32_t hid = hash_of(id);
     if (const std::size_t s = by_id.find(id, hid, id_key()); s != FieldIndex::npos)
       by_id.set(s, pos);  // it pointed at a removed line
     else
       by_id.insert(pos, hid);
     by_name.insert(pos, hash_of(name_of(pos)));
-    if (!is_any_ip(ip)) by_ip.insert(pos, hash_of(ip));
+    index_ip(pos);
     ++active;
     return pos;
   }
 
   // Rewrites an active line as removed ("ID !NAME IP KEY"); frees its name and ip.
   void mark_removed(std::uint32_t pos) {
-    const std::string_view name = name_of(pos), ip = ip_of(pos);
+    const std::string_view name = name_of(pos);
     by_name.erase(by_name.find(name, hash_of(name), name_key()));
-    if (!is_any_ip(ip)) by_ip.erase(by_ip.find(ip, hash_of(ip), ip_key()));
+    unindex_ip(pos);
     std::string marked(line_text(pos));
     const Line old = lines[pos];
     marked.insert(old.f.name_at, 1, '!');
@@ -484,7 +553,7 @@ struct KeyStore::Impl {
         by_id.set(s, pos);
       if (k == Kind::active) {
         by_name.insert(pos, hash_of(name_of(pos)));
-        if (!is_any_ip(ip_of(pos))) by_ip.insert(pos, hash_of(ip_of(pos)));
+        index_ip(pos);
         ++active;
       }
     }
@@ -760,38 +829,9 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
   s.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (s.fd < 0) return fail(0, "cannot open for appending: " + errno_text(errno));
 
-  // Torn last line: keep it when it is a whole valid line missing only its
-  // newline, otherwise save it beside the file and cut it off.
   if (start < s.text.size()) {
-    const std::size_t torn_len = s.text.size() - start;
-    const std::string_view torn = std::string_view(s.text).substr(start);
-    std::string reason = torn_len > std::numeric_limits<std::uint32_t>::max()
-                             ? std::string("line too long")
-                             : s.load_line(start, static_cast<std::uint32_t>(torn_len));
-    if (reason.empty()) {
-      if (write_all(s.fd, "\n", 1) < 0 || ::fsync(s.fd) != 0)
-        return fail(line_no + 1, "repair: appending the missing newline failed: " + errno_text(errno));
-      s.text.push_back('\n');
-      store->repair_note_ = shown + ":" + std::to_string(line_no + 1) +
-                            ": last line had no newline; it is a valid line, newline appended";
-    } else {
-      const std::filesystem::path torn_path = with_suffix(path, ".torn");
-      const int tfd = ::open(torn_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-      if (tfd < 0) return fail(line_no + 1, "repair: " + io_failure("cannot create", torn_path, errno));
-      std::string saved(torn);
-      saved.push_back('\n');
-      int err = 0;
-      if (write_all(tfd, saved.data(), saved.size()) < 0 || ::fsync(tfd) != 0) err = errno;
-      ::close(tfd);
-      if (err == 0) err = fsync_dir(path);
-      if (err != 0) return fail(line_no + 1, "repair: " + io_failure("saving the torn line to", torn_path, err));
-      if (::ftruncate(s.fd, static_cast<off_t>(start)) != 0 || ::fsync(s.fd) != 0)
-        return fail(line_no + 1, "repair: cutting off the torn line failed: " + errno_text(errno));
-      s.text.resize(start);
-      store->repair_note_ = shown + ":" + std::to_string(line_no + 1) + ": torn last line (" +
-                            std::to_string(torn_len) + " bytes, " + reason + ") cut off and saved to " +
-                            torn_path.string();
-    }
+    if (std::string error = s.repair_torn_tail(start, line_no + 1, store->repair_note_); !error.empty())
+      return fail(line_no + 1, std::move(error));
   }
 
   // A temp file left by a rewrite that crashed before its rename: the old
@@ -807,6 +847,39 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
   s.open_batch->first = s.open_batch->end = s.committed_end;
   s.committer = std::thread([&s] { s.commit_loop(); });
   return store;
+}
+
+std::string KeyStore::Impl::repair_torn_tail(std::size_t start, std::size_t line_no, std::string& note) {
+  const std::size_t torn_len = text.size() - start;
+  const std::string_view torn = std::string_view(text).substr(start);
+  const std::string where = path.string() + ":" + std::to_string(line_no);
+  std::string reason;
+  if (torn_len > std::numeric_limits<std::uint32_t>::max()) {
+    reason = "line too long";
+  } else if (!is_comment(torn)) {
+    auto parsed = parse_entry(torn);
+    if (auto* bad = std::get_if<std::string>(&parsed)) reason = std::move(*bad);
+    else reason = field_rules_breach(torn, std::get<Fields>(parsed));
+  }
+  if (reason.empty()) reason = load_line(start, static_cast<std::uint32_t>(torn_len));
+  if (reason.empty()) {
+    if (write_all(fd, "\n", 1) < 0 || ::fsync(fd) != 0)
+      return "repair: appending the missing newline failed: " + errno_text(errno);
+    text.push_back('\n');
+    note = where + ": last line had no newline; it is a valid line, newline appended";
+    return {};
+  }
+  const std::filesystem::path torn_path = with_suffix(path, ".torn");
+  std::string saved(torn);
+  saved.push_back('\n');
+  if (const int err = append_durably_or_undo(torn_path, saved); err != 0)
+    return "repair: " + io_failure("saving the torn line to", torn_path, err);
+  if (::ftruncate(fd, static_cast<off_t>(start)) != 0 || ::fsync(fd) != 0)
+    return "repair: cutting off the torn line failed: " + errno_text(errno);
+  text.resize(start);
+  note = where + ": torn last line (" + std::to_string(torn_len) + " bytes, " + reason +
+         ") cut off and saved to " + torn_path.string();
+  return {};
 }
 
 std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
@@ -850,7 +923,10 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
     };
     if (id_pos != kNone) note("id", agent.id, id_pos);
     if (name_pos != kNone) note("name", agent.name, name_pos);
-    if (ip_pos != kNone) note("ip", agent.ip, ip_pos);
+    if (ip_pos != kNone) {
+      note("ip", agent.ip, ip_pos);
+      if (ip_of(ip_pos) != agent.ip) clash += " (as \"" + std::string(ip_of(ip_pos)) + "\")";
+    }
 
     // Active lines that force_insert would mark removed.
     std::vector<std::uint32_t> victims;

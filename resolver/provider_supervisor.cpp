@@ -13,6 +13,7 @@
 
 #include "resolver/command_line.hpp"
 #include "resolver/escape.hpp"
+#include "resolver/exec_fallback.hpp"
 #include "resolver/log.hpp"
 #include "resolver/posix_spawn_launcher.hpp"
 #include "resolver/unique_fd.hpp"
@@ -345,19 +346,17 @@ ProviderResult SocketProvider::call(const Request& request) {
     return SocketClient(options_.path, rest, left).call(request);
   }
   if (!up_.load()) {
-    if (options_.fallback != nullptr) return options_.fallback->call(request);
-    return ProviderFailure{ProviderFailureClass::cannot_start,
-                           "provider socket " + escape_bytes(options_.path) + " is down (probed every " +
-                               std::to_string(options_.probe_interval.count()) + " ms)",
-                           {}};
+    return apply_exec_fallback(ProviderFailure{ProviderFailureClass::cannot_start,
+                                               "provider socket " + escape_bytes(options_.path) +
+                                                   " is down (probed every " +
+                                                   std::to_string(options_.probe_interval.count()) + " ms)",
+                                               {}},
+                               request, options_.fallback);
   }
   auto result = fast_.call(request);
   auto* failure = std::get_if<ProviderFailure>(&result);
-  if (failure != nullptr && failure->failure == ProviderFailureClass::cannot_start) {
-    mark_down(failure->detail);
-    if (options_.fallback != nullptr) return options_.fallback->call(request);
-  }
-  return result;
+  if (failure != nullptr && failure->failure == ProviderFailureClass::cannot_start) mark_down(failure->detail);
+  return apply_exec_fallback(std::move(result), request, options_.fallback);
 }
 
 void SocketProvider::mark_down(const std::string& why) {

@@ -1,17 +1,14 @@
 #include "resolver/socket_client.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
-#include "resolver/escape.hpp"
 #include "resolver/deadline.hpp"
+#include "resolver/unix_connect.hpp"
 
 namespace keyreq {
 using Clock = std::chrono::steady_clock;
@@ -51,54 +48,6 @@ class DocumentEndScanner {
   bool started_ = false, in_string_ = false, escaped_ = false, done_ = false, gave_up_ = false;
 };
 
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-bool fill_address(const std::string& path, sockaddr_un& addr) {
-  std::memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return false;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return true;
-}
-
-// One connection attempt; returns the connected socket or -1 with errno set.
-int try_connect(const sockaddr_un& addr, Clock::time_point deadline) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
-  if (errno == EINPROGRESS || errno == EAGAIN) {
-    // Unix sockets report EAGAIN when the listen backlog is full: wait for it.
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, poll_timeout_ms(deadline)) == 1) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err == 0) return fd;
-      errno = err;
-    } else {
-      errno = ETIMEDOUT;
-    }
-  }
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-  return -1;
-}
-
-bool retryable(int err) { return err == ECONNREFUSED || err == ENOENT || err == EAGAIN; }
-
 }  // namespace
 
 bool json_document_complete(std::string_view bytes) {
@@ -112,39 +61,21 @@ SocketClient::SocketClient(std::string path, CallLimits limits, std::chrono::mil
 std::string SocketClient::describe() const { return "socket:" + path_; }
 
 bool SocketClient::health_check() const {
-  sockaddr_un addr;
-  if (!fill_address(path_, addr)) return false;
-  const int fd = try_connect(addr, Clock::now() + std::chrono::seconds(1));
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
+  const auto now = Clock::now();
+  return connect_unix(path_, now + std::chrono::seconds(1), now).connected();
 }
 
 ProviderResult SocketClient::call(const Request& request) {
   const auto start = Clock::now();
   const auto deadline = start + limits_.timeout;
-  const auto retry_until = std::min(deadline, start + connect_retry_);
-  sockaddr_un addr;
-  if (!fill_address(path_, addr)) {
-    return ProviderFailure{ProviderFailureClass::cannot_start,
-                           "socket path longer than 107 bytes: " + escape_bytes(path_), {}};
+  UnixConnectResult connection = connect_unix(path_, deadline, std::min(deadline, start + connect_retry_));
+  if (!connection.connected()) {
+    // ETIMEDOUT: the provider was alive but its backlog stayed full.
+    const auto failure =
+        connection.error == ETIMEDOUT ? ProviderFailureClass::timeout : ProviderFailureClass::cannot_start;
+    return ProviderFailure{failure, std::move(connection.message), {}};
   }
-
-  // Bounded backoff: 2, 4, 8 … 64 ms between attempts while the socket is refused.
-  int fd = -1;
-  auto pause = std::chrono::milliseconds(2);
-  while (true) {
-    fd = try_connect(addr, deadline);
-    if (fd >= 0) break;
-    const int err = errno;
-    if (!retryable(err) || Clock::now() + pause >= retry_until) {
-      return ProviderFailure{ProviderFailureClass::cannot_start,
-                             "cannot connect to " + escape_bytes(path_) + ": " + std::strerror(err), {}};
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(64));
-  }
-  Socket socket(fd);
+  const int fd = connection.fd.get();
 
   const std::string wire = request.wire();
   std::size_t written = 0;

@@ -12,6 +12,7 @@
 
 #include "resolver/socket_client.hpp"
 #include "resolver/deadline.hpp"
+#include "resolver/unix_connect.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -31,35 +32,16 @@ class Socket {
   int fd_;
 };
 
-// Connected non-blocking socket, or -1 with `error` set.
+// Connected non-blocking socket, or -1 with `error` set. A busy provider
+// (listen backlog full) is waited for until the deadline; a refused or missing
+// socket is not retried: certify reports what it finds.
 int connect_to(const std::string& path, Clock::time_point deadline, std::string& error) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    error = "socket path longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes";
+  UnixConnectResult connection = connect_unix(path, deadline, Clock::now());
+  if (!connection.connected()) {
+    error = std::move(connection.message);
     return -1;
   }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    error = std::string("socket: ") + std::strerror(errno);
-    return -1;
-  }
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
-  int err = errno;
-  if (err == EINPROGRESS || err == EAGAIN) {
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, poll_timeout_ms(deadline)) == 1) {
-      socklen_t len = sizeof err;
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err == 0) return fd;
-    } else {
-      err = ETIMEDOUT;
-    }
-  }
-  ::close(fd);
-  error = "cannot connect to " + path + ": " + std::strerror(err);
-  return -1;
+  return connection.fd.release();
 }
 
 // Writes all of `bytes` before the deadline; "" or the error.

@@ -105,9 +105,13 @@ TEST(ExecClient, TimeoutKillsTheProcessGroup) {
   TempDir dir;
   auto script = write_script(dir, "slow", "echo $$ > " + (dir / "pid") + "; sleep 30");
   const auto start = Clock::now();
-  expect_failure(run({script}, limits(300ms)), ProviderFailureClass::timeout);
+  const auto f = expect_failure(run({script}, limits(300ms)), ProviderFailureClass::timeout);
   EXPECT_LT(Clock::now() - start, 2s);
   EXPECT_FALSE(keyreq::testing::process_alive(read_pid(dir / "pid")));
+  // Issue 11: it was reported as "the provider exited but a process it left
+  // holds stdout open"; it was still running and was stopped by us.
+  EXPECT_EQ(f.detail.find("holds stdout"), std::string::npos) << f.detail;
+  EXPECT_NE(f.detail.find("still running at the deadline; stopped with SIGTERM"), std::string::npos) << f.detail;
 }
 
 TEST(ExecClient, ProviderIgnoringSigtermIsKilledAfterTheGrace) {
@@ -115,7 +119,8 @@ TEST(ExecClient, ProviderIgnoringSigtermIsKilledAfterTheGrace) {
   auto script = write_script(dir, "stubborn", "trap '' TERM; echo $$ > " + (dir / "pid") +
                                                   "; while :; do sleep 0.05; done");
   const auto start = Clock::now();
-  expect_failure(run({script}, limits(300ms, 300ms)), ProviderFailureClass::timeout);
+  const auto f = expect_failure(run({script}, limits(300ms, 300ms)), ProviderFailureClass::timeout);
+  EXPECT_NE(f.detail.find("killed with SIGKILL"), std::string::npos) << f.detail;
   const auto elapsed = Clock::now() - start;
   EXPECT_GE(elapsed, 550ms);  // it really waited for the grace before SIGKILL
   EXPECT_LT(elapsed, 2300ms);  // timeout + 2 s at the very most

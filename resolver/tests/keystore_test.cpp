@@ -122,6 +122,21 @@ const char* kSample =
     "004 db1 any key four with spaces\n"
     "005 db2 0.0.0.0/0 k5\n";
 
+// Runs body in a child process with the file size limit set to `limit`
+// (writes past it fail with EFBIG); the child's exit code is body's result.
+int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl {limit, limit};
+    if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) ::_exit(90);
+    ::_exit(body());
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 }  // namespace
 
 // ---- load -----------------------------------------------------------------
@@ -350,6 +365,53 @@ TEST(KeyStoreRegister, AnyIpIsShared) {
   EXPECT_EQ(again->active_count(), 6u);
 }
 
+// Issue 11 #4: uniqueness compared the ip text, so four spellings of one
+// address registered four agents. The address is compared in binary form; the
+// line keeps the text the provider sent.
+TEST(KeyStoreRegister, OneAddressInAnySpellingIsOneIp) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  auto store = open_ok(keys);
+  ASSERT_TRUE(store);
+  ASSERT_EQ(store->register_agent({"001", "a", "FE80::1", "k"}).status, RegisterStatus::registered);
+  for (const char* same : {"fe80::1", "fe80:0::0001", "fe80::1/128", "FE80:0:0:0:0:0:0:1"}) {
+    const auto r = store->register_agent({"002", "b", same, "k"});
+    EXPECT_EQ(r.status, RegisterStatus::conflict) << same;
+    EXPECT_NE(r.detail.find("already used by agent 001"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("FE80::1"), std::string::npos) << "names the spelling on file: " << r.detail;
+  }
+  ASSERT_EQ(store->register_agent({"003", "c", "10.0.0.1/32", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"004", "d", "10.0.0.1", "k"}).status, RegisterStatus::conflict);
+  // A network is its masked base and its length; a dotted netmask is a length.
+  ASSERT_EQ(store->register_agent({"005", "e", "10.1.0.5/24", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"006", "f", "10.1.0.0/255.255.255.0", "k"}).status, RegisterStatus::conflict);
+  EXPECT_EQ(store->register_agent({"007", "g", "10.1.0.0/16", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"008", "h", "10.1.0.5", "k"}).status, RegisterStatus::registered);
+  // IPv4 and IPv4-mapped IPv6 are different families: not the same ip.
+  EXPECT_EQ(store->register_agent({"009", "i", "::ffff:10.0.0.1", "k"}).status, RegisterStatus::registered);
+  // Every prefix-0 IPv4 network is `any`, shared.
+  EXPECT_EQ(store->register_agent({"010", "j", "0.0.0.0/0.0.0.0", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(store->register_agent({"011", "l", "any", "k"}).status, RegisterStatus::registered);
+  EXPECT_EQ(read_bytes(keys),
+            "001 a FE80::1 k\n003 c 10.0.0.1/32 k\n005 e 10.1.0.5/24 k\n007 g 10.1.0.0/16 k\n"
+            "008 h 10.1.0.5 k\n009 i ::ffff:10.0.0.1 k\n010 j 0.0.0.0/0.0.0.0 k\n011 l any k\n");
+  // Force insert replaces the holder of the address whatever its spelling.
+  store.reset();
+  store = open_ok(keys, KeyStoreOptions{.force_insert = true});
+  ASSERT_TRUE(store);
+  ASSERT_EQ(store->register_agent({"012", "m", "fe80::0:1", "k"}).status, RegisterStatus::registered);
+  EXPECT_TRUE(store->find_by_id("001")->removed);
+}
+
+TEST(KeyStoreLoad, TwoSpellingsOfOneAddressOnFileAreADuplicate) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, "001 a fe80::1 k\n002 b FE80::0001 k\n");
+  const KeyStoreError e = open_err(keys);
+  EXPECT_NE(e.message().find("duplicate ip FE80::0001"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("line 1"), std::string::npos) << e.message();
+}
+
 TEST(KeyStoreRegister, RemovedEntryKeepsItsIdButFreesNameAndIp) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
@@ -502,6 +564,58 @@ TEST(KeyStoreRepair, OnlyATornLine) {
   EXPECT_EQ(read_bytes(keys), "");
   EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "00\n");
   EXPECT_EQ(store->active_count(), 0u);
+}
+
+// Issue 11 #5: keyreq writes whole lines, so an unterminated tail is kept
+// only when it is an entry keyreq could have written (field rules S2-S5).
+// A key cut after one of its spaces ends in a space (S5 forbids it); a tail
+// like that used to be kept as an active agent, and the provider's correct
+// answer then became a conflict.
+TEST(KeyStoreRepair, PartialLineBreakingTheFieldRulesIsCutOff) {
+  const std::vector<std::string> tails{"002 b 10.0.0.2 key with ", "02 b 10.0.0.2 k", "002 b 10.0.0.2/33 k",
+                                      "002 b@ 10.0.0.2 k", "002 b 10.0.0.2 " + std::string(129, 'k')};
+  for (const std::string& torn : tails) {
+    TempDir dir;
+    const fs::path keys = dir / "client.keys";
+    write_bytes(keys, "001 a 10.0.0.1 k1\n" + torn);
+    auto store = open_ok(keys);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(read_bytes(keys), "001 a 10.0.0.1 k1\n") << torn;
+    EXPECT_EQ(read_bytes(dir / "client.keys.torn"), torn + "\n");
+    EXPECT_FALSE(store->find_by_id("002")) << torn;
+    EXPECT_NE(store->repair_note().find("torn last line"), std::string::npos) << store->repair_note();
+    EXPECT_EQ(store->register_agent({"002", "b", "10.0.0.2", "key with spaces"}).status, RegisterStatus::registered);
+  }
+}
+
+// Saving the torn line fails (disk full: here the file size limit): the
+// error names the .torn file, client.keys is untouched, and no empty or
+// half-written .torn file is left behind.
+TEST(KeyStoreRepair, FailedSaveOfTheTornLineLeavesNoTornFile) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  const std::string content = "001 a 10.0.0.1 k1\n002 b 10";
+  write_bytes(keys, content);
+  const int rc = in_child_with_file_limit(4, [&]() -> int {
+    auto r = KeyStore::open(keys);
+    auto* e = std::get_if<KeyStoreError>(&r);
+    if (e == nullptr) return 1;
+    if (e->message().find("client.keys.torn") == std::string::npos) return 2;
+    if (e->message().find("File too large") == std::string::npos) return 3;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(read_bytes(keys), content);
+  EXPECT_FALSE(fs::exists(dir / "client.keys.torn"));
+
+  // A .torn file from an earlier repair is cut back to what it held.
+  write_bytes(dir / "client.keys.torn", "x\n");
+  EXPECT_EQ(in_child_with_file_limit(4, [&]() -> int {
+              return std::holds_alternative<KeyStoreError>(KeyStore::open(keys)) ? 0 : 1;
+            }),
+            0);
+  EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "x\n");
+  EXPECT_EQ(read_bytes(keys), content);
 }
 
 TEST(KeyStoreRepair, LeftoverTempFileIsRemoved) {
@@ -768,24 +882,6 @@ TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
 
 // ---- I/O failure ----------------------------------------------------------
 
-namespace {
-
-// Runs body in a child process with the file size limit set to `limit`
-// (writes past it fail with EFBIG); the child's exit code is body's result.
-int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit rl {limit, limit};
-    if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) ::_exit(90);
-    ::_exit(body());
-  }
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
-}
-
-}  // namespace
 
 TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
   TempDir dir;

@@ -315,6 +315,54 @@ TEST_F(Serve, SigtermDuringLoadLosesNoReportedRegistrationAndLeavesNoChild) {
   std::cerr << "sent " << sent.load() << ", registered " << reported.size() << " before exit\n";
 }
 
+// Issue 11 #1: a socket provider with a listen backlog of 5 answering one
+// connection at a time (5 ms each) under 32 worker threads: a full backlog
+// used to end requests as io_error "send: Transport endpoint is not connected".
+TEST_F(Serve, AllRequestsRegisterThroughAProviderWithASmallBacklog) {
+  const std::string socket = dir_ / "provider.sock";
+  const std::string provider =
+      std::string("/usr/bin/python3 ") + KEYREQ_SOURCE_ROOT + "/fixtures/faulty/faulty_socket.py --mode small_backlog";
+  ASSERT_TRUE(start("<exec_path>" + provider + " --socket " + socket + "</exec_path><socket>" + socket +
+                        "</socket><threads>32</threads><queue_size>1000</queue_size><timeout>20</timeout>",
+                    "info"));
+  constexpr int kRequests = 300;
+  for (int i = 1; i <= kRequests; ++i) {
+    char request[16];
+    std::snprintf(request, sizeof request, "id:%03d", i);
+    send(request);
+  }
+  // Every request ends registered or failed; wait for all of them.
+  wait_until([&] { return metric_now("keyreq_registered_total") + count(log(), "event=provider_failure") >= kRequests; },
+             60s);
+  EXPECT_EQ(metric_now("keyreq_registered_total"), kRequests);
+  EXPECT_EQ(count(log(), "event=provider_failure"), 0u);
+  const auto first_failure = log().find("event=provider_failure");
+  if (first_failure != std::string::npos) ADD_FAILURE() << log().substr(first_failure, 200);
+  stop();
+  auto keys = reopen_keys();
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->active_count(), static_cast<std::size_t>(kRequests));
+}
+
+// Issue 11 #6: a socket provider that accepts and answers nothing sends the
+// request to exec_path when exec_fallback is on (upstream 4.4+), with one log
+// line saying why.
+TEST_F(Serve, ExecFallbackOnAnEmptySocketAnswer) {
+  const std::string socket = dir_ / "provider.sock";
+  Child provider({"/usr/bin/python3", std::string(KEYREQ_SOURCE_ROOT) + "/fixtures/faulty/faulty_socket.py", "--mode",
+                  "close_without_answer", "--socket", socket},
+                 dir_ / "provider.log");
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 10s)) << read_file(dir_ / "provider.log");
+  ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path><socket>" + socket +
+                    "</socket><exec_fallback>yes</exec_fallback>"));
+  send("id:001");
+  ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
+  EXPECT_NE(log().find("event=provider_exec_fallback request=id:001 reason=empty_answer"), std::string::npos);
+  stop();
+  provider.signal(SIGTERM);
+  EXPECT_EQ(provider.exit_code(5s), 0);
+}
+
 TEST_F(Serve, DisabledBlockServesNothing) {
   auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
                           dir_.path().string()},

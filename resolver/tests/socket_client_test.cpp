@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <vector>
 #include <thread>
 
 #include "resolver/tests/test_support.hpp"
@@ -129,6 +130,36 @@ TEST(SocketClient, ConnectRetryCatchesAProviderThatComesUpLate) {
   auto r = client.call(kId001);
   starter.join();
   EXPECT_TRUE(std::holds_alternative<ProviderOutput>(r));
+}
+
+// Issue 11 #1: a provider whose listen backlog is full makes a non-blocking
+// Unix connect fail with EAGAIN; that socket is not connected, and the client
+// used to send on it ("Transport endpoint is not connected"). Every call must
+// wait its turn within the deadline instead.
+TEST(SocketClient, FullListenBacklogIsWaitedForNotTakenAsConnected) {
+  TempDir dir;
+  UnixTestServer server(
+      dir / "s",
+      [&](int fd) {
+        UnixTestServer::read_some(fd, 6);
+        std::this_thread::sleep_for(5ms);
+        UnixTestServer::write_all(fd, kAnswer);
+      },
+      /*backlog=*/1);
+  SocketClient client(dir / "s", limits(10s));
+  constexpr int kThreads = 32;
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto r = client.call(kId001);
+      if (auto* f = std::get_if<ProviderFailure>(&r)) failures[t] = std::string(to_string(f->failure)) + ": " + f->detail;
+      else if (std::get<ProviderOutput>(r).stdout_bytes != kAnswer) failures[t] = "wrong answer";
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
+  EXPECT_EQ(server.connections(), kThreads);
 }
 
 TEST(SocketClient, HealthCheckSendsNothing) {

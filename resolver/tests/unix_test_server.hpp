@@ -18,13 +18,16 @@ class UnixTestServer {
  public:
   using Handler = std::function<void(int fd)>;
 
-  UnixTestServer(std::string path, Handler handler) : path_(std::move(path)), handler_(std::move(handler)) {
+  // `backlog` is passed to listen(): a small one makes concurrent clients
+  // find the queue full (EAGAIN from a non-blocking connect).
+  UnixTestServer(std::string path, Handler handler, int backlog = 64)
+      : path_(std::move(path)), handler_(std::move(handler)) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
     ::unlink(path_.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 64) != 0) {
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, backlog) != 0) {
       throw std::runtime_error("test server cannot listen on " + path_ + ": " + std::strerror(errno));
     }
     thread_ = std::thread([this] { serve(); });

@@ -18,6 +18,7 @@
 #include "conformance/certify/socket_probe.hpp"
 #include "conformance/certify/tests/certify_test_support.hpp"
 #include "resolver/command_line.hpp"
+#include "resolver/tests/unix_test_server.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -226,6 +227,32 @@ TEST(SocketProbe, TouchAndConcurrentExchanges) {
     EXPECT_EQ(runs[i].reply, "{\"echo\":\"id:00" + std::to_string(i + 1) + "\"}");
   }
   EXPECT_GE(most.load(), 2);
+}
+
+// Issue 11 #1: with the provider's listen backlog full, a probe used to take
+// the unconnected socket (EAGAIN) as connected and report a false IO finding.
+TEST(SocketProbe, AFullListenBacklogIsWaitedFor) {
+  TempDir dir;
+  keyreq::testing::UnixTestServer server(
+      dir / "s",
+      [](int c) {
+        keyreq::testing::UnixTestServer::read_some(c, 6);
+        std::this_thread::sleep_for(milliseconds(5));
+        keyreq::testing::UnixTestServer::write_all(c, kAnswer);
+      },
+      /*backlog=*/1);
+  SocketScript script;
+  script.pieces = {"id:001"};
+  script.timeout = milliseconds(10000);
+  std::vector<SocketRun> runs(32);
+  std::vector<std::thread> threads;
+  for (auto& run : runs) threads.emplace_back([&] { run = socket_exchange(dir / "s", script); });
+  for (auto& t : threads) t.join();
+  for (const SocketRun& run : runs) {
+    EXPECT_EQ(run.connect_error, "");
+    EXPECT_EQ(run.write_error, "");
+    EXPECT_EQ(run.reply, kAnswer);
+  }
 }
 
 // ---------------------------------------------------------------- quoting
