@@ -3,6 +3,7 @@
 // what each faulty provider does wrong).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "conformance/certify/report.hpp"
@@ -107,6 +108,60 @@ TEST_P(LanguageCertification, SocketDaemonIsCertified) {
 
 INSTANTIATE_TEST_SUITE_P(Providers, LanguageCertification, ::testing::ValuesIn(kLanguages),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------- --parallel does not change the verdict
+
+// The MUST rules of a certificate with their counts, "C1 x2 DATA x3".
+std::string must_rule_counts(const Certificate& cert) {
+  std::map<std::string, int> counts;
+  for (const auto& p : cert.probes)
+    for (const auto& f : p.findings)
+      if (f.level == Level::must) ++counts[f.rule];
+  std::string out;
+  for (const auto& [rule, n] : counts) out += rule + " x" + std::to_string(n) + " ";
+  return out;
+}
+
+TEST_F(Certification, ReferenceProviderIsCertifiedAtParallel1And32) {
+  const std::string sock = dir / "ref.sock";
+  Daemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
+  ASSERT_TRUE(daemon.up());
+  for (const unsigned parallel : {1u, 32u}) {
+    CertifyOptions exec = exec_options({provider_binary(), "--db", dataset}, dataset);
+    exec.parallel = parallel;
+    CertifyOptions socket = socket_options(sock, dataset);
+    socket.parallel = parallel;
+    for (const auto& o : {exec, socket}) {
+      const Certificate cert = run(o);
+      EXPECT_TRUE(cert.certified()) << "--parallel " << parallel << " " << to_string(o.transport) << "\n"
+                                    << summary(cert);
+    }
+  }
+}
+
+// A daemon that serves one connection at a time behind a listen backlog of 5:
+// at --parallel 32 most connects find the backlog full (EAGAIN). Certify
+// waits for room like the resolver does, so its findings are the same at 1
+// and at 32 (before the shared connect routine, 60-74 false IO findings).
+TEST_F(Certification, SmallBacklogDaemonGetsTheSameFindingsAtParallel1And32) {
+  const std::string sock = dir / "backlog.sock";
+  Daemon daemon({"/usr/bin/python3", faulty("faulty_socket.py"), "--mode", "small_backlog", "--socket", sock}, sock,
+                dir / "backlog.log");
+  ASSERT_TRUE(daemon.up());
+  std::string rules_at_1;
+  for (const unsigned parallel : {1u, 32u}) {
+    CertifyOptions o = socket_options(sock, dataset, milliseconds(10'000));
+    o.parallel = parallel;
+    const Certificate cert = run(o);
+    EXPECT_TRUE(findings_of(cert, "IO").empty()) << "--parallel " << parallel << "\n" << summary(cert);
+    EXPECT_TRUE(findings_of(cert, "CONNECT").empty()) << "--parallel " << parallel << "\n" << summary(cert);
+    EXPECT_TRUE(findings_of(cert, "TIMEOUT").empty()) << "--parallel " << parallel << "\n" << summary(cert);
+    EXPECT_TRUE(findings_of(cert, "PARALLEL").empty() && findings_of(cert, "CONCURRENT").empty())
+        << "--parallel " << parallel << "\n" << summary(cert);
+    if (parallel == 1) rules_at_1 = must_rule_counts(cert);
+    else EXPECT_EQ(must_rule_counts(cert), rules_at_1) << summary(cert);
+  }
+}
 
 // ---------------------------------------------------------------- request forms
 
