@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "conformance/certify/certifier.hpp"
+#include "conformance/certify/interruption.hpp"
 #include "conformance/certify/redact.hpp"
 #include "conformance/certify/report.hpp"
 #include "harness/commands.hpp"
@@ -78,7 +79,10 @@ int run_certify(const CertifyCommandOptions& o) {
   Progress progress = Progress::on_stderr(o.progress, "keyreq certify");
   c.planned = [&progress](std::size_t probes) { progress.set_total(probes); };
   c.progress = [&progress](const certify::ProbeResult& p) { progress.step(p.id); };
-  certify::Certificate cert = certify::certify(c);
+  certify::Certificate cert = [&c] {
+    const certify::StopProvidersOnSignal stop_on_signal;  // Ctrl-C: no provider left running
+    return certify::certify(c);
+  }();
   progress.finish();
   // Judged with whole keys; written without them unless asked.
   if (!o.show_keys) cert = certify::redacted(std::move(cert));

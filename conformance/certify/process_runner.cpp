@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <utility>
 
 #include "resolver/command_line.hpp"
@@ -21,6 +23,44 @@ extern char** environ;
 namespace keyreq::certify {
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// The providers started and not reaped yet (their pids lead their process
+// groups). Reaping happens under the same lock as stop_running_providers'
+// kills, so a group id is never signalled after it could have been reused.
+class RunningProviders {
+ public:
+  void add(pid_t pid) {
+    std::lock_guard lock(mutex_);
+    pids_.insert(pid);
+    if (stopping_) ::kill(-pid, SIGKILL);  // started while certify was being interrupted
+  }
+  // waitpid under the lock; forgets the pid once reaped.
+  pid_t reap(pid_t pid, int& status, int options) {
+    std::lock_guard lock(mutex_);
+    pid_t r;
+    do {
+      r = ::waitpid(pid, &status, options);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid || (r < 0 && errno == ECHILD)) pids_.erase(pid);
+    return r;
+  }
+  std::size_t kill_all() {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (pid_t pid : pids_) ::kill(-pid, SIGKILL);
+    return pids_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<pid_t> pids_;
+  bool stopping_ = false;
+};
+
+RunningProviders& running_providers() {
+  static RunningProviders instance;
+  return instance;
+}
 
 // Reads what is there; false at EOF or on a hard error.
 bool drain(int fd, std::string& into, std::size_t keep, std::size_t& total) {
@@ -52,7 +92,7 @@ int open_pidfd(pid_t pid) {
 bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   while (true) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    const pid_t w = running_providers().reap(pid, status, WNOHANG);
     if (w == pid) return true;
     const int left = poll_timeout_ms(deadline);
     if (left == 0) return false;
@@ -122,6 +162,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     return run;
   }
   run.started = true;
+  running_providers().add(pid);
   UniqueFd pidfd(open_pidfd(pid));
 
   bool out_open = true, err_open = true, exited = false;
@@ -153,7 +194,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
         err_open = drain(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
       }
     }
-    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (!exited && running_providers().reap(pid, status, WNOHANG) == pid) exited = true;
     if (run.stdout_total > limits.max_stdout) {
       run.too_large = true;
       break;
@@ -175,10 +216,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     }
     ::kill(-pid, SIGKILL);
   }
-  if (!exited) {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  if (!exited) running_providers().reap(pid, status, 0);
   if (WIFEXITED(status)) {
     run.exited = true;
     run.exit_code = WEXITSTATUS(status);
@@ -187,5 +225,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
   }
   return run;
 }
+
+std::size_t stop_running_providers() { return running_providers().kill_all(); }
 
 }  // namespace keyreq::certify

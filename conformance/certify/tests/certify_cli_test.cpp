@@ -1,7 +1,12 @@
 // `keyreq certify` as a user runs it: exit codes, console, files.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cstring>
+#include <functional>
+#include <thread>
 #include <fstream>
 #include <regex>
 #include <nlohmann/json.hpp>
@@ -192,6 +197,58 @@ TEST_F(CertifyCommand, ProgressOffATerminalShowsStepsWithoutEscapeCodes) {
   EXPECT_EQ(run.stderr_bytes.find('\033'), std::string::npos) << run.stderr_bytes;
   const ProcessRun quiet = keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset});
   EXPECT_EQ(quiet.stderr_bytes, "");  // default off a terminal: no progress
+}
+
+// ---------------------------------------------------------------- interruption
+
+// Processes (not this test) whose environment holds `tag` and whose command
+// line holds `word`: the providers a certify run started, found by a
+// variable only that run's environment has.
+std::vector<pid_t> tagged_processes(const std::string& tag, const std::string& word) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::string environ = slurp(entry.path() / "environ"), cmdline = slurp(entry.path() / "cmdline");
+    std::replace(environ.begin(), environ.end(), '\0', '\n');
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (("\n" + environ).find("\n" + tag + "\n") != std::string::npos && cmdline.find(word) != std::string::npos) {
+      out.push_back(pid);
+    }
+  }
+  return out;
+}
+
+bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// Ctrl-C or SIGTERM: certify stops the provider process group it started
+// (the provider's `sleep` child included) and ends with the signal.
+TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-" + std::to_string(sig);
+    fixtures::testing::Daemon certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
+                                       "--timeout", "60"},
+                                      dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
+    ASSERT_TRUE(wait_for([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
+        << "the provider never started: " << slurp(dir / "certify.log");
+    certify.signal(sig);
+    const auto status = certify.wait(std::chrono::seconds(5));
+    ASSERT_TRUE(status.has_value()) << "certify did not end after " << strsignal(sig);
+    EXPECT_EQ(*status, 128 + sig);
+    EXPECT_TRUE(wait_for([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+                         std::chrono::seconds(1)))
+        << "provider processes outlived certify by more than 1 s";
+    EXPECT_NE(slurp(dir / "certify.log").find("interrupted"), std::string::npos) << slurp(dir / "certify.log");
+  }
 }
 
 TEST_F(CertifyCommand, FaultyProviderExits1) {
