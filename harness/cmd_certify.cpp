@@ -9,6 +9,7 @@
 
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/interruption.hpp"
+#include "conformance/certify/provider_guardian.hpp"
 #include "conformance/certify/redact.hpp"
 #include "conformance/certify/report.hpp"
 #include "harness/commands.hpp"
@@ -79,6 +80,11 @@ int run_certify(const CertifyCommandOptions& o) {
   Progress progress = Progress::on_stderr(o.progress, "keyreq certify");
   c.planned = [&progress](std::size_t probes) { progress.set_total(probes); };
   c.progress = [&progress](const certify::ProbeResult& p) { progress.step(p.id); };
+  // Before any thread: kill -9 of certify must not leave providers running.
+  if (auto error = certify::start_provider_guardian(); !error.empty()) {
+    std::cerr << "keyreq certify: warning: no guardian for provider processes (" << error
+              << "): if certify is killed, providers it started may keep running\n";
+  }
   certify::Certificate cert = [&c] {
     const certify::StopProvidersOnSignal stop_on_signal;  // Ctrl-C: no provider left running
     return certify::certify(c);

@@ -14,6 +14,7 @@
 #include <set>
 #include <utility>
 
+#include "conformance/certify/provider_guardian.hpp"
 #include "resolver/command_line.hpp"
 #include "resolver/deadline.hpp"
 #include "resolver/unique_fd.hpp"
@@ -32,6 +33,7 @@ class RunningProviders {
   void add(pid_t pid) {
     std::lock_guard lock(mutex_);
     pids_.insert(pid);
+    guardian_provider_started(pid);
     if (stopping_) ::kill(-pid, SIGKILL);  // started while certify was being interrupted
   }
   // waitpid under the lock; forgets the pid once reaped.
@@ -41,7 +43,10 @@ class RunningProviders {
     do {
       r = ::waitpid(pid, &status, options);
     } while (r < 0 && errno == EINTR);
-    if (r == pid || (r < 0 && errno == ECHILD)) pids_.erase(pid);
+    if (r == pid || (r < 0 && errno == ECHILD)) {
+      pids_.erase(pid);
+      guardian_provider_reaped(pid);
+    }
     return r;
   }
   std::size_t kill_all() {

@@ -251,6 +251,22 @@ TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
   }
 }
 
+// kill -9 of certify gives it no chance to stop anything: its guardian
+// process does, within a second (the provider and the sleep it started).
+TEST_F(CertifyCommand, NoProviderOutlivesCertifyKilledWithSigkill) {
+  const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-kill9";
+  fixtures::testing::Daemon certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
+                                     "--timeout", "60"},
+                                    dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
+  ASSERT_TRUE(wait_for([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
+      << "the provider never started: " << slurp(dir / "certify.log");
+  ::kill(certify.pid(), SIGKILL);
+  ASSERT_TRUE(certify.wait(std::chrono::seconds(5)).has_value());
+  EXPECT_TRUE(wait_for([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+                       std::chrono::seconds(1)))
+      << "provider processes outlived certify (kill -9) by more than 1 s";
+}
+
 TEST_F(CertifyCommand, FaultyProviderExits1) {
   const ProcessRun run = keyreq({"--exec", faulty("garbage_output"), "--dataset", dataset, "--timeout", "1"});
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
