@@ -46,9 +46,11 @@ int judge_one(const FuzzCommandOptions& o) {
 int run_fuzz_command(FuzzCommandOptions o) {
   if (!o.judge_file.empty()) return judge_one(o);
   Progress progress = Progress::on_stderr(o.progress, "keyreq fuzz", o.fuzz.cases);
-  o.fuzz.progress = [&progress](std::uint64_t done, std::uint64_t disagreements) {
-    progress.update(done, "cases, " + std::to_string(disagreements) + " disagreements");
-  };
+  if (progress.enabled()) {
+    o.fuzz.progress = [&progress](std::uint64_t done, std::uint64_t disagreements) {
+      progress.update(done, "cases, " + std::to_string(disagreements) + " disagreements");
+    };
+  }
   const auto report = conformance::run_fuzz(o.fuzz);
   progress.finish();
   conformance::print_report(report, std::cout);
