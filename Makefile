@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PRESET ?= release
 KEYREQ = build/$(PRESET)/bin/keyreq
 
-.PHONY: all bench test build deps test-asan test-tsan fuzz clean
+.PHONY: all bench test build deps test-asan test-tsan fuzz install clean
 
 all: build
 
@@ -35,6 +35,11 @@ test-tsan:
 SECONDS ?= 60
 fuzz: deps
 	scripts/run-fuzzers.sh $(SECONDS)
+
+# keyreq, keyreq-provider, keyreq-replay-provider into PREFIX/bin, the docs into PREFIX/share/doc/keyreq.
+PREFIX ?= /usr/local
+install: build
+	cmake --install build/$(PRESET) --prefix $(PREFIX)
 
 clean:
 	rm -rf build

@@ -2,10 +2,23 @@
 // bytes on stdout, whatever request words follow, and exits 0. `keyreq fuzz`
 // sends its sampled cases through the real exec transport with it.
 #include <cstdio>
+#include <cstring>
+
+namespace {
+constexpr const char* kUsage =
+    "usage: keyreq-replay-provider FILE [request words...]\n"
+    "Prints FILE's bytes on stdout, whatever request words follow, and exits 0\n"
+    "(keyreq fuzz replays generated answers through the exec transport with it).\n"
+    "Exit 2: no FILE or FILE unreadable; 3: stdout could not be written.\n";
+}  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (argc < 2) {
-    std::fputs("usage: keyreq-replay-provider FILE [request words...]\n", stderr);
+    std::fputs(kUsage, stderr);
     return 2;
   }
   std::FILE* in = std::fopen(argv[1], "rb");

@@ -8,8 +8,12 @@
 #include <iostream>
 
 #include "conformance/certify/certifier.hpp"
+#include "conformance/certify/interruption.hpp"
+#include "conformance/certify/provider_guardian.hpp"
+#include "conformance/certify/redact.hpp"
 #include "conformance/certify/report.hpp"
 #include "harness/commands.hpp"
+#include "harness/progress.hpp"
 #include "harness/provider_options.hpp"
 #include "resolver/command_line.hpp"
 
@@ -23,6 +27,10 @@ struct CertifyCommandOptions {
   std::string junit;
   unsigned parallel = 4;
   bool verbose = false;
+  bool show_keys = false;
+  bool warnings_as_failures = false;
+  std::size_t max_failures = 0;
+  ProgressSettings progress;
 };
 
 int usage(const std::string& message) {
@@ -62,24 +70,32 @@ int run_certify(const CertifyCommandOptions& o) {
   c.agents = std::move(dataset.agents);
   c.timeout = std::chrono::milliseconds(static_cast<long>(o.provider.timeout_seconds * 1000));
   c.parallel = o.parallel;
+  c.max_failures = o.max_failures;
 
   if (!o.out.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.out, ec);
     if (ec) return usage("--out: cannot create " + o.out + ": " + ec.message());
   }
-  const bool show_progress = ::isatty(STDERR_FILENO) == 1;
-  std::size_t done = 0;
-  if (show_progress) {
-    c.progress = [&done](const certify::ProbeResult& p) {
-      std::cerr << "\r\033[K[" << ++done << "] " << p.id << std::flush;
-    };
+  Progress progress = Progress::on_stderr(o.progress, "keyreq certify");
+  c.planned = [&progress](std::size_t probes) { progress.set_total(probes); };
+  c.progress = [&progress](const certify::ProbeResult& p) { progress.step(p.id); };
+  // Before any thread: kill -9 of certify must not leave providers running.
+  if (auto error = certify::start_provider_guardian(); !error.empty()) {
+    std::cerr << "keyreq certify: warning: no guardian for provider processes (" << error
+              << "): if certify is killed, providers it started may keep running\n";
   }
-  const certify::Certificate cert = certify::certify(c);
-  if (show_progress) std::cerr << "\r\033[K" << std::flush;
+  certify::Certificate cert = [&c] {
+    const certify::StopProvidersOnSignal stop_on_signal;  // Ctrl-C: no provider left running
+    return certify::certify(c);
+  }();
+  progress.finish();
+  // Judged with whole keys; written without them unless asked.
+  if (!o.show_keys) cert = certify::redacted(std::move(cert));
 
   certify::write_console(cert, std::cout, o.verbose);
-  int rc = cert.certified() ? 0 : 1;
+  const bool failed = !cert.certified() || (o.warnings_as_failures && cert.should_findings() > 0);
+  int rc = failed ? 1 : 0;
   if (!o.out.empty()) {
     if (auto error = certify::write_certificate_files(cert, o.out); !error.empty()) {
       std::cerr << "keyreq certify: " << error << "\n";
@@ -89,7 +105,7 @@ int run_certify(const CertifyCommandOptions& o) {
     }
   }
   if (!o.junit.empty()) {
-    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert)); !error.empty()) {
+    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert, o.warnings_as_failures)); !error.empty()) {
       std::cerr << "keyreq certify: " << error << "\n";
       rc = 3;
     } else {
@@ -113,11 +129,22 @@ void add_certify_command(CLI::App& root, Action& action) {
   cmd->add_option("--parallel", options->parallel, "concurrent calls (parallel probe and probe workers)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
-  cmd->add_flag("-v,--verbose", options->verbose, "list passing probes too");
+  cmd->add_option("--max-failures", options->max_failures,
+                  "stop probing after N failed probes (the rest are skipped); 0: run every probe")
+      ->capture_default_str();
+  cmd->add_flag("--show-keys", options->show_keys,
+                "write agent keys whole (default: first 4 and last 4 hex digits and the length)");
+  cmd->add_flag("--warnings-as-failures", options->warnings_as_failures,
+                "SHOULD findings fail too: JUnit <failure>, exit 1");
+  cmd->add_flag("-v,--verbose", options->verbose, "every probe with its findings and evidence, passing ones too");
+  add_progress_flags(*cmd, options->progress);
   cmd->footer(
-      "Probes: smoke lookups, a dataset sample (exact records), adversarial requests (SQL injection, shell\n"
-      "metacharacters, malformed values), parallel consistency, stderr/exit status (exec), health check,\n"
-      "half-close, pieces, concurrency (socket). MUST findings block certification; SHOULD ones are warnings.\n"
+      "Probes: smoke lookups, a dataset sample (exact records), every request form SPEC §2 allows (ids of\n"
+      "3-8 digits, IPv6 spellings, boundaries), adversarial requests (SQL injection, shell metacharacters,\n"
+      "malformed values), parallel consistency, stderr/exit status (exec), health check, half-close, pieces,\n"
+      "concurrency (socket). MUST findings block certification; SHOULD ones are warnings. Findings are\n"
+      "printed once per rule (count, hint, first examples); certificate.json has every one. Agent keys are\n"
+      "redacted unless --show-keys. Ctrl-C stops the providers certify started.\n"
       "Exit 0 certified, 1 not certified, 2 usage error, 3 a report could not be written. docs/certify.md.");
   cmd->callback([options, &action] { action = [options] { return run_certify(*options); }; });
 }

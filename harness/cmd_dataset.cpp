@@ -41,9 +41,9 @@ int run_dataset(const DatasetOptions& o) {
     error = fixtures::write_mariadb_dataset(o.mariadb, o.agents);
     where = "MariaDB";
   }
-  if (error) {
+  if (error) {  // the data could not be written: an internal failure, not a checked thing
     std::cerr << "keyreq dataset: " << *error << "\n";
-    return 1;
+    return 3;
   }
   std::cerr << "keyreq dataset: wrote " << o.agents << " agents to " << where << "\n";
   return 0;
@@ -58,6 +58,7 @@ void add_dataset_command(CLI::App& root, Action& action) {
   cmd->add_option("--csv", options->csv, "CSV file to write (header id,name,ip,key)");
   cmd->add_option("--mariadb", options->mariadb,
                   "MariaDB DSN: mariadb://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?socket=/path]");
+  cmd->footer("Exit 0 written, 2 usage error, 3 the dataset could not be written.");
   cmd->callback([options, &action] { action = [options] { return run_dataset(*options); }; });
 }
 

@@ -21,7 +21,10 @@ struct CertifyOptions {
   std::chrono::milliseconds timeout{5'000};    // per call
   unsigned parallel = 4;                       // concurrent calls (parallel probe, probe workers)
   std::size_t sample = 8;                      // dataset agents looked up by id (and by ip)
+  std::size_t max_failures = 0;                // stop probing after this many failed probes (0: never)
   std::string keyreq_version = "0.1.0";
+  // Called with the number of probes as soon as it is known (before the first ends).
+  std::function<void(std::size_t)> planned;
   // Called once per probe as it ends (from any thread, one call at a time).
   std::function<void(const ProbeResult&)> progress;
 };

@@ -10,8 +10,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <utility>
 
+#include "conformance/certify/provider_guardian.hpp"
 #include "resolver/command_line.hpp"
 #include "resolver/deadline.hpp"
 #include "resolver/unique_fd.hpp"
@@ -21,6 +24,48 @@ extern char** environ;
 namespace keyreq::certify {
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// The providers started and not reaped yet (their pids lead their process
+// groups). Reaping happens under the same lock as stop_running_providers'
+// kills, so a group id is never signalled after it could have been reused.
+class RunningProviders {
+ public:
+  void add(pid_t pid) {
+    std::lock_guard lock(mutex_);
+    pids_.insert(pid);
+    guardian_provider_started(pid);
+    if (stopping_) ::kill(-pid, SIGKILL);  // started while certify was being interrupted
+  }
+  // waitpid under the lock; forgets the pid once reaped.
+  pid_t reap(pid_t pid, int& status, int options) {
+    std::lock_guard lock(mutex_);
+    pid_t r;
+    do {
+      r = ::waitpid(pid, &status, options);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid || (r < 0 && errno == ECHILD)) {
+      pids_.erase(pid);
+      guardian_provider_reaped(pid);
+    }
+    return r;
+  }
+  std::size_t kill_all() {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (pid_t pid : pids_) ::kill(-pid, SIGKILL);
+    return pids_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<pid_t> pids_;
+  bool stopping_ = false;
+};
+
+RunningProviders& running_providers() {
+  static RunningProviders instance;
+  return instance;
+}
 
 // Reads what is there; false at EOF or on a hard error.
 bool drain(int fd, std::string& into, std::size_t keep, std::size_t& total) {
@@ -52,7 +97,7 @@ int open_pidfd(pid_t pid) {
 bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   while (true) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    const pid_t w = running_providers().reap(pid, status, WNOHANG);
     if (w == pid) return true;
     const int left = poll_timeout_ms(deadline);
     if (left == 0) return false;
@@ -63,6 +108,41 @@ bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
       ::usleep(1000);
     }
   }
+}
+
+// posix_spawn with stdin /dev/null, stdout and stderr to the pipes, its own
+// process group, an empty signal mask and default SIGPIPE/SIGTERM/SIGINT.
+// Returns posix_spawn's error number (0: started).
+int spawn_provider(const std::string& program, const std::vector<std::string>& argv, int out_fd, int err_fd,
+                   pid_t& pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGINT);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> c_argv;
+  c_argv.reserve(argv.size() + 1);
+  for (const auto& word : argv) c_argv.push_back(const_cast<char*>(word.c_str()));
+  c_argv.push_back(nullptr);
+
+  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return rc;
 }
 
 }  // namespace
@@ -87,34 +167,8 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     return run;
   }
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> c_argv;
-  c_argv.reserve(argv.size() + 1);
-  for (const auto& word : argv) c_argv.push_back(const_cast<char*>(word.c_str()));
-  c_argv.push_back(nullptr);
-
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int rc = spawn_provider(program, argv, out_write.get(), err_write.get(), pid);
   out_write.reset();
   err_write.reset();
   if (rc != 0) {
@@ -122,6 +176,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     return run;
   }
   run.started = true;
+  running_providers().add(pid);
   UniqueFd pidfd(open_pidfd(pid));
 
   bool out_open = true, err_open = true, exited = false;
@@ -153,7 +208,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
         err_open = drain(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
       }
     }
-    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (!exited && running_providers().reap(pid, status, WNOHANG) == pid) exited = true;
     if (run.stdout_total > limits.max_stdout) {
       run.too_large = true;
       break;
@@ -175,10 +230,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     }
     ::kill(-pid, SIGKILL);
   }
-  if (!exited) {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  if (!exited) running_providers().reap(pid, status, 0);
   if (WIFEXITED(status)) {
     run.exited = true;
     run.exit_code = WEXITSTATUS(status);
@@ -187,5 +239,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
   }
   return run;
 }
+
+std::size_t stop_running_providers() { return running_providers().kill_all(); }
 
 }  // namespace keyreq::certify

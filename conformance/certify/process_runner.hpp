@@ -39,4 +39,9 @@ struct ProcessRun {
 // signalled at the deadline. Always reaps the child. Thread-safe.
 ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& limits);
 
+// SIGKILL to the process group of every provider run_process has started and
+// not reaped yet; returns how many. For an interrupted certify (Ctrl-C,
+// SIGTERM): called from a normal thread, not from a signal handler.
+std::size_t stop_running_providers();
+
 }  // namespace keyreq::certify

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "conformance/certify/quoting.hpp"
+#include "conformance/certify/root_causes.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -201,17 +202,10 @@ std::string md_block(const std::string& text) {
   return fence + "\n" + text + fence + "\n";
 }
 
-}  // namespace
-
-std::string_view verdict(const Certificate& cert) { return cert.certified() ? "CERTIFIED" : "NOT CERTIFIED"; }
-
-void write_console(const Certificate& cert, std::ostream& out, bool verbose) {
-  out << "keyreq certify: " << provider_line(cert) << "\n";
-  out << "dataset " << cert.dataset << " (" << cert.dataset_agents << " agents), timeout "
-      << fixed(cert.timeout_seconds, 3) << " s, " << cert.parallel << " parallel\n\n";
+// Every probe with its findings and evidence (-v).
+void write_probes(const Certificate& cert, std::ostream& out) {
   for (const auto& p : cert.probes) {
     const ProbeStatus status = p.status();
-    if (!verbose && (status == ProbeStatus::pass || status == ProbeStatus::skipped)) continue;
     out << status_word(status) << " " << p.id << "  (" << p.title << ")\n";
     for (const auto& f : p.findings) {
       out << "     " << (f.level == Level::must ? "MUST   " : "SHOULD ") << "[" << f.rule << "] " << f.message << "\n";
@@ -220,9 +214,40 @@ void write_console(const Certificate& cert, std::ostream& out, bool verbose) {
     if (status == ProbeStatus::fail || status == ProbeStatus::warn) {
       for (const auto& ex : p.evidence) out << evidence_text(ex, cert, "     ");
     }
-    for (const auto& note : p.notes)
-      if (verbose) out << "     note: " << note << "\n";
+    for (const auto& note : p.notes) out << "     note: " << note << "\n";
   }
+}
+
+// Each rule once: its count, a hint, the first example with its evidence,
+// the next ones by probe id and message.
+void write_root_causes(const Certificate& cert, std::ostream& out) {
+  for (const auto& rc : root_causes(cert)) {
+    out << (rc.level == Level::must ? "MUST   " : "SHOULD ") << "[" << rc.rule << "] " << rc.count
+        << (rc.count == 1 ? " finding" : " findings") << " in " << rc.probes << (rc.probes == 1 ? " probe" : " probes")
+        << "\n";
+    if (!rc.hint.empty()) out << "     hint: " << rc.hint << "\n";
+    for (std::size_t i = 0; i < rc.examples.size(); ++i) {
+      const auto& [probe, finding] = rc.examples[i];
+      out << "     " << probe->id << ": " << finding->message << "\n";
+      if (i == 0 && !probe->evidence.empty()) out << evidence_text(probe->evidence.front(), cert, "       ");
+    }
+    if (rc.probes > rc.examples.size()) {
+      out << "     ... and " << rc.probes - rc.examples.size()
+          << " more probes (-v lists them; certificate.json has every one)\n";
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view verdict(const Certificate& cert) { return cert.certified() ? "CERTIFIED" : "NOT CERTIFIED"; }
+
+void write_console(const Certificate& cert, std::ostream& out, bool verbose) {
+  out << "keyreq certify: " << provider_line(cert) << "\n";
+  out << "dataset " << cert.dataset << " (" << cert.dataset_agents << " agents), timeout "
+      << fixed(cert.timeout_seconds, 3) << " s, " << cert.parallel << " parallel\n\n";
+  if (verbose) write_probes(cert, out);
+  else write_root_causes(cert, out);
   const std::size_t skipped = cert.count(ProbeStatus::skipped);
   out << "\n"
       << cert.probes.size() << " probes: " << cert.count(ProbeStatus::pass) << " pass, "
@@ -312,20 +337,20 @@ std::string certificate_markdown(const Certificate& cert) {
   md << (cert.certified() ? "Every MUST rule passed" : "At least one MUST rule failed: the provider is not certified")
      << (cert.should_findings() ? "; warnings are SHOULD rules and do not block certification.\n\n" : ".\n\n");
 
-  bool any = false;
-  for (const auto& p : cert.probes) {
-    const ProbeStatus status = p.status();
-    if (status != ProbeStatus::fail && status != ProbeStatus::warn) continue;
-    if (!any) md << "## Findings\n\n";
-    any = true;
-    md << "### " << status_word(status) << " `" << p.id << "`\n\n" << md_cell(p.title) << "\n\n";
-    for (const auto& f : p.findings) {
-      md << "- **" << to_string(f.level) << " " << f.rule << "**: " << md_cell(f.message) << "\n";
+  const auto causes = root_causes(cert);
+  if (!causes.empty()) md << "## Findings by rule\n\nEach rule once, with its first examples; certificate.json has every finding.\n\n";
+  for (const auto& rc : causes) {
+    md << "### " << to_string(rc.level) << " " << rc.rule << ": " << rc.count << (rc.count == 1 ? " finding" : " findings")
+       << " in " << rc.probes << (rc.probes == 1 ? " probe" : " probes") << "\n\n";
+    if (!rc.hint.empty()) md << "Hint: " << md_cell(rc.hint) << "\n\n";
+    for (std::size_t i = 0; i < rc.examples.size(); ++i) {
+      const auto& [probe, finding] = rc.examples[i];
+      md << "- `" << probe->id << "` (" << md_cell(probe->title) << "): " << md_cell(finding->message) << "\n";
     }
     md << "\n";
-    for (const auto& note : p.notes) md << "- note: " << md_cell(note) << "\n";
-    if (!p.notes.empty()) md << "\n";
-    for (const auto& ex : p.evidence) md << md_block(evidence_text(ex, cert, "")) << "\n";
+    const auto& first = *rc.examples.front().probe;
+    if (!first.evidence.empty()) md << md_block(evidence_text(first.evidence.front(), cert, "")) << "\n";
+    if (rc.probes > rc.examples.size()) md << "... and " << rc.probes - rc.examples.size() << " more probes.\n\n";
   }
 
   md << "## All probes\n\n| probe | status | ms | checks |\n|---|---|---|---|\n";
@@ -343,13 +368,15 @@ std::string certificate_markdown(const Certificate& cert) {
   return md.str();
 }
 
-std::string junit_xml(const Certificate& cert) {
+std::string junit_xml(const Certificate& cert, bool warnings_as_failures) {
   std::ostringstream x;
-  const std::size_t failures = cert.count(ProbeStatus::fail);
+  const std::size_t failures =
+      cert.count(ProbeStatus::fail) + (warnings_as_failures ? cert.count(ProbeStatus::warn) : 0);
   const std::size_t skipped = cert.count(ProbeStatus::skipped);
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  // junit-10.xsd (Jenkins xunit) allows no "skipped" on <testsuites>, only on <testsuite>.
   x << "<testsuites name=\"keyreq certify\" tests=\"" << cert.probes.size() << "\" failures=\"" << failures
-    << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\"" << fixed(cert.seconds, 3) << "\">\n";
+    << "\" errors=\"0\" time=\"" << fixed(cert.seconds, 3) << "\">\n";
   x << "  <testsuite name=\"" << xml_escape("keyreq certify: " + provider_line(cert)) << "\" tests=\""
     << cert.probes.size() << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped
     << "\" time=\"" << fixed(cert.seconds, 3) << "\" timestamp=\"" << cert.started_at << "\">\n";
@@ -364,6 +391,10 @@ std::string junit_xml(const Certificate& cert) {
   property("timeout_seconds", fixed(cert.timeout_seconds, 3));
   property("parallel", std::to_string(cert.parallel));
   property("timing", timing_line(cert));
+  // Visible without opening any testcase: GitLab hides the output of passing ones.
+  property("warnings", cert.should_findings() ? std::to_string(cert.should_findings()) + " (" +
+                                                    rule_counts(cert, Level::should) + ")"
+                                              : "0");
   x << "    </properties>\n";
   for (const auto& p : cert.probes) {
     x << "    <testcase classname=\"certify." << xml_escape(p.group) << "\" name=\"" << xml_escape(p.id)
@@ -372,10 +403,12 @@ std::string junit_xml(const Certificate& cert) {
     std::string details = p.title + "\n";
     for (const auto& f : p.findings) details += std::string(to_string(f.level)) + " [" + f.rule + "] " + f.message + "\n";
     for (const auto& ex : p.evidence) details += evidence_text(ex, cert, "  ");
-    if (status == ProbeStatus::fail) {
-      std::string message, rules;
+    if (status == ProbeStatus::fail || (status == ProbeStatus::warn && warnings_as_failures)) {
+      // the MUST findings of a failed probe; the SHOULD ones of a warning made a failure
+      const Level level = status == ProbeStatus::fail ? Level::must : Level::should;
+      std::string message, rules = level == Level::should ? "SHOULD" : "";
       for (const auto& f : p.findings) {
-        if (f.level != Level::must) continue;
+        if (f.level != level) continue;
         if (message.empty()) message = "[" + f.rule + "] " + f.message;
         if (rules.find(f.rule) == std::string::npos) rules += (rules.empty() ? "" : " ") + f.rule;
       }

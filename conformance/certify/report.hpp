@@ -17,7 +17,9 @@ void write_console(const Certificate& cert, std::ostream& out, bool verbose = fa
 
 nlohmann::json certificate_json(const Certificate& cert);
 std::string certificate_markdown(const Certificate& cert);
-std::string junit_xml(const Certificate& cert);
+// warnings_as_failures: a probe with only SHOULD findings is a <failure>
+// (type "SHOULD <rules>") instead of a passing testcase with <system-out>.
+std::string junit_xml(const Certificate& cert, bool warnings_as_failures = false);
 
 // "CERTIFIED" or "NOT CERTIFIED".
 std::string_view verdict(const Certificate& cert);

@@ -143,11 +143,14 @@ std::vector<SocketRun> concurrent_exchanges(const std::string& path, const std::
   const auto deadline = start + timeout;
   std::vector<SocketRun> runs(requests.size());
   std::vector<int> fds(requests.size(), -1);
+  // Each request is written as soon as its connection is up, as the resolver
+  // does: a daemon that serves one connection at a time behind a small
+  // backlog makes room for the next connect by answering the earlier ones
+  // (opening all first and writing after would deadlock it, and the verdict
+  // would then depend on --parallel).
   for (std::size_t i = 0; i < requests.size(); ++i) {
     fds[i] = connect_to(path, deadline, runs[i].connect_error);
     runs[i].connected = fds[i] >= 0;
-  }
-  for (std::size_t i = 0; i < requests.size(); ++i) {
     if (fds[i] >= 0) runs[i].write_error = write_all(fds[i], requests[i], deadline);
   }
   const auto written = Clock::now();

@@ -41,9 +41,9 @@ struct SocketRun {
 
 SocketRun socket_exchange(const std::string& path, const SocketScript& script);
 
-// Opens one connection per request, all of them before writing anything,
-// then writes every request (one write each, no half-close) and reads all
-// replies at once: the provider has `requests.size()` connections open
+// Opens one connection per request and writes its request at once (one
+// write, no half-close), all of them before reading any reply, then reads
+// all replies: the provider has up to `requests.size()` connections open
 // together. Each reply stops at its document end, EOF or the shared deadline.
 std::vector<SocketRun> concurrent_exchanges(const std::string& path, const std::vector<std::string>& requests,
                                             std::chrono::milliseconds timeout, std::size_t max_reply = 64 * 1024);

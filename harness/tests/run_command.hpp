@@ -19,12 +19,14 @@ struct CommandResult {
   std::string out;
 };
 
-inline CommandResult run_command(const std::vector<std::string>& argv) {
+// merge_stderr: stderr goes into `out` too (for messages printed there).
+inline CommandResult run_command(const std::vector<std::string>& argv, bool merge_stderr = false) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return {};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

@@ -1,7 +1,14 @@
 // `keyreq certify` as a user runs it: exit codes, console, files.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <thread>
 #include <fstream>
+#include <regex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -72,7 +79,8 @@ TEST_F(CertifyCommand, VulnerableProviderIsNotCertifiedAndThePayloadIsShown) {
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
   EXPECT_NE(run.stdout_bytes.find("NOT CERTIFIED"), std::string::npos);
   EXPECT_NE(run.stdout_bytes.find("[SQLI]"), std::string::npos);
-  EXPECT_NE(run.stdout_bytes.find("id \"'OR 1--\""), std::string::npos) << run.stdout_bytes;
+  EXPECT_NE(run.stdout_bytes.find("the payload \"'OR 1--\""), std::string::npos) << run.stdout_bytes;
+  EXPECT_NE(run.stdout_bytes.find("repro:  " + source_root() + "/fixtures/vulnerable/provider.py"), std::string::npos);
   EXPECT_NE(slurp(dir / "out/certificate.md").find("'OR 1--"), std::string::npos);
   EXPECT_NE(slurp(dir / "junit.xml").find("type=\"SQLI\""), std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(slurp(dir / "out/certificate.json"))["certified"], false);
@@ -106,6 +114,157 @@ TEST_F(CertifyCommand, UsageErrorsExit2) {
     for (const auto& a : args) line += a + " ";
     EXPECT_EQ(run.exit_code, 2) << line << "\n" << run.stdout_bytes << run.stderr_bytes;
   }
+}
+
+// A provider with upper-case field names breaks E1 on every answer: the
+// console names the rule once, with its count, a hint and a few examples
+// (it printed 585 lines before findings were grouped by root cause).
+TEST_F(CertifyCommand, UpperCaseFieldNamesFitIn60ConsoleLinesWithAHint) {
+  const ProcessRun run =
+      keyreq({"--exec", "/usr/bin/python3 " + faulty("careless_sqlite.py") + " --mode upper-case-fields --db " + dataset,
+              "--dataset", dataset, "--timeout", "20", "--out", dir / "out"});
+  EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
+  const auto lines = std::count(run.stdout_bytes.begin(), run.stdout_bytes.end(), '\n');
+  EXPECT_LE(lines, 60) << run.stdout_bytes;
+  EXPECT_NE(run.stdout_bytes.find("[E1]"), std::string::npos) << run.stdout_bytes;
+  EXPECT_NE(run.stdout_bytes.find("field names are case-sensitive (SPEC §4)"), std::string::npos) << run.stdout_bytes;
+  // the full detail stays in certificate.json: one probe each
+  const auto json = nlohmann::json::parse(slurp(dir / "out/certificate.json"));
+  EXPECT_GT(json["summary"]["fail"].get<int>(), 60);
+}
+
+// Agent keys never reach an artifact whole unless --show-keys is given;
+// the provider still had to send them whole to pass the record checks.
+TEST_F(CertifyCommand, NoArtifactHoldsAWholeKeyWithoutShowKeys) {
+  const auto agents = read_dataset(dataset).agents;
+  const std::string exec = "/usr/bin/python3 " + faulty("careless_sqlite.py") + " --mode upper-case-fields --db " + dataset;
+  for (const bool show : {false, true}) {
+    const std::string out = dir / (show ? "shown" : "hidden");
+    std::vector<std::string> args = {"--exec", exec, "--dataset", dataset, "--timeout", "20", "--out", out,
+                                     "--junit", out + "/junit.xml", "-v"};
+    if (show) args.push_back("--show-keys");
+    const ProcessRun run = keyreq(args);
+    EXPECT_EQ(run.exit_code, 1) << run.stderr_bytes;
+    for (const std::string& text : {run.stdout_bytes, run.stderr_bytes, slurp(out + "/certificate.json"),
+                                    slurp(out + "/certificate.md"), slurp(out + "/junit.xml")}) {
+      const bool whole = text.find(agents[0].key) != std::string::npos;
+      if (show && text.size() > 200 && text != run.stderr_bytes) {
+        EXPECT_TRUE(whole) << text.substr(0, 300);
+      }
+      if (show) continue;
+      for (const auto& a : agents) ASSERT_EQ(text.find(a.key), std::string::npos) << a.id << " in " << text.substr(0, 300);
+      if (text != run.stderr_bytes) {  // stderr: only the progress line, if any
+        EXPECT_NE(text.find(agents[0].key.substr(0, 4) + "..."), std::string::npos) << text.substr(0, 300);
+      }
+    }
+  }
+  // a certified provider: certificate.json keeps every exchange, passing ones too
+  const ProcessRun ok = keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset, "--out",
+                                dir / "ok"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.stdout_bytes;
+  const std::string json = slurp(dir / "ok/certificate.json");
+  EXPECT_NE(json.find("(64 hex)"), std::string::npos);
+  for (const auto& a : agents) ASSERT_EQ(json.find(a.key), std::string::npos) << a.id;
+}
+
+TEST_F(CertifyCommand, MaxFailuresStopsProbingAfterNFailedProbes) {
+  const ProcessRun run = keyreq({"--exec", faulty("garbage_output"), "--dataset", dataset, "--max-failures", "3",
+                                 "--out", dir / "out"});
+  EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
+  const auto json = nlohmann::json::parse(slurp(dir / "out/certificate.json"));
+  EXPECT_EQ(json["summary"]["fail"], 3) << run.stdout_bytes;
+  EXPECT_GT(json["summary"]["skipped"].get<int>(), 50);
+  EXPECT_NE(run.stdout_bytes.find("not run: --max-failures 3 reached"), std::string::npos) << run.stdout_bytes;
+}
+
+TEST_F(CertifyCommand, WarningsAsFailuresExit1) {
+  // stderr_warnings has a STDERR warning (and, having no database, DATA
+  // failures): the warning is a <failure> only with --warnings-as-failures.
+  const ProcessRun strict = keyreq({"--exec", faulty("stderr_warnings"), "--dataset", dataset, "--junit",
+                                    dir / "strict.xml", "--warnings-as-failures"});
+  const ProcessRun plain = keyreq({"--exec", faulty("stderr_warnings"), "--dataset", dataset, "--junit",
+                                   dir / "plain.xml"});
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_NE(slurp(dir / "strict.xml").find("type=\"SHOULD STDERR\""), std::string::npos);
+  EXPECT_EQ(slurp(dir / "plain.xml").find("type=\"SHOULD"), std::string::npos);
+}
+
+// --progress with stderr not a terminal: plain "k/N" lines, no escape code.
+TEST_F(CertifyCommand, ProgressOffATerminalShowsStepsWithoutEscapeCodes) {
+  const ProcessRun run = keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset, "--progress"});
+  EXPECT_EQ(run.exit_code, 0) << run.stderr_bytes;
+  EXPECT_TRUE(std::regex_search(run.stderr_bytes, std::regex("keyreq certify [0-9]+/[0-9]+ "))) << run.stderr_bytes;
+  EXPECT_EQ(run.stderr_bytes.find('\033'), std::string::npos) << run.stderr_bytes;
+  const ProcessRun quiet = keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset});
+  EXPECT_EQ(quiet.stderr_bytes, "");  // default off a terminal: no progress
+}
+
+// ---------------------------------------------------------------- interruption
+
+// Processes (not this test) whose environment holds `tag` and whose command
+// line holds `word`: the providers a certify run started, found by a
+// variable only that run's environment has.
+std::vector<pid_t> tagged_processes(const std::string& tag, const std::string& word) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::string environ = slurp(entry.path() / "environ"), cmdline = slurp(entry.path() / "cmdline");
+    std::replace(environ.begin(), environ.end(), '\0', '\n');
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (("\n" + environ).find("\n" + tag + "\n") != std::string::npos && cmdline.find(word) != std::string::npos) {
+      out.push_back(pid);
+    }
+  }
+  return out;
+}
+
+bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// Ctrl-C or SIGTERM: certify stops the provider process group it started
+// (the provider's `sleep` child included) and ends with the signal.
+TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-" + std::to_string(sig);
+    fixtures::testing::Daemon certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
+                                       "--timeout", "60"},
+                                      dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
+    ASSERT_TRUE(wait_for([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
+        << "the provider never started: " << slurp(dir / "certify.log");
+    certify.signal(sig);
+    const auto status = certify.wait(std::chrono::seconds(5));
+    ASSERT_TRUE(status.has_value()) << "certify did not end after " << strsignal(sig);
+    EXPECT_EQ(*status, 128 + sig);
+    EXPECT_TRUE(wait_for([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+                         std::chrono::seconds(1)))
+        << "provider processes outlived certify by more than 1 s";
+    EXPECT_NE(slurp(dir / "certify.log").find("interrupted"), std::string::npos) << slurp(dir / "certify.log");
+  }
+}
+
+// kill -9 of certify gives it no chance to stop anything: its guardian
+// process does, within a second (the provider and the sleep it started).
+TEST_F(CertifyCommand, NoProviderOutlivesCertifyKilledWithSigkill) {
+  const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-kill9";
+  fixtures::testing::Daemon certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
+                                     "--timeout", "60"},
+                                    dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
+  ASSERT_TRUE(wait_for([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
+      << "the provider never started: " << slurp(dir / "certify.log");
+  ::kill(certify.pid(), SIGKILL);
+  ASSERT_TRUE(certify.wait(std::chrono::seconds(5)).has_value());
+  EXPECT_TRUE(wait_for([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+                       std::chrono::seconds(1)))
+      << "provider processes outlived certify (kill -9) by more than 1 s";
 }
 
 TEST_F(CertifyCommand, FaultyProviderExits1) {

@@ -3,6 +3,7 @@
 // what each faulty provider does wrong).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "conformance/certify/report.hpp"
@@ -35,7 +36,8 @@ void expect_certified(const Certificate& cert) {
   EXPECT_GT(cert.timing.calls, 20u);
   for (const char* id : {"smoke.known-id", "smoke.known-ip", "smoke.unknown-id", "smoke.unknown-ip",
                          "adversarial.id.sqli-short-or", "adversarial.ip.sqli-quote-or",
-                         "adversarial.request.option-unknown", "parallel.consistent"}) {
+                         "adversarial.request.option-unknown", "parallel.consistent", "form.id.0001",
+                         "form.id.00000001", "form.ip.::ffff:10.0.0.1", "form.ip.0.0.0.0"}) {
     EXPECT_NE(probe(cert, id), nullptr) << id;
   }
 }
@@ -106,6 +108,90 @@ TEST_P(LanguageCertification, SocketDaemonIsCertified) {
 
 INSTANTIATE_TEST_SUITE_P(Providers, LanguageCertification, ::testing::ValuesIn(kLanguages),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------- --parallel does not change the verdict
+
+// The MUST rules of a certificate with their counts, "C1 x2 DATA x3".
+std::string must_rule_counts(const Certificate& cert) {
+  std::map<std::string, int> counts;
+  for (const auto& p : cert.probes)
+    for (const auto& f : p.findings)
+      if (f.level == Level::must) ++counts[f.rule];
+  std::string out;
+  for (const auto& [rule, n] : counts) out += rule + " x" + std::to_string(n) + " ";
+  return out;
+}
+
+TEST_F(Certification, ReferenceProviderIsCertifiedAtParallel1And32) {
+  const std::string sock = dir / "ref.sock";
+  Daemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
+  ASSERT_TRUE(daemon.up());
+  for (const unsigned parallel : {1u, 32u}) {
+    CertifyOptions exec = exec_options({provider_binary(), "--db", dataset}, dataset);
+    exec.parallel = parallel;
+    CertifyOptions socket = socket_options(sock, dataset);
+    socket.parallel = parallel;
+    for (const auto& o : {exec, socket}) {
+      const Certificate cert = run(o);
+      EXPECT_TRUE(cert.certified()) << "--parallel " << parallel << " " << to_string(o.transport) << "\n"
+                                    << summary(cert);
+    }
+  }
+}
+
+// A daemon that serves one connection at a time behind a listen backlog of 5:
+// at --parallel 32 most connects find the backlog full (EAGAIN). Certify
+// waits for room like the resolver does, so its findings are the same at 1
+// and at 32 (before the shared connect routine, 60-74 false IO findings).
+TEST_F(Certification, SmallBacklogDaemonGetsTheSameFindingsAtParallel1And32) {
+  const std::string sock = dir / "backlog.sock";
+  Daemon daemon({"/usr/bin/python3", faulty("faulty_socket.py"), "--mode", "small_backlog", "--socket", sock}, sock,
+                dir / "backlog.log");
+  ASSERT_TRUE(daemon.up());
+  std::string rules_at_1;
+  for (const unsigned parallel : {1u, 32u}) {
+    CertifyOptions o = socket_options(sock, dataset, milliseconds(10'000));
+    o.parallel = parallel;
+    const Certificate cert = run(o);
+    EXPECT_TRUE(findings_of(cert, "IO").empty()) << "--parallel " << parallel << "\n" << summary(cert);
+    EXPECT_TRUE(findings_of(cert, "CONNECT").empty()) << "--parallel " << parallel << "\n" << summary(cert);
+    EXPECT_TRUE(findings_of(cert, "TIMEOUT").empty()) << "--parallel " << parallel << "\n" << summary(cert);
+    EXPECT_TRUE(findings_of(cert, "PARALLEL").empty() && findings_of(cert, "CONCURRENT").empty())
+        << "--parallel " << parallel << "\n" << summary(cert);
+    if (parallel == 1) rules_at_1 = must_rule_counts(cert);
+    else EXPECT_EQ(must_rule_counts(cert), rules_at_1) << summary(cert);
+  }
+}
+
+// ---------------------------------------------------------------- request forms
+
+// A provider careful in everything but looking ids up as integers: `id 0001`
+// is a valid request (SPEC §2: 3 to 8 digits) for an agent the dataset does
+// not have, and it answers agent 001's record — C1, which the resolver
+// refuses at run time. Certify used to send ids only in the dataset's
+// spelling and certified it.
+TEST_F(Certification, IntegerIdLookupIsNotCertifiedWithC1ShowingRequestAndAnswer) {
+  const Certificate cert = run(exec_options(
+      {"/usr/bin/python3", faulty("careless_sqlite.py"), "--mode", "integer-ids", "--db", dataset}, dataset,
+      milliseconds(20'000)));
+  EXPECT_FALSE(cert.certified()) << summary(cert);
+  for (const char* id : {"form.id.0001", "form.id.00000001"}) {
+    const ProbeResult* p = probe(cert, id);
+    ASSERT_NE(p, nullptr) << id;
+    ASSERT_TRUE(has_rule(p, "C1")) << id << "\n" << summary(cert);
+    const auto c1 = std::find_if(p->findings.begin(), p->findings.end(), [](const Finding& f) { return f.rule == "C1"; });
+    EXPECT_NE(c1->message.find("\"001\""), std::string::npos) << c1->message;  // the answer's id
+    EXPECT_NE(c1->message.find(std::string("id:") + (id + 8)), std::string::npos) << c1->message;  // the request
+    ASSERT_EQ(p->evidence.size(), 1u);
+    EXPECT_EQ(p->evidence[0].argv.back(), std::string(id + 8));
+    EXPECT_NE(p->evidence[0].output.find("\"id\":\"001\""), std::string::npos) << p->evidence[0].output;
+  }
+  // careful otherwise: only the zero-padded forms are wrong
+  for (const auto& p : cert.probes) {
+    if (p.id.rfind("form.id.", 0) == 0) continue;
+    EXPECT_FALSE(p.has_must()) << p.id << "\n" << summary(cert);
+  }
+}
 
 // ---------------------------------------------------------------- faulty exec providers
 

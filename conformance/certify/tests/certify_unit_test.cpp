@@ -500,18 +500,30 @@ TEST(Reports, EveryFormShowsTheFailureWithItsEvidence) {
   std::ostringstream console;
   write_console(cert, console);
   const std::string text = console.str();
-  for (const char* part : {"FAIL adversarial.id.sqli-short-or", "[SQLI]", "sent:   argv /opt/p.py --db x.db id \"'OR 1--\"",
-                           "got:    exit 0", "stdout: ", "repro:  /opt/p.py --db x.db id \"'OR 1--\"",
-                           "WARN exec.stderr", "NOT CERTIFIED: 1 MUST findings (SQLI x1)", "1 warnings (STDERR x1)"}) {
+  for (const char* part : {"MUST   [SQLI] 1 finding in 1 probe", "adversarial.id.sqli-short-or: possible SQL injection",
+                           "sent:   argv /opt/p.py --db x.db id \"'OR 1--\"", "got:    exit 0", "stdout: ",
+                           "repro:  /opt/p.py --db x.db id \"'OR 1--\"", "SHOULD [STDERR] 1 finding in 1 probe",
+                           "exec.stderr: text on stderr", "NOT CERTIFIED: 1 MUST findings (SQLI x1)",
+                           "1 warnings (STDERR x1)"}) {
     EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
   }
-  EXPECT_EQ(text.find("PASS smoke.known-id"), std::string::npos);  // passing probes only with --verbose
+  EXPECT_EQ(text.find("smoke.known-id"), std::string::npos);  // passing probes only with --verbose
+  std::ostringstream verbose;
+  write_console(cert, verbose, true);
+  for (const char* part : {"PASS smoke.known-id", "FAIL adversarial.id.sqli-short-or", "WARN exec.stderr",
+                           "SKIP parallel.consistent"}) {
+    EXPECT_NE(verbose.str().find(part), std::string::npos) << part << "\n" << verbose.str();
+  }
 
   const std::string junit = junit_xml(cert);
   EXPECT_EQ(count_of(junit, "<testcase "), 4u);
   EXPECT_EQ(count_of(junit, "<failure "), 1u);
   EXPECT_EQ(count_of(junit, "<skipped "), 1u);
-  EXPECT_NE(junit.find("tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\""), std::string::npos);
+  EXPECT_NE(junit.find("<testsuites name=\"keyreq certify\" tests=\"4\" failures=\"1\" errors=\"0\" time="),
+            std::string::npos)
+      << junit;
+  EXPECT_NE(junit.find("tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\""), std::string::npos);  // <testsuite>
+  EXPECT_NE(junit.find("name=\"warnings\" value=\"1 (STDERR x1)\""), std::string::npos) << junit;
   EXPECT_NE(junit.find("short &lt;payload&gt; &amp; co"), std::string::npos);
   EXPECT_EQ(junit.find("<payload>"), std::string::npos);
   EXPECT_NE(junit.find("type=\"SQLI\""), std::string::npos);
@@ -530,7 +542,8 @@ TEST(Reports, EveryFormShowsTheFailureWithItsEvidence) {
 
   const std::string md = certificate_markdown(cert);
   EXPECT_NE(md.find("# keyreq certificate: NOT CERTIFIED"), std::string::npos);
-  EXPECT_NE(md.find("**MUST SQLI**"), std::string::npos);
+  EXPECT_NE(md.find("### MUST SQLI: 1 finding in 1 probe"), std::string::npos) << md;
+  EXPECT_NE(md.find("### SHOULD STDERR: 1 finding in 1 probe"), std::string::npos) << md;
   EXPECT_NE(md.find("repro:  /opt/p.py"), std::string::npos);
 }
 

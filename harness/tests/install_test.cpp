@@ -1,0 +1,74 @@
+// `cmake --install` into a temporary prefix: keyreq, keyreq-provider,
+// keyreq-replay-provider and the docs are there, and the installed keyreq
+// works on its own (dataset, certify with the installed provider, fuzz
+// through the replay provider found beside it) from a directory that is not
+// the source tree.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/tests/run_command.hpp"
+
+namespace {
+
+using keyreq::testing::run_command;
+namespace fs = std::filesystem;
+
+class Install : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "keyreq-install-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    prefix = tmpl;
+    const auto r = run_command({"cmake", "--install", KEYREQ_BUILD_DIR, "--prefix", prefix}, true);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!prefix.empty()) fs::remove_all(prefix, ec);
+  }
+  std::string bin(const std::string& name) const { return prefix + "/bin/" + name; }
+  std::string prefix;
+};
+
+TEST_F(Install, BinariesAndDocsAreInstalled) {
+  for (const char* name : {"keyreq", "keyreq-provider", "keyreq-replay-provider"}) {
+    EXPECT_TRUE(fs::exists(bin(name))) << name;
+  }
+  for (const char* doc : {"README.md", "certify.md", "bench.md", "rules.md", "schemas/junit-10.xsd"}) {
+    EXPECT_TRUE(fs::exists(prefix + "/share/doc/keyreq/" + doc)) << doc;
+  }
+}
+
+TEST_F(Install, InstalledKeyreqWorksWithoutTheSourceTree) {
+  const std::string db = prefix + "/agents.db";
+  auto r = run_command({bin("keyreq"), "dataset", "--agents", "30", "--sqlite", db}, true);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_command({bin("keyreq"), "certify", "--exec", bin("keyreq-provider") + " --db " + db, "--dataset", db}, true);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\nCERTIFIED"), std::string::npos) << r.out;
+  // KEYREQ_BIN_DIR would point at the build tree: the replay provider must be found beside the binary
+  r = run_command({"env", "-u", "KEYREQ_BIN_DIR", bin("keyreq"), "fuzz", "--cases", "200", "--transport-every", "50",
+                   "--no-progress"},
+                  true);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("exec: " + bin("keyreq-replay-provider")), std::string::npos) << r.out;
+}
+
+// No path of the source tree compiled into the installed binaries.
+// DISABLED: bench still compiles KEYREQ_SOURCE_DIR in (bench/CMakeLists.txt,
+// to find the language providers' scripts): issue 12's bench part belongs to
+// another helper; enable this when it is gone.
+TEST_F(Install, DISABLED_NoSourcePathIsCompiledIn) {
+  for (const char* name : {"keyreq", "keyreq-provider", "keyreq-replay-provider"}) {
+    std::ifstream f(bin(name), std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    EXPECT_EQ(s.str().find(KEYREQ_SOURCE_DIR_PATH), std::string::npos) << name << " holds " << KEYREQ_SOURCE_DIR_PATH;
+  }
+}
+
+}  // namespace
