@@ -1,5 +1,9 @@
 #include "bench/model.hpp"
 
+#ifndef KEYREQ_BUILD_TYPE
+#define KEYREQ_BUILD_TYPE "unknown"
+#endif
+
 namespace keyreq::bench {
 
 Percentiles percentiles_of(const Histogram& h) {
@@ -15,6 +19,18 @@ Percentiles percentiles_of(const Histogram& h) {
   p.max_us = us(h.max());
   return p;
 }
+
+bool percentile_supported(double percentile, std::uint64_t samples) {
+  if (samples == 0) return false;
+  // n * (1 - p) >= 1, with slack for 99.9 not being exact in binary.
+  return static_cast<double>(samples) * (1.0 - percentile / 100.0) >= 1.0 - 1e-9;
+}
+
+Percentiles merged_percentiles(const Series& s) {
+  return s.histogram.count() > 0 ? percentiles_of(s.histogram) : s.all_repetitions;
+}
+
+std::string this_build_type() { return KEYREQ_BUILD_TYPE; }
 
 const Series* Report::find_series(const std::string& id) const {
   for (const auto& s : series)

@@ -11,13 +11,20 @@
 
 namespace keyreq::bench {
 
-inline constexpr int kReportSchemaVersion = 1;
+// 2: typed numbers, null for what was not measured, the build type recorded
+// (bench/report.schema.json describes it). The gate refuses older reports.
+inline constexpr int kReportSchemaVersion = 2;
 
 struct Percentiles {  // microseconds
   std::uint64_t count = 0;
   double mean_us = 0, p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
 Percentiles percentiles_of(const Histogram& h);
+
+// Whether `samples` values can support a percentile (0..100): at least one
+// value must lie beyond it, so p99 needs 100 samples and p99.9 needs 1000.
+// Writers print "–" (JSON: null) for a percentile that fails this rule.
+bool percentile_supported(double percentile, std::uint64_t samples);
 
 // One timed run of one series.
 struct Repetition {
@@ -45,8 +52,13 @@ struct Series {
   std::string variant;       // "" or e.g. "keys100k" (100k agents loaded in client.keys)
   std::vector<Repetition> reps;
   Histogram histogram;  // every repetition merged (latency); not in report.json
+  Percentiles all_repetitions;  // read back from report.json (where the histogram is not)
   std::string hgrm_file;
 };
+
+// Percentiles over every repetition merged: from the histogram when there is
+// one, else what report.json recorded.
+Percentiles merged_percentiles(const Series& s);
 
 // A figure measured once per repetition, judged by the gate.
 struct Figure {
@@ -75,6 +87,9 @@ struct Target {
   bool pass = false;
 };
 
+// CMAKE_BUILD_TYPE this keyreq was built with ("Release", "Debug", ...).
+std::string this_build_type();
+
 struct Report {
   int schema_version = kReportSchemaVersion;
   std::string created;  // ISO 8601 UTC
@@ -85,6 +100,7 @@ struct Report {
   std::map<std::string, std::string> settings;
   std::string git_commit;
   bool git_dirty = false;
+  std::string build_type = this_build_type();  // CMAKE_BUILD_TYPE of the keyreq that measured
   std::vector<std::string> providers;
   std::vector<std::string> notes;
   std::vector<Series> series;
