@@ -109,6 +109,8 @@ Text verdict_cell(const GateRow& row) {
 
 std::string gate_markdown(const Report& baseline, const Report& current, const GateOptions& options,
                           const GateResult& g) {
+  constexpr auto L = Table::Align::left;
+  constexpr auto R = Table::Align::right;
   Document doc;
   const std::string headline = g.regression ? "REGRESSION" : !g.blind.empty() ? "CANNOT JUDGE" : "PASS";
   doc.heading("keyreq gate: " + headline);
@@ -119,7 +121,7 @@ std::string gate_markdown(const Report& baseline, const Report& current, const G
   doc.list(std::move(about));
   Table t;
   t.columns({"figure", "better", "baseline", "current", "change", "tolerance", "repetitions", "U-test p", "verdict"},
-            {Table::Align::left, Table::Align::left});
+            {L, L, R, R, R, R, R, R, L});
   for (const auto& row : g.rows) {
     const bool compared = row.verdict != Verdict::not_comparable;
     t.row({Text().code(row.id), row.better == "lower" ? "lower ↓" : "higher ↑", format::fixed(row.baseline, 3),
@@ -146,9 +148,8 @@ std::string gate_markdown(const Report& baseline, const Report& current, const G
     doc.list(std::vector<Text>(g.problems.begin(), g.problems.end()));
   }
   if (!g.warnings.empty()) {
-    std::vector<Text> items;
-    for (const auto& w : g.warnings) items.push_back("warning: " + w);
-    doc.list(std::move(items));
+    doc.paragraph("Warnings:");
+    doc.list(std::vector<Text>(g.warnings.begin(), g.warnings.end()));
   }
   return render_markdown(doc);
 }

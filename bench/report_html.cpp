@@ -78,7 +78,8 @@ void write_spectrum(const Histogram& h, const fs::path& data) {
 
 const char* kSpectrumAxes =
     "set logscale x\nset logscale y\nset xlabel 'percentile'\nset ylabel 'latency (µs)'\n"
-    "set xtics ('0%' 1, '50%' 2, '90%' 10, '99%' 100, '99.9%' 1000, '99.99%' 10000, '99.999%' 100000)\n"
+    // tic labels are formats: %% is a percent sign
+    "set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)\n"
     "set xrange [1:*]\n";
 
 std::string spectrum_chart(const Report& r, const fs::path& scratch, const std::string& transport, bool open,
@@ -140,7 +141,7 @@ std::string throughput_chart(const Report& r, const fs::path& scratch, const std
   return gnuplot_svg(scratch, "throughput-" + transport,
                      "set title " + quote_gp(transport + ": throughput against concurrency (closed loop; median, "
                                              "min-max over repetitions)") +
-                         "\nset logscale y\nset logscale x 2\nset xrange [0.8:*]\n"
+                         "\nset logscale y\nset logscale x 2\nset offsets graph 0.05, graph 0.05, 0, 0\n"
                          "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n" + plot + "\n",
                      warning);
 }
@@ -167,8 +168,8 @@ std::string exec_socket_chart(const Report& r, const fs::path& scratch, std::str
       "set title 'Exec against socket: p50 latency, 1 request at a time'\nset style data histograms\n"
       "set style histogram clustered gap 1\nset logscale y\nset ylabel 'p50 latency (µs)'\nset yrange [1:*]\n"
       "plot " + quote_gp(data.string()) +
-          " using 2:xtic(1) fs pattern 2 border lc rgb '#c0392b' title 'exec floor', '' using 3 fs solid 0.8 "
-          "lc rgb '#c0392b' title 'exec resolver', '' using 4 fs pattern 2 border lc rgb '#2471a3' title 'socket floor', "
+          " using 2:xtic(1) fs pattern 2 lc rgb '#c0392b' title 'exec floor', '' using 3 fs solid 0.8 "
+          "lc rgb '#c0392b' title 'exec resolver', '' using 4 fs pattern 2 lc rgb '#2471a3' title 'socket floor', "
           "'' using 5 fs solid 0.8 lc rgb '#2471a3' title 'socket resolver'\n",
       warning);
 }

@@ -230,6 +230,9 @@ TEST(Report, FilesAreWritten) {
   EXPECT_NE(html.str().find("<table>"), std::string::npos);
   if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
     EXPECT_NE(html.str().find("<svg"), std::string::npos) << warnings;
+    EXPECT_EQ(warnings, "");  // every chart's gnuplot script ran
+    EXPECT_NE(html.str().find("Latency by percentile, exec transport"), std::string::npos);
+    EXPECT_NE(html.str().find("exec: throughput against concurrency"), std::string::npos);
     EXPECT_EQ(html.str().find("<?xml"), std::string::npos);  // inline, no prologue
   }
   EXPECT_FALSE(std::filesystem::exists(dir / ".charts"));
