@@ -10,9 +10,18 @@ using nlohmann::json;
 
 namespace {
 
+json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+std::optional<double> optional_from(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
 json to_json(const Percentiles& p) {
-  return {{"count", p.count}, {"mean_us", p.mean_us}, {"p50_us", p.p50_us}, {"p90_us", p.p90_us},
-          {"p99_us", p.p99_us}, {"p999_us", p.p999_us}, {"max_us", p.max_us}};
+  return {{"count", p.count},           {"mean_us", p.mean_us},           {"p50_us", p.p50_us},
+          {"p90_us", optional_json(p.p90_us)}, {"p99_us", optional_json(p.p99_us)}, {"p999_us", optional_json(p.p999_us)},
+          {"max_us", p.max_us}};
 }
 
 Percentiles percentiles_from(const json& j) {
@@ -20,9 +29,9 @@ Percentiles percentiles_from(const json& j) {
   p.count = j.value("count", std::uint64_t{0});
   p.mean_us = j.value("mean_us", 0.0);
   p.p50_us = j.value("p50_us", 0.0);
-  p.p90_us = j.value("p90_us", 0.0);
-  p.p99_us = j.value("p99_us", 0.0);
-  p.p999_us = j.value("p999_us", 0.0);
+  p.p90_us = optional_from(j, "p90_us");
+  p.p99_us = optional_from(j, "p99_us");
+  p.p999_us = optional_from(j, "p999_us");
   p.max_us = j.value("max_us", 0.0);
   return p;
 }
@@ -65,7 +74,7 @@ std::string report_json(const Report& r) {
                       {"first_error", rep.first_error}});
       thr.push_back(rep.throughput);
       p50.push_back(rep.latency.p50_us);
-      p99.push_back(rep.latency.p99_us);
+      if (rep.latency.p99_us) p99.push_back(*rep.latency.p99_us);
       cpu_self.push_back(rep.cpu_self_us);
       cpu_prov.push_back(rep.cpu_provider_us);
     }
@@ -120,6 +129,29 @@ std::string report_json(const Report& r) {
                        {"verdict", !t.measured_ok ? "N/A" : t.pass ? "PASS" : "FAIL"}});
   }
   j["targets"] = targets;
+  json herd = json::array();
+  for (const auto& h : r.herd) {
+    herd.push_back({{"provider", h.provider},
+                    {"transport", h.transport},
+                    {"requested", h.requested},
+                    {"sent", h.sent},
+                    {"durable", h.durable},
+                    {"failed", h.failed},
+                    {"dropped", h.dropped},
+                    {"seconds", h.seconds},
+                    {"registrations_per_s", h.registrations_per_s},
+                    {"extrapolated", h.extrapolated},
+                    {"seconds_for_requested", h.seconds_for_requested},
+                    {"to_durable", to_json(h.to_durable)},
+                    {"queue_wait", to_json(h.queue_wait)},
+                    {"in_serve", to_json(h.in_serve)},
+                    {"floor_peak_throughput", h.floor_peak_throughput},
+                    {"error", h.error}});
+  }
+  j["herd"] = herd;
+  json interpretation = json::array();
+  for (const auto& line : r.interpretation) interpretation.push_back({{"text", line.text}, {"sources", line.sources}});
+  j["interpretation"] = interpretation;
   return j.dump(2) + "\n";
 }
 
@@ -210,6 +242,30 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
       x.measured_ok = t.value("measured_ok", true);
       x.pass = t.value("verdict", "") == "PASS";
       r.targets.push_back(std::move(x));
+    }
+    for (const auto& h : j.value("herd", json::array())) {
+      HerdRun x;
+      x.provider = h.value("provider", "");
+      x.transport = h.value("transport", "");
+      x.requested = h.value("requested", std::uint64_t{0});
+      x.sent = h.value("sent", std::uint64_t{0});
+      x.durable = h.value("durable", std::uint64_t{0});
+      x.failed = h.value("failed", std::uint64_t{0});
+      x.dropped = h.value("dropped", std::uint64_t{0});
+      x.seconds = h.value("seconds", 0.0);
+      x.registrations_per_s = h.value("registrations_per_s", 0.0);
+      x.extrapolated = h.value("extrapolated", false);
+      x.seconds_for_requested = h.value("seconds_for_requested", 0.0);
+      x.to_durable = percentiles_from(h.value("to_durable", json::object()));
+      x.queue_wait = percentiles_from(h.value("queue_wait", json::object()));
+      x.in_serve = percentiles_from(h.value("in_serve", json::object()));
+      x.floor_peak_throughput = h.value("floor_peak_throughput", 0.0);
+      x.error = h.value("error", "");
+      r.herd.push_back(std::move(x));
+    }
+    for (const auto& line : j.value("interpretation", json::array())) {
+      r.interpretation.push_back(
+          {line.value("text", ""), line.value("sources", json::array()).get<std::vector<std::string>>()});
     }
   } catch (const std::exception& e) {
     error = std::string("malformed report: ") + e.what();

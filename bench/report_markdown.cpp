@@ -1,4 +1,5 @@
 // report.md: tables that fit a CI job summary.
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -17,6 +18,7 @@ std::string num(double v, int digits = 2) {
 
 std::string us(double v) {
   char buf[64];
+  if (std::isnan(v)) return "–";  // a percentile the sample cannot support
   if (v >= 10000) std::snprintf(buf, sizeof buf, "%.1f ms", v / 1000);
   else if (v >= 100) std::snprintf(buf, sizeof buf, "%.0f µs", v);
   else if (v >= 1 || v == 0) std::snprintf(buf, sizeof buf, "%.1f µs", v);
@@ -34,10 +36,20 @@ std::string per_s(double v) {
 
 std::string pm(const Spread& s) { return "±" + num(100 * s.rel_mad, 0) + "%"; }
 
+double or_nan(const std::optional<double>& v) { return v ? *v : std::nan(""); }
+
+// Over the repetitions that have the figure (a tail percentile is missing
+// where the repetition had too few samples); NaN median when none has it.
 template <typename Get>
 Spread over_reps(const Series& s, Get get) {
   std::vector<double> v;
-  for (const auto& r : s.reps) v.push_back(get(r));
+  for (const auto& r : s.reps)
+    if (const double x = get(r); !std::isnan(x)) v.push_back(x);
+  if (v.empty() && !s.reps.empty()) {
+    Spread none;
+    none.median = std::nan("");
+    return none;
+  }
   return spread_of(v);
 }
 
@@ -66,6 +78,34 @@ std::string report_markdown(const Report& r) {
   }
   md << "\n";
 
+  if (!r.interpretation.empty()) {
+    md << "## What this means\n\n";
+    for (const auto& line : r.interpretation) {
+      md << "- " << line.text << " (source:";
+      for (const auto& s : line.sources) md << " `" << s << "`";
+      md << ")\n";
+    }
+    md << "\n";
+  }
+  if (!r.herd.empty()) {
+    md << "## Herd: N distinct agents at once through `keyreq serve`\n\n"
+       << "Durable = serve's `registered` log line, written after the fdatasync of client.keys, read by bench as it "
+          "is written.\n\n"
+       << "| provider | transport | sent / N | durable | failed | dropped | time | registrations/s | ratio to floor "
+          "peak | datagram → durable p50 | p99 | max | queue wait p50 |\n"
+       << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& h : r.herd) {
+      md << "| " << h.provider << " | " << h.transport << " | " << h.sent << " / " << h.requested << " | " << h.durable
+         << " | " << h.failed << " | " << h.dropped << " | " << num(h.seconds, 2) << " s"
+         << (h.extrapolated ? " (all N: ~" + num(h.seconds_for_requested, 0) + " s, extrapolated)" : "") << " | "
+         << per_s(h.registrations_per_s) << " | "
+         << (h.floor_peak_throughput > 0 ? num(h.registrations_per_s / h.floor_peak_throughput) : "–") << " | "
+         << us(h.to_durable.p50_us) << " | " << us(or_nan(h.to_durable.p99_us)) << " | " << us(h.to_durable.max_us)
+         << " | " << us(h.queue_wait.p50_us) << " |\n";
+    }
+    md << "\n";
+  }
+
   // Side by side per provider and transport: floor and resolver at each concurrency.
   for (const auto& provider : r.providers) {
     md << "## " << provider << " provider\n\n";
@@ -78,8 +118,8 @@ std::string report_markdown(const Report& r) {
       const Series* f = r.find_series(floor_id);
       const auto rt = over_reps(s, [](const Repetition& x) { return x.throughput; });
       const auto rp = over_reps(s, [](const Repetition& x) { return x.latency.p50_us; });
-      const auto r99 = over_reps(s, [](const Repetition& x) { return x.latency.p99_us; });
-      const auto r999 = over_reps(s, [](const Repetition& x) { return x.latency.p999_us; });
+      const auto r99 = over_reps(s, [](const Repetition& x) { return or_nan(x.latency.p99_us); });
+      const auto r999 = over_reps(s, [](const Repetition& x) { return or_nan(x.latency.p999_us); });
       const auto rcs = over_reps(s, [](const Repetition& x) { return x.cpu_self_us; });
       const auto rcp = over_reps(s, [](const Repetition& x) { return x.cpu_provider_us; });
       md << "| " << s.transport << (s.variant.empty() ? "" : " (" + s.variant + ")") << " | " << s.concurrency
@@ -114,12 +154,13 @@ std::string report_markdown(const Report& r) {
       md << "| " << s.transport << " | " << num(100 * s.rate_fraction, 0) << "% of max = " << per_s(s.target_rate)
          << "/s | " << per_s(at.median) << "/s | ";
       if (p.count > 0) {
-        md << us(p.p50_us) << " | " << us(p.p90_us) << " | " << us(p.p99_us) << " | " << us(p.p999_us) << " | "
+        md << us(p.p50_us) << " | " << us(or_nan(p.p90_us)) << " | " << us(or_nan(p.p99_us)) << " | "
+           << us(or_nan(p.p999_us)) << " | "
            << us(p.max_us);
       } else {
         // read back from report.json: no histogram, medians of the repetitions instead
         md << us(over_reps(s, [](const Repetition& x) { return x.latency.p50_us; }).median) << " | – | "
-           << us(over_reps(s, [](const Repetition& x) { return x.latency.p99_us; }).median) << " | – | –";
+           << us(over_reps(s, [](const Repetition& x) { return or_nan(x.latency.p99_us); }).median) << " | – | –";
       }
       md << " | " << us(sp.median) << " | " << errors << " |\n";
     }
@@ -157,7 +198,7 @@ std::string report_markdown(const Report& r) {
     }
     const auto t = over_reps(s, [](const Repetition& x) { return x.throughput; });
     const auto p50 = over_reps(s, [](const Repetition& x) { return x.latency.p50_us; });
-    const auto p99 = over_reps(s, [](const Repetition& x) { return x.latency.p99_us; });
+    const auto p99 = over_reps(s, [](const Repetition& x) { return or_nan(x.latency.p99_us); });
     const auto cpu = over_reps(s, [](const Repetition& x) { return x.cpu_self_us; });
     md << "| " << (s.path == "loadgen" ? "load generator" : "resolver, null provider") << " | " << s.concurrency
        << " | " << per_s(t.median) << " " << pm(t) << " | " << us(p50.median) << " | "
