@@ -2,6 +2,7 @@
 // once as a Document (report_table.hpp) and rendered by both writers.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "bench/format.hpp"
 #include "bench/report.hpp"
@@ -31,9 +32,12 @@ std::string setting(const std::map<std::string, std::string>& m, const std::stri
   return it == m.end() ? "?" : it->second;
 }
 
-// A percentile of the merged sample, or "–" when the sample cannot support it.
+// A percentile of a sample, or "–" when the sample cannot support it.
 std::string percentile_cell(const Percentiles& p, double percentile, double value_us) {
   return percentile_supported(percentile, p.count) ? format::micros(value_us) : format::kNone;
+}
+std::string percentile_cell(const Percentiles& p, double percentile, const std::optional<double>& value_us) {
+  return value_us ? percentile_cell(p, percentile, *value_us) : format::kNone;
 }
 
 Text hgrm_links(std::initializer_list<std::pair<const char*, const Series*>> series) {
@@ -136,6 +140,44 @@ void open_loop(Document& doc, const Report& r, const std::string& provider) {
   doc.table(std::move(t));
 }
 
+// "What this means": sentences made of measured numbers, each with its sources.
+void interpretation(Document& doc, const Report& r) {
+  if (r.interpretation.empty()) return;
+  doc.heading("What this means");
+  std::vector<Text> items;
+  for (const auto& line : r.interpretation) {
+    Text t(line.text + " (source:");
+    for (const auto& source : line.sources) t.add(" ").code(source);
+    items.push_back(t.add(")"));
+  }
+  doc.list(std::move(items));
+}
+
+void herd(Document& doc, const Report& r) {
+  if (r.herd.empty()) return;
+  doc.heading(Text("Herd: N distinct agents at once through ").code("keyreq serve"));
+  doc.paragraph(Text("Durable = serve's ").code("registered").add(
+      " log line, written after the fdatasync of client.keys, read by bench as it is written."));
+  Table t;
+  t.columns({"provider", "transport", "sent / N", "durable", "failed", "dropped", "time", "registrations/s",
+             "ratio to floor peak", "datagram → durable p50", "p99", "max", "n", "queue wait p50"},
+            {L, L});
+  for (const auto& h : r.herd) {
+    const Percentiles& d = h.to_durable;
+    std::string time = format::fixed(h.seconds, 2) + " s";
+    if (h.extrapolated) time += " (all N: ~" + format::fixed(h.seconds_for_requested, 0) + " s, extrapolated)";
+    t.row({h.provider, h.transport, std::to_string(h.sent) + " / " + std::to_string(h.requested),
+           std::to_string(h.durable), std::to_string(h.failed), std::to_string(h.dropped), time,
+           format::rate(h.registrations_per_s),
+           h.floor_peak_throughput > 0 ? format::fixed(h.registrations_per_s / h.floor_peak_throughput) : format::kNone,
+           percentile_cell(d, 50, d.p50_us), percentile_cell(d, 99, d.p99_us),
+           d.count > 0 ? format::micros(d.max_us) : format::kNone, std::to_string(d.count),
+           percentile_cell(h.queue_wait, 50, h.queue_wait.p50_us)});
+    if (!h.error.empty()) t.rows.back()[6] = Text("could not run: " + h.error);
+  }
+  doc.table(std::move(t));
+}
+
 void figures(Document& doc, const Report& r) {
   doc.heading("Ratios measured side by side (per repetition; gate figures marked ●)");
   Table t;
@@ -203,6 +245,8 @@ Document report_document(const Report& r) {
   Document doc;
   header(doc, r);
   targets(doc, r);
+  interpretation(doc, r);
+  herd(doc, r);
   doc.charts();
   // Side by side per provider and transport: floor and resolver at each concurrency.
   for (const auto& provider : r.providers) {

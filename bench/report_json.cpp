@@ -19,23 +19,36 @@ double number_from(const json& j, const char* key) {
   const auto it = j.find(key);
   return it == j.end() || it->is_null() ? NAN : it->get<double>();
 }
+// Read back where the model keeps 0 for "does not apply" (closed loop: no rate).
+double zero_if_null(const json& j, const char* key) {
+  const double v = number_from(j, key);
+  return std::isnan(v) ? 0.0 : v;
+}
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 std::string text_from(const json& j, const char* key) {
   const auto it = j.find(key);
   return it == j.end() || it->is_null() ? std::string() : it->get<std::string>();
 }
 
+json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+std::optional<double> optional_from(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
 // Percentiles of `count` samples: null for any the sample cannot support
-// (percentile_supported), all null for an empty sample.
+// (percentile_supported; percentiles_of already leaves the tails empty), all
+// null for an empty sample.
 json to_json(const Percentiles& p) {
-  auto at = [&](double percentile, double v) {
-    return percentile_supported(percentile, p.count) ? json(v) : json(nullptr);
-  };
   const bool any = p.count > 0;
-  return {{"count", p.count},         {"mean_us", any ? json(p.mean_us) : json(nullptr)},
-          {"p50_us", at(50, p.p50_us)}, {"p90_us", at(90, p.p90_us)},
-          {"p99_us", at(99, p.p99_us)}, {"p999_us", at(99.9, p.p999_us)},
-          {"max_us", any ? json(p.max_us) : json(nullptr)}};
+  return {{"count", p.count},
+          {"mean_us", any ? number_or_null(p.mean_us) : json(nullptr)},
+          {"p50_us", percentile_supported(50, p.count) ? number_or_null(p.p50_us) : json(nullptr)},
+          {"p90_us", percentile_supported(90, p.count) ? optional_json(p.p90_us) : json(nullptr)},
+          {"p99_us", percentile_supported(99, p.count) ? optional_json(p.p99_us) : json(nullptr)},
+          {"p999_us", percentile_supported(99.9, p.count) ? optional_json(p.p999_us) : json(nullptr)},
+          {"max_us", any ? number_or_null(p.max_us) : json(nullptr)}};
 }
 
 Percentiles percentiles_from(const json& j) {
@@ -43,9 +56,9 @@ Percentiles percentiles_from(const json& j) {
   p.count = j.value("count", std::uint64_t{0});
   p.mean_us = number_from(j, "mean_us");
   p.p50_us = number_from(j, "p50_us");
-  p.p90_us = number_from(j, "p90_us");
-  p.p99_us = number_from(j, "p99_us");
-  p.p999_us = number_from(j, "p999_us");
+  p.p90_us = optional_from(j, "p90_us");
+  p.p99_us = optional_from(j, "p99_us");
+  p.p999_us = optional_from(j, "p999_us");
   p.max_us = number_from(j, "max_us");
   return p;
 }
@@ -112,7 +125,7 @@ std::string report_json(const Report& r) {
                       {"first_error", text_or_null(rep.first_error)}});
       thr.push_back(rep.throughput);
       p50.push_back(rep.latency.p50_us);
-      p99.push_back(rep.latency.p99_us);
+      if (rep.latency.p99_us) p99.push_back(*rep.latency.p99_us);
       cpu_self.push_back(rep.cpu_self_us);
       cpu_prov.push_back(rep.cpu_provider_us);
     }
@@ -170,6 +183,30 @@ std::string report_json(const Report& r) {
                        {"verdict", !t.measured_ok ? "N/A" : t.pass ? "PASS" : "FAIL"}});
   }
   j["targets"] = targets;
+  json herd = json::array();
+  for (const auto& h : r.herd) {
+    herd.push_back({{"provider", h.provider},
+                    {"transport", h.transport},
+                    {"requested", h.requested},
+                    {"sent", h.sent},
+                    {"durable", h.durable},
+                    {"failed", h.failed},
+                    {"dropped", h.dropped},
+                    {"seconds", h.seconds},
+                    {"registrations_per_s", h.registrations_per_s},
+                    {"extrapolated", h.extrapolated},
+                    {"seconds_for_requested", h.extrapolated ? json(h.seconds_for_requested) : json(nullptr)},
+                    {"to_durable", to_json(h.to_durable)},
+                    {"queue_wait", to_json(h.queue_wait)},
+                    {"in_serve", to_json(h.in_serve)},
+                    {"floor_peak_throughput",
+                     h.floor_peak_throughput > 0 ? json(h.floor_peak_throughput) : json(nullptr)},
+                    {"error", text_or_null(h.error)}});
+  }
+  j["herd"] = herd;
+  json interpretation = json::array();
+  for (const auto& line : r.interpretation) interpretation.push_back({{"text", line.text}, {"sources", line.sources}});
+  j["interpretation"] = interpretation;
   return j.dump(2) + "\n";
 }
 
@@ -214,8 +251,8 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
       x.path = s.value("path", "");
       x.mode = s.value("mode", "");
       x.concurrency = s.value("concurrency", 1);
-      x.rate_fraction = s.value("rate_fraction", json()).is_null() ? 0.0 : s["rate_fraction"].get<double>();
-      x.target_rate = s.value("target_rate", json()).is_null() ? 0.0 : s["target_rate"].get<double>();
+      x.rate_fraction = zero_if_null(s, "rate_fraction");
+      x.target_rate = zero_if_null(s, "target_rate");
       x.variant = text_from(s, "variant");
       x.hgrm_file = text_from(s, "hgrm");
       x.all_repetitions = percentiles_from(s.value("all_repetitions", json::object()));
@@ -264,6 +301,30 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
       x.measured_ok = t.value("measured_ok", true);
       x.pass = t.value("verdict", "") == "PASS";
       r.targets.push_back(std::move(x));
+    }
+    for (const auto& h : j.value("herd", json::array())) {
+      HerdRun x;
+      x.provider = h.value("provider", "");
+      x.transport = h.value("transport", "");
+      x.requested = h.value("requested", std::uint64_t{0});
+      x.sent = h.value("sent", std::uint64_t{0});
+      x.durable = h.value("durable", std::uint64_t{0});
+      x.failed = h.value("failed", std::uint64_t{0});
+      x.dropped = h.value("dropped", std::uint64_t{0});
+      x.seconds = number_from(h, "seconds");
+      x.registrations_per_s = number_from(h, "registrations_per_s");
+      x.extrapolated = h.value("extrapolated", false);
+      x.seconds_for_requested = zero_if_null(h, "seconds_for_requested");
+      x.to_durable = percentiles_from(h.value("to_durable", json::object()));
+      x.queue_wait = percentiles_from(h.value("queue_wait", json::object()));
+      x.in_serve = percentiles_from(h.value("in_serve", json::object()));
+      x.floor_peak_throughput = zero_if_null(h, "floor_peak_throughput");
+      x.error = text_from(h, "error");
+      r.herd.push_back(std::move(x));
+    }
+    for (const auto& line : j.value("interpretation", json::array())) {
+      r.interpretation.push_back(
+          {line.value("text", ""), line.value("sources", json::array()).get<std::vector<std::string>>()});
     }
   } catch (const std::exception& e) {
     error = std::string("malformed report: ") + e.what();

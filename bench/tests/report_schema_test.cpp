@@ -86,6 +86,23 @@ Report populated() {
   r.measurements["memory.not_measured"] = NAN;
   r.targets.push_back(Target{"measured", "ratio <= 1.10", "1.05", 1.05, true, true});
   r.targets.push_back(Target{"not measured", "ratio <= 1.10", "N/A", 0, false, false});
+  HerdRun herd;  // exec: what fit the budget, extrapolated
+  herd.provider = "reference";
+  herd.transport = "exec";
+  herd.requested = 10000;
+  herd.sent = herd.durable = 150;
+  herd.seconds = 0.3;
+  herd.registrations_per_s = 500;
+  herd.extrapolated = true;
+  herd.seconds_for_requested = 20;
+  herd.to_durable = r.series[0].reps[0].latency;
+  r.herd.push_back(herd);
+  HerdRun failed;  // could not run: zeros and an error
+  failed.provider = "reference";
+  failed.transport = "socket";
+  failed.error = "keyreq serve did not start";
+  r.herd.push_back(failed);
+  r.interpretation.push_back({"exec costs 1.1 ms per call", {"reference/exec/floor/c1"}});
   return r;
 }
 
