@@ -8,7 +8,9 @@
 #include <iostream>
 
 #include "bench/bench.hpp"
+#include "bench/gate.hpp"
 #include "bench/report.hpp"
+#include "bench/stats.hpp"
 #include "harness/commands.hpp"
 
 namespace keyreq::harness {
@@ -93,6 +95,14 @@ int run_bench_cli(BenchCli& cli, const std::string& command_line) {
         return 2;
       }
     }
+  }
+  // The ci profile feeds `keyreq gate`: refuse a repetition count its U test can never judge.
+  if (const double alpha = bench::GateOptions{}.alpha; o.profile == "ci" && o.repetitions > 0 &&
+                                                       bench::smallest_two_sided_p(o.repetitions, o.repetitions) >= alpha) {
+    std::cerr << "keyreq bench: --profile ci --repetitions " << o.repetitions
+              << ": with so few repetitions the gate's U test can never reach p < " << alpha
+              << " (the gate would exit 2); use at least " << bench::repetitions_to_reach(alpha) << "\n";
+    return 2;
   }
   if (cli.no_micro) o.micro = false;
   const bool progress_on = cli.no_progress ? false : cli.progress ? true : ::isatty(2) != 0;
