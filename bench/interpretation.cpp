@@ -1,25 +1,14 @@
 #include "bench/interpretation.hpp"
 
-#include <cstdio>
-
+#include "bench/format.hpp"
 #include "bench/stats.hpp"
 
 namespace keyreq::bench {
 
 namespace {
 
-// TODO(h10b): the shared number-formatting module replaces these when it lands.
-std::string time_text(double us) {
-  char buf[64];
-  if (us >= 1000) std::snprintf(buf, sizeof buf, "%.1f ms", us / 1000);
-  else std::snprintf(buf, sizeof buf, "%.0f µs", us);
-  return buf;
-}
-std::string num_text(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+std::string time_text(double us) { return format::micros(us); }
+std::string num_text(double v, int digits) { return format::fixed(v, digits); }
 
 const Series* closed(const Report& r, const std::string& provider, const std::string& transport,
                      const std::string& path, int c = 1) {

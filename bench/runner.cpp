@@ -11,6 +11,7 @@
 
 #include "bench/environment.hpp"
 #include "bench/figures.hpp"
+#include "bench/format.hpp"
 #include "bench/herd.hpp"
 #include "bench/interpretation.hpp"
 #include "bench/stats.hpp"
@@ -31,11 +32,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+using format::fixed;
 
 // The last lines of a log file, for an error message.
 std::string log_tail(const std::string& file, std::size_t max_bytes = 2000) {

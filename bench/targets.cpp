@@ -4,26 +4,16 @@
 #include "bench/targets.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "bench/format.hpp"
 #include "bench/stats.hpp"
 
 namespace keyreq::bench {
 
 namespace {
 
-std::string num(double v, int digits = 2) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-std::string rate(double v) {
-  char buf[64];
-  if (v >= 10000) std::snprintf(buf, sizeof buf, "%.1fk/s", v / 1000);
-  else std::snprintf(buf, sizeof buf, "%.0f/s", v);
-  return buf;
-}
+std::string num(double v, int digits = 2) { return format::fixed(v, digits); }
+std::string rate(double v) { return format::rate(v) + "/s"; }
 
 double series_median(const Report& r, const std::string& id, double Repetition::*field) {
   const Series* s = r.find_series(id);

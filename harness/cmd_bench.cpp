@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "bench/bench.hpp"
+#include "bench/format.hpp"
 #include "bench/gate.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
@@ -61,9 +62,7 @@ class ProgressLine {
 
 // The summary on stdout: where the reports are, the target lines, what it means.
 void print_summary(const bench::Report& r, const std::string& out) {
-  char elapsed[32];
-  std::snprintf(elapsed, sizeof elapsed, "%.0f", r.elapsed_s);
-  std::cout << "keyreq bench (" << r.profile << ", " << elapsed << " s): reports in " << out
+  std::cout << "keyreq bench (" << r.profile << ", " << bench::format::fixed(r.elapsed_s, 0) << " s): reports in " << out
             << "/ (report.json, report.md, index.html, .hgrm)\n";
   for (const auto& t : r.targets) {
     std::cout << "  " << (!t.measured_ok ? "N/A " : t.pass ? "PASS" : "FAIL") << "  " << t.name << ": " << t.measured
