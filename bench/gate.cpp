@@ -45,8 +45,8 @@ GateRow judge(const std::string& id, const Figure* b, const Figure* c, const Gat
   row.description = any.description;
   row.better = any.better;
   const double policy = gate_tolerance(id);
-  row.tolerance = (policy > 0 ? policy : std::max(b ? b->tolerance : 0.0, c ? c->tolerance : 0.0)) *
-                  options.tolerance_scale;
+  row.tolerance =
+      (policy > 0 ? policy : std::max(b ? b->tolerance : 0.0, c ? c->tolerance : 0.0)) * options.tolerance_scale;
   row.baseline = b ? median(b->values) : NAN;
   row.current = c ? median(c->values) : NAN;
   row.n_baseline = b ? b->values.size() : 0;
@@ -60,11 +60,16 @@ GateRow judge(const std::string& id, const Figure* b, const Figure* c, const Gat
   row.p_value = mann_whitney_u(b->values, c->values).p_value;
   row.smallest_p = smallest_two_sided_p(row.n_baseline, row.n_current);
   const bool significant = row.p_value < options.alpha;
-  if (row.smallest_p >= options.alpha) row.verdict = Verdict::cannot_judge;
-  else if (row.worse_by > row.tolerance && significant) row.verdict = Verdict::regression;
-  else if (row.worse_by > row.tolerance) row.verdict = Verdict::worse_not_significant;
-  else if (row.worse_by < -row.tolerance && significant) row.verdict = Verdict::improved;
-  else row.verdict = Verdict::ok;
+  if (row.smallest_p >= options.alpha)
+    row.verdict = Verdict::cannot_judge;
+  else if (row.worse_by > row.tolerance && significant)
+    row.verdict = Verdict::regression;
+  else if (row.worse_by > row.tolerance)
+    row.verdict = Verdict::worse_not_significant;
+  else if (row.worse_by < -row.tolerance && significant)
+    row.verdict = Verdict::improved;
+  else
+    row.verdict = Verdict::ok;
   return row;
 }
 
@@ -102,8 +107,10 @@ Text verdict_cell(const GateRow& row) {
   Text t;
   const bool alarming = row.verdict == Verdict::regression || row.verdict == Verdict::cannot_judge ||
                         row.verdict == Verdict::not_comparable;
-  if (alarming) t.strong(verdict_text(row.verdict));
-  else t.add(verdict_text(row.verdict));
+  if (alarming)
+    t.strong(verdict_text(row.verdict));
+  else
+    t.add(verdict_text(row.verdict));
   return t;
 }
 
@@ -125,16 +132,15 @@ std::string gate_markdown(const Report& baseline, const Report& current, const G
   for (const auto& row : g.rows) {
     const bool compared = row.verdict != Verdict::not_comparable;
     t.row({Text().code(row.id), row.better == "lower" ? "lower ↓" : "higher ↑", format::fixed(row.baseline, 3),
-           format::fixed(row.current, 3), change_cell(row), "±" + format::percent(row.tolerance),
-           sample_sizes(row), compared ? format::fixed(row.p_value, 4) : format::kNone, verdict_cell(row)});
+           format::fixed(row.current, 3), change_cell(row), "±" + format::percent(row.tolerance), sample_sizes(row),
+           compared ? format::fixed(row.p_value, 4) : format::kNone, verdict_cell(row)});
   }
   doc.table(std::move(t));
   // A reviewer does not know `reference/exec/latency_ratio_c1_validate`: say what each figure is.
   std::vector<Text> meanings;
   for (const auto& row : g.rows)
-    meanings.push_back(Text().code(row.id).add(": " + row.description + " — " + row.better +
-                                               " is better, so a " + (row.better == "lower" ? "rise" : "fall") +
-                                               " is a slowdown."));
+    meanings.push_back(Text().code(row.id).add(": " + row.description + " — " + row.better + " is better, so a " +
+                                               (row.better == "lower" ? "rise" : "fall") + " is a slowdown."));
   if (!meanings.empty()) {
     doc.paragraph("What the figures measure:");
     doc.list(std::move(meanings));
@@ -158,12 +164,18 @@ std::string gate_markdown(const Report& baseline, const Report& current, const G
 
 const char* verdict_text(Verdict v) {
   switch (v) {
-    case Verdict::ok: return "ok";
-    case Verdict::improved: return "improved";
-    case Verdict::worse_not_significant: return "worse (not significant)";
-    case Verdict::regression: return "REGRESSION";
-    case Verdict::not_comparable: return "not comparable";
-    case Verdict::cannot_judge: return "cannot judge (too few repetitions)";
+    case Verdict::ok:
+      return "ok";
+    case Verdict::improved:
+      return "improved";
+    case Verdict::worse_not_significant:
+      return "worse (not significant)";
+    case Verdict::regression:
+      return "REGRESSION";
+    case Verdict::not_comparable:
+      return "not comparable";
+    case Verdict::cannot_judge:
+      return "cannot judge (too few repetitions)";
   }
   return "?";
 }

@@ -76,8 +76,10 @@ void targets(Document& doc, const Report& r) {
   t.columns({"verdict", "target", "measured", "required"}, {L, L, L, L});
   for (const auto& x : r.targets) {
     Text verdict;
-    if (!x.measured_ok) verdict.add("N/A");
-    else verdict.strong(x.pass ? "PASS" : "FAIL");
+    if (!x.measured_ok)
+      verdict.add("N/A");
+    else
+      verdict.strong(x.pass ? "PASS" : "FAIL");
     t.row({verdict, x.name, x.measured, x.requirement});
   }
   doc.table(std::move(t));
@@ -119,9 +121,9 @@ void closed_loop(Document& doc, const Report& r, const std::string& provider) {
 
 void open_loop(Document& doc, const Report& r, const std::string& provider) {
   Table t;
-  t.columns({"transport", "rate", "achieved", "p50", "p90", "p99", "p99.9", "max", "n", "service p50", "errors",
-             "histogram"},
-            {L, R, R, R, R, R, R, R, R, R, R, L});
+  t.columns(
+      {"transport", "rate", "achieved", "p50", "p90", "p99", "p99.9", "max", "n", "service p50", "errors", "histogram"},
+      {L, R, R, R, R, R, R, R, R, R, R, L});
   for (const auto& s : r.series) {
     if (s.provider != provider || s.mode != "open") continue;
     const auto at = over_reps(s, [](const Repetition& x) { return x.throughput; });
@@ -156,8 +158,9 @@ void interpretation(Document& doc, const Report& r) {
 void herd(Document& doc, const Report& r) {
   if (r.herd.empty()) return;
   doc.heading(Text("Herd: N distinct agents at once through ").code("keyreq serve"));
-  doc.paragraph(Text("Durable = serve's ").code("registered").add(
-      " log line, written after the fdatasync of client.keys, read by bench as it is written."));
+  doc.paragraph(Text("Durable = serve's ")
+                    .code("registered")
+                    .add(" log line, written after the fdatasync of client.keys, read by bench as it is written."));
   Table t;
   t.columns({"provider", "transport", "sent / N", "durable", "failed", "dropped", "time", "registrations/s",
              "ratio to floor peak", "datagram → durable p50", "p99", "max", "n", "queue wait p50"},

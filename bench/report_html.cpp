@@ -139,10 +139,12 @@ std::string throughput_chart(const Report& r, const fs::path& scratch, const std
   }
   if (plot.empty()) return "";
   return gnuplot_svg(scratch, "throughput-" + transport,
-                     "set title " + quote_gp(transport + ": throughput against concurrency (closed loop; median, "
-                                             "min-max over repetitions)") +
+                     "set title " +
+                         quote_gp(transport + ": throughput against concurrency (closed loop; median, "
+                                              "min-max over repetitions)") +
                          "\nset logscale y\nset logscale x 2\nset offsets graph 0.05, graph 0.05, 0, 0\n"
-                         "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n" + plot + "\n",
+                         "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n" +
+                         plot + "\n",
                      warning);
 }
 
@@ -167,7 +169,8 @@ std::string exec_socket_chart(const Report& r, const fs::path& scratch, std::str
       scratch, "exec-socket",
       "set title 'Exec against socket: p50 latency, 1 request at a time'\nset style data histograms\n"
       "set style histogram clustered gap 1\nset logscale y\nset ylabel 'p50 latency (µs)'\nset yrange [1:*]\n"
-      "plot " + quote_gp(data.string()) +
+      "plot " +
+          quote_gp(data.string()) +
           " using 2:xtic(1) fs pattern 2 lc rgb '#c0392b' title 'exec floor', '' using 3 fs solid 0.8 "
           "lc rgb '#c0392b' title 'exec resolver', '' using 4 fs pattern 2 lc rgb '#2471a3' title 'socket floor', "
           "'' using 5 fs solid 0.8 lc rgb '#2471a3' title 'socket resolver'\n",
@@ -181,9 +184,12 @@ std::string charts_html(const Report& r, const fs::path& scratch, std::string& w
   }
   fs::create_directories(scratch);
   std::vector<std::string> svgs;
-  for (const std::string transport : {"exec", "socket"}) svgs.push_back(spectrum_chart(r, scratch, transport, false, warning));
-  for (const std::string transport : {"exec", "socket"}) svgs.push_back(throughput_chart(r, scratch, transport, warning));
-  for (const std::string transport : {"exec", "socket"}) svgs.push_back(spectrum_chart(r, scratch, transport, true, warning));
+  for (const std::string transport : {"exec", "socket"})
+    svgs.push_back(spectrum_chart(r, scratch, transport, false, warning));
+  for (const std::string transport : {"exec", "socket"})
+    svgs.push_back(throughput_chart(r, scratch, transport, warning));
+  for (const std::string transport : {"exec", "socket"})
+    svgs.push_back(spectrum_chart(r, scratch, transport, true, warning));
   svgs.push_back(exec_socket_chart(r, scratch, warning));
   std::string html;
   for (const auto& svg : svgs)

@@ -90,6 +90,118 @@ std::map<std::string, std::string> untyped(const json& j) {
   return m;
 }
 
+json series_json(const Series& s) {
+  const bool open = s.mode == "open";
+  json reps = json::array();
+  std::vector<double> thr, p50, p99, cpu_self, cpu_prov;
+  for (const auto& rep : s.reps) {
+    reps.push_back({{"requests", rep.requests},
+                    {"errors", rep.errors},
+                    {"wall_s", rep.wall_s},
+                    {"throughput", rep.throughput},
+                    {"latency", to_json(rep.latency)},
+                    {"service", to_json(rep.service)},
+                    {"cpu_self_us", rep.cpu_self_us},
+                    {"cpu_provider_us", rep.cpu_provider_us},
+                    {"outcomes", rep.outcomes},
+                    {"first_error", text_or_null(rep.first_error)}});
+    thr.push_back(rep.throughput);
+    p50.push_back(rep.latency.p50_us);
+    if (rep.latency.p99_us) p99.push_back(*rep.latency.p99_us);
+    cpu_self.push_back(rep.cpu_self_us);
+    cpu_prov.push_back(rep.cpu_provider_us);
+  }
+  return {{"id", s.id},
+          {"provider", s.provider},
+          {"transport", s.transport},
+          {"path", s.path},
+          {"mode", s.mode},
+          {"concurrency", s.concurrency},
+          // closed loop: no rate asked for
+          {"rate_fraction", open ? json(s.rate_fraction) : json(nullptr)},
+          {"target_rate", open ? json(s.target_rate) : json(nullptr)},
+          {"variant", text_or_null(s.variant)},
+          {"hgrm", text_or_null(s.hgrm_file)},
+          {"all_repetitions", to_json(merged_percentiles(s))},
+          {"summary",
+           {{"throughput", spread_json(thr)},
+            {"p50_us", spread_json(p50)},
+            {"p99_us", spread_json(p99)},
+            {"cpu_self_us", spread_json(cpu_self)},
+            {"cpu_provider_us", spread_json(cpu_prov)}}},
+          {"repetitions", reps}};
+}
+
+json herd_json(const HerdRun& h) {
+  return {{"provider", h.provider},
+          {"transport", h.transport},
+          {"requested", h.requested},
+          {"sent", h.sent},
+          {"durable", h.durable},
+          {"failed", h.failed},
+          {"dropped", h.dropped},
+          {"seconds", h.seconds},
+          {"registrations_per_s", h.registrations_per_s},
+          {"extrapolated", h.extrapolated},
+          {"seconds_for_requested", h.extrapolated ? json(h.seconds_for_requested) : json(nullptr)},
+          {"to_durable", to_json(h.to_durable)},
+          {"queue_wait", to_json(h.queue_wait)},
+          {"in_serve", to_json(h.in_serve)},
+          {"floor_peak_throughput", h.floor_peak_throughput > 0 ? json(h.floor_peak_throughput) : json(nullptr)},
+          {"error", text_or_null(h.error)}};
+}
+
+Series series_from(const json& s) {
+  Series x;
+  x.id = s.at("id").get<std::string>();
+  x.provider = s.value("provider", "");
+  x.transport = s.value("transport", "");
+  x.path = s.value("path", "");
+  x.mode = s.value("mode", "");
+  x.concurrency = s.value("concurrency", 1);
+  x.rate_fraction = zero_if_null(s, "rate_fraction");
+  x.target_rate = zero_if_null(s, "target_rate");
+  x.variant = text_from(s, "variant");
+  x.hgrm_file = text_from(s, "hgrm");
+  x.all_repetitions = percentiles_from(s.value("all_repetitions", json::object()));
+  for (const auto& rep : s.value("repetitions", json::array())) {
+    Repetition y;
+    y.requests = rep.value("requests", std::uint64_t{0});
+    y.errors = rep.value("errors", std::uint64_t{0});
+    y.wall_s = number_from(rep, "wall_s");
+    y.throughput = number_from(rep, "throughput");
+    y.latency = percentiles_from(rep.value("latency", json::object()));
+    y.service = percentiles_from(rep.value("service", json::object()));
+    y.cpu_self_us = number_from(rep, "cpu_self_us");
+    y.cpu_provider_us = number_from(rep, "cpu_provider_us");
+    if (rep.contains("outcomes")) y.outcomes = rep["outcomes"].get<std::map<std::string, std::uint64_t>>();
+    y.first_error = text_from(rep, "first_error");
+    x.reps.push_back(std::move(y));
+  }
+  return x;
+}
+
+HerdRun herd_from(const json& h) {
+  HerdRun x;
+  x.provider = h.value("provider", "");
+  x.transport = h.value("transport", "");
+  x.requested = h.value("requested", std::uint64_t{0});
+  x.sent = h.value("sent", std::uint64_t{0});
+  x.durable = h.value("durable", std::uint64_t{0});
+  x.failed = h.value("failed", std::uint64_t{0});
+  x.dropped = h.value("dropped", std::uint64_t{0});
+  x.seconds = number_from(h, "seconds");
+  x.registrations_per_s = number_from(h, "registrations_per_s");
+  x.extrapolated = h.value("extrapolated", false);
+  x.seconds_for_requested = zero_if_null(h, "seconds_for_requested");
+  x.to_durable = percentiles_from(h.value("to_durable", json::object()));
+  x.queue_wait = percentiles_from(h.value("queue_wait", json::object()));
+  x.in_serve = percentiles_from(h.value("in_serve", json::object()));
+  x.floor_peak_throughput = zero_if_null(h, "floor_peak_throughput");
+  x.error = text_from(h, "error");
+  return x;
+}
+
 }  // namespace
 
 std::string report_json(const Report& r) {
@@ -108,47 +220,7 @@ std::string report_json(const Report& r) {
   j["providers"] = r.providers;
   j["notes"] = r.notes;
   json series = json::array();
-  for (const auto& s : r.series) {
-    const bool open = s.mode == "open";
-    json reps = json::array();
-    std::vector<double> thr, p50, p99, cpu_self, cpu_prov;
-    for (const auto& rep : s.reps) {
-      reps.push_back({{"requests", rep.requests},
-                      {"errors", rep.errors},
-                      {"wall_s", rep.wall_s},
-                      {"throughput", rep.throughput},
-                      {"latency", to_json(rep.latency)},
-                      {"service", to_json(rep.service)},
-                      {"cpu_self_us", rep.cpu_self_us},
-                      {"cpu_provider_us", rep.cpu_provider_us},
-                      {"outcomes", rep.outcomes},
-                      {"first_error", text_or_null(rep.first_error)}});
-      thr.push_back(rep.throughput);
-      p50.push_back(rep.latency.p50_us);
-      if (rep.latency.p99_us) p99.push_back(*rep.latency.p99_us);
-      cpu_self.push_back(rep.cpu_self_us);
-      cpu_prov.push_back(rep.cpu_provider_us);
-    }
-    series.push_back({{"id", s.id},
-                      {"provider", s.provider},
-                      {"transport", s.transport},
-                      {"path", s.path},
-                      {"mode", s.mode},
-                      {"concurrency", s.concurrency},
-                      // closed loop: no rate asked for
-                      {"rate_fraction", open ? json(s.rate_fraction) : json(nullptr)},
-                      {"target_rate", open ? json(s.target_rate) : json(nullptr)},
-                      {"variant", text_or_null(s.variant)},
-                      {"hgrm", text_or_null(s.hgrm_file)},
-                      {"all_repetitions", to_json(merged_percentiles(s))},
-                      {"summary",
-                       {{"throughput", spread_json(thr)},
-                        {"p50_us", spread_json(p50)},
-                        {"p99_us", spread_json(p99)},
-                        {"cpu_self_us", spread_json(cpu_self)},
-                        {"cpu_provider_us", spread_json(cpu_prov)}}},
-                      {"repetitions", reps}});
-  }
+  for (const auto& s : r.series) series.push_back(series_json(s));
   j["series"] = series;
   json figures = json::array();
   for (const auto& f : r.figures) {
@@ -180,29 +252,13 @@ std::string report_json(const Report& r) {
                        {"measured", t.measured},
                        {"value", t.measured_ok ? number_or_null(t.value) : json(nullptr)},
                        {"measured_ok", t.measured_ok},
-                       {"verdict", !t.measured_ok ? "N/A" : t.pass ? "PASS" : "FAIL"}});
+                       {"verdict", !t.measured_ok ? "N/A"
+                                   : t.pass       ? "PASS"
+                                                  : "FAIL"}});
   }
   j["targets"] = targets;
   json herd = json::array();
-  for (const auto& h : r.herd) {
-    herd.push_back({{"provider", h.provider},
-                    {"transport", h.transport},
-                    {"requested", h.requested},
-                    {"sent", h.sent},
-                    {"durable", h.durable},
-                    {"failed", h.failed},
-                    {"dropped", h.dropped},
-                    {"seconds", h.seconds},
-                    {"registrations_per_s", h.registrations_per_s},
-                    {"extrapolated", h.extrapolated},
-                    {"seconds_for_requested", h.extrapolated ? json(h.seconds_for_requested) : json(nullptr)},
-                    {"to_durable", to_json(h.to_durable)},
-                    {"queue_wait", to_json(h.queue_wait)},
-                    {"in_serve", to_json(h.in_serve)},
-                    {"floor_peak_throughput",
-                     h.floor_peak_throughput > 0 ? json(h.floor_peak_throughput) : json(nullptr)},
-                    {"error", text_or_null(h.error)}});
-  }
+  for (const auto& h : r.herd) herd.push_back(herd_json(h));
   j["herd"] = herd;
   json interpretation = json::array();
   for (const auto& line : r.interpretation) interpretation.push_back({{"text", line.text}, {"sources", line.sources}});
@@ -226,7 +282,8 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
     if (r.schema_version != kReportSchemaVersion) {
       error = "report schema version " + std::to_string(r.schema_version) + " was written by " +
               (r.schema_version > kReportSchemaVersion ? "a newer" : "an older") + " keyreq; this one reads version " +
-              std::to_string(kReportSchemaVersion) + " only: run `keyreq bench` with this keyreq to make the report again";
+              std::to_string(kReportSchemaVersion) +
+              " only: run `keyreq bench` with this keyreq to make the report again";
       return std::nullopt;
     }
     r.created = j.value("created", "");
@@ -243,35 +300,7 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
     }
     if (j.contains("providers")) r.providers = j["providers"].get<std::vector<std::string>>();
     if (j.contains("notes")) r.notes = j["notes"].get<std::vector<std::string>>();
-    for (const auto& s : j.value("series", json::array())) {
-      Series x;
-      x.id = s.at("id").get<std::string>();
-      x.provider = s.value("provider", "");
-      x.transport = s.value("transport", "");
-      x.path = s.value("path", "");
-      x.mode = s.value("mode", "");
-      x.concurrency = s.value("concurrency", 1);
-      x.rate_fraction = zero_if_null(s, "rate_fraction");
-      x.target_rate = zero_if_null(s, "target_rate");
-      x.variant = text_from(s, "variant");
-      x.hgrm_file = text_from(s, "hgrm");
-      x.all_repetitions = percentiles_from(s.value("all_repetitions", json::object()));
-      for (const auto& rep : s.value("repetitions", json::array())) {
-        Repetition y;
-        y.requests = rep.value("requests", std::uint64_t{0});
-        y.errors = rep.value("errors", std::uint64_t{0});
-        y.wall_s = number_from(rep, "wall_s");
-        y.throughput = number_from(rep, "throughput");
-        y.latency = percentiles_from(rep.value("latency", json::object()));
-        y.service = percentiles_from(rep.value("service", json::object()));
-        y.cpu_self_us = number_from(rep, "cpu_self_us");
-        y.cpu_provider_us = number_from(rep, "cpu_provider_us");
-        if (rep.contains("outcomes")) y.outcomes = rep["outcomes"].get<std::map<std::string, std::uint64_t>>();
-        y.first_error = text_from(rep, "first_error");
-        x.reps.push_back(std::move(y));
-      }
-      r.series.push_back(std::move(x));
-    }
+    for (const auto& s : j.value("series", json::array())) r.series.push_back(series_from(s));
     for (const auto& f : j.value("figures", json::array())) {
       Figure x;
       x.id = f.at("id").get<std::string>();
@@ -302,26 +331,7 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
       x.pass = t.value("verdict", "") == "PASS";
       r.targets.push_back(std::move(x));
     }
-    for (const auto& h : j.value("herd", json::array())) {
-      HerdRun x;
-      x.provider = h.value("provider", "");
-      x.transport = h.value("transport", "");
-      x.requested = h.value("requested", std::uint64_t{0});
-      x.sent = h.value("sent", std::uint64_t{0});
-      x.durable = h.value("durable", std::uint64_t{0});
-      x.failed = h.value("failed", std::uint64_t{0});
-      x.dropped = h.value("dropped", std::uint64_t{0});
-      x.seconds = number_from(h, "seconds");
-      x.registrations_per_s = number_from(h, "registrations_per_s");
-      x.extrapolated = h.value("extrapolated", false);
-      x.seconds_for_requested = zero_if_null(h, "seconds_for_requested");
-      x.to_durable = percentiles_from(h.value("to_durable", json::object()));
-      x.queue_wait = percentiles_from(h.value("queue_wait", json::object()));
-      x.in_serve = percentiles_from(h.value("in_serve", json::object()));
-      x.floor_peak_throughput = zero_if_null(h, "floor_peak_throughput");
-      x.error = text_from(h, "error");
-      r.herd.push_back(std::move(x));
-    }
+    for (const auto& h : j.value("herd", json::array())) r.herd.push_back(herd_from(h));
     for (const auto& line : j.value("interpretation", json::array())) {
       r.interpretation.push_back(
           {line.value("text", ""), line.value("sources", json::array()).get<std::vector<std::string>>()});

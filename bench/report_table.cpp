@@ -48,11 +48,20 @@ std::string escape_html(const std::string& s) {
   o.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -65,9 +74,12 @@ std::string markdown_text(const std::string& s, bool in_table) {
   if (!in_table) return s;
   std::string o;
   for (char c : s) {
-    if (c == '|') o += "\\|";
-    else if (c == '\n') o += ' ';
-    else o += c;
+    if (c == '|')
+      o += "\\|";
+    else if (c == '\n')
+      o += ' ';
+    else
+      o += c;
   }
   return o;
 }
@@ -77,10 +89,18 @@ std::string markdown(const Text& t, bool in_table = false) {
   for (const auto& s : t.spans) {
     const std::string text = markdown_text(s.text, in_table);
     switch (s.style) {
-      case Span::Style::plain: o += text; break;
-      case Span::Style::code: o += "`" + text + "`"; break;
-      case Span::Style::strong: o += "**" + text + "**"; break;
-      case Span::Style::link: o += "[" + text + "](" + s.href + ")"; break;
+      case Span::Style::plain:
+        o += text;
+        break;
+      case Span::Style::code:
+        o += "`" + text + "`";
+        break;
+      case Span::Style::strong:
+        o += "**" + text + "**";
+        break;
+      case Span::Style::link:
+        o += "[" + text + "](" + s.href + ")";
+        break;
     }
   }
   return o;
@@ -91,10 +111,18 @@ std::string html(const Text& t) {
   for (const auto& s : t.spans) {
     const std::string text = escape_html(s.text);
     switch (s.style) {
-      case Span::Style::plain: o += text; break;
-      case Span::Style::code: o += "<code>" + text + "</code>"; break;
-      case Span::Style::strong: o += "<strong>" + text + "</strong>"; break;
-      case Span::Style::link: o += "<a href=\"" + escape_html(s.href) + "\">" + text + "</a>"; break;
+      case Span::Style::plain:
+        o += text;
+        break;
+      case Span::Style::code:
+        o += "<code>" + text + "</code>";
+        break;
+      case Span::Style::strong:
+        o += "<strong>" + text + "</strong>";
+        break;
+      case Span::Style::link:
+        o += "<a href=\"" + escape_html(s.href) + "\">" + text + "</a>";
+        break;
     }
   }
   return o;
@@ -139,15 +167,24 @@ std::string render_markdown(const Document& doc) {
   std::string o;
   for (const auto& b : doc.blocks) {
     switch (b.kind) {
-      case Block::Kind::title: o += "# " + markdown(b.text) + "\n\n"; break;
-      case Block::Kind::heading: o += "## " + markdown(b.text) + "\n\n"; break;
-      case Block::Kind::paragraph: o += markdown(b.text) + "\n\n"; break;
+      case Block::Kind::title:
+        o += "# " + markdown(b.text) + "\n\n";
+        break;
+      case Block::Kind::heading:
+        o += "## " + markdown(b.text) + "\n\n";
+        break;
+      case Block::Kind::paragraph:
+        o += markdown(b.text) + "\n\n";
+        break;
       case Block::Kind::list:
         for (const auto& item : b.items) o += "- " + markdown(item) + "\n";
         o += "\n";
         break;
-      case Block::Kind::table: o += markdown_table(b.table) + "\n"; break;
-      case Block::Kind::charts: break;
+      case Block::Kind::table:
+        o += markdown_table(b.table) + "\n";
+        break;
+      case Block::Kind::charts:
+        break;
     }
   }
   return o;
@@ -157,16 +194,26 @@ std::string render_html(const Document& doc, const std::string& charts) {
   std::string o;
   for (const auto& b : doc.blocks) {
     switch (b.kind) {
-      case Block::Kind::title: o += "<h1>" + html(b.text) + "</h1>\n"; break;
-      case Block::Kind::heading: o += "<h2>" + html(b.text) + "</h2>\n"; break;
-      case Block::Kind::paragraph: o += "<p>" + html(b.text) + "</p>\n"; break;
+      case Block::Kind::title:
+        o += "<h1>" + html(b.text) + "</h1>\n";
+        break;
+      case Block::Kind::heading:
+        o += "<h2>" + html(b.text) + "</h2>\n";
+        break;
+      case Block::Kind::paragraph:
+        o += "<p>" + html(b.text) + "</p>\n";
+        break;
       case Block::Kind::list:
         o += "<ul>\n";
         for (const auto& item : b.items) o += "<li>" + html(item) + "</li>\n";
         o += "</ul>\n";
         break;
-      case Block::Kind::table: o += html_table(b.table); break;
-      case Block::Kind::charts: o += charts; break;
+      case Block::Kind::table:
+        o += html_table(b.table);
+        break;
+      case Block::Kind::charts:
+        o += charts;
+        break;
     }
   }
   return o;

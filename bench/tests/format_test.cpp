@@ -30,8 +30,8 @@ TEST(Format, RatesAndPercentages) {
 }
 
 TEST(Format, WhatWasNotMeasuredReadsAsADash) {
-  for (const auto& s : {fixed(NAN), micros(NAN), nanos(INFINITY), rate(NAN), percent(NAN), signed_percent(NAN),
-                        plus_minus(NAN)})
+  for (const auto& s :
+       {fixed(NAN), micros(NAN), nanos(INFINITY), rate(NAN), percent(NAN), signed_percent(NAN), plus_minus(NAN)})
     EXPECT_EQ(s, kNone);
 }
 

@@ -29,7 +29,8 @@ class GateCli : public ::testing::Test {
   // Runs keyreq with `args`; returns the exit status, output in output_.
   int keyreq(const std::string& args) {
     const fs::path log = dir_ / "out.txt";
-    const int status = std::system((std::string(KEYREQ_BIN_DIR) + "/keyreq " + args + " >" + log.string() + " 2>&1").c_str());
+    const int status =
+        std::system((std::string(KEYREQ_BIN_DIR) + "/keyreq " + args + " >" + log.string() + " 2>&1").c_str());
     std::ifstream in(log);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -60,9 +61,9 @@ TEST_F(GateCli, ThreeAgainstThreeRepetitionsExitsTwoAndSaysWhy) {
 TEST_F(GateCli, FiveAgainstFiveUnchangedPasses) {
   const auto report = write("five.json", report_json(with({1.0, 1.1, 1.2, 1.05, 1.15})));
   const fs::path summary = dir_ / "summary.md";
-  EXPECT_EQ(keyreq("gate --baseline " + report.string() + " --current " + report.string() + " --summary " +
-                   summary.string()),
-            0)
+  EXPECT_EQ(
+      keyreq("gate --baseline " + report.string() + " --current " + report.string() + " --summary " + summary.string()),
+      0)
       << output_;
   std::ifstream in(summary);
   std::stringstream ss;

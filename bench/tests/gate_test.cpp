@@ -8,8 +8,8 @@ namespace {
 Report with(std::vector<double> exec_ratio, std::vector<double> socket_ratio) {
   Report r;
   r.profile = "ci";
-  r.figures.push_back(Figure{"reference/exec/latency_ratio_c1_validate", "exec resolver p50 / floor p50", "lower",
-                             true, 0.10, std::move(exec_ratio)});
+  r.figures.push_back(Figure{"reference/exec/latency_ratio_c1_validate", "exec resolver p50 / floor p50", "lower", true,
+                             0.10, std::move(exec_ratio)});
   r.figures.push_back(Figure{"reference/socket/throughput_ratio_c4_validate", "socket resolver / floor throughput",
                              "higher", true, 0.20, std::move(socket_ratio)});
   r.figures.push_back(Figure{"reference/socket/throughput_ratio_peak", "not gated", "higher", false, 0, {0.5, 0.5}});
@@ -140,15 +140,19 @@ TEST(Gate, PolicyNamesFigureKindsForAnyProvider) {
 TEST(Gate, JudgesWhatTheReportsMarkGated) {
   auto base = with(kExec, kSocket);
   base.figures[0].tolerance = 5.0;  // a recorded tolerance the policy overrides
-  base.figures.push_back(Figure{"mine/exec/floor_calibrated_p50", "provider floor p50 / bare posix_spawn p50",
-                                "lower", true, 0.3, {3.0, 3.1, 3.05, 2.95, 3.0}});
-  base.figures.push_back(Figure{"mine/exec/other_kind", "a kind the policy does not name", "lower", true, 0.5,
-                                {1, 1.01, 1.02, 0.99, 1}});
+  base.figures.push_back(Figure{"mine/exec/floor_calibrated_p50",
+                                "provider floor p50 / bare posix_spawn p50",
+                                "lower",
+                                true,
+                                0.3,
+                                {3.0, 3.1, 3.05, 2.95, 3.0}});
+  base.figures.push_back(
+      Figure{"mine/exec/other_kind", "a kind the policy does not name", "lower", true, 0.5, {1, 1.01, 1.02, 0.99, 1}});
   auto cur = base;
   cur.figures[0].values = {1.40, 1.42, 1.41, 1.43, 1.39};
-  cur.figures[2].values = {0.1, 0.1};                       // not gated: never judged
-  cur.figures[3].values = {4.5, 4.6, 4.55, 4.4, 4.5};       // calibrated floor 50% slower
-  cur.figures[4].values = {1.4, 1.41, 1.42, 1.39, 1.4};     // 40% worse, recorded tolerance 50%: ok
+  cur.figures[2].values = {0.1, 0.1};                    // not gated: never judged
+  cur.figures[3].values = {4.5, 4.6, 4.55, 4.4, 4.5};    // calibrated floor 50% slower
+  cur.figures[4].values = {1.4, 1.41, 1.42, 1.39, 1.4};  // 40% worse, recorded tolerance 50%: ok
   const auto g = run_gate(base, cur, {});
   EXPECT_EQ(g.exit_code(), 1) << g.markdown;
   EXPECT_DOUBLE_EQ(row(g, "reference/exec/latency_ratio_c1_validate").tolerance, 0.30);
@@ -161,8 +165,9 @@ TEST(Gate, JudgesWhatTheReportsMarkGated) {
 
 TEST(Gate, MarkdownSaysWhatEachFigureMeasuresAndWhichWayIsBetter) {
   const auto g = run_gate(with(kExec, kSocket), with(kExec, kSocket), {});
-  EXPECT_TRUE(contains(g.markdown, "`reference/exec/latency_ratio_c1_validate`: exec resolver p50 / floor p50 — "
-                                   "lower is better, so a rise is a slowdown."))
+  EXPECT_TRUE(contains(g.markdown,
+                       "`reference/exec/latency_ratio_c1_validate`: exec resolver p50 / floor p50 — "
+                       "lower is better, so a rise is a slowdown."))
       << g.markdown;
   EXPECT_TRUE(contains(g.markdown, "socket resolver / floor throughput — higher is better, so a fall is a slowdown."));
   EXPECT_TRUE(contains(g.markdown, "| lower ↓ |"));
