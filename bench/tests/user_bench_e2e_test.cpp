@@ -92,9 +92,9 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
   const auto report = nlohmann::json::parse(slurp(dir_ / "out" / "report.json"));
   std::set<std::string> figures;
   for (const auto& f : report["figures"]) figures.insert(f["id"].get<std::string>());
-  for (const char* id : {"provider/exec/floor_calibrated_p50", "provider/socket/floor_calibrated_p50",
-                         "provider/exec/startup_share_p50", "provider/herd/socket/registrations_per_s",
-                         "provider/herd/socket/ratio_to_floor_peak"}) {
+  for (const char* id : {"python-provider/exec/floor_calibrated_p50", "python-provider/socket/floor_calibrated_p50",
+                         "python-provider/exec/startup_share_p50", "python-provider/herd/socket/registrations_per_s",
+                         "python-provider/herd/socket/ratio_to_floor_peak"}) {
     EXPECT_TRUE(figures.count(id)) << id << " missing";
   }
   bool socket_herd = false;
@@ -108,7 +108,7 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
   }
   EXPECT_TRUE(socket_herd);
   for (const auto& s : report["series"]) {
-    if (s["provider"] != "provider" || s["path"] != "resolver") continue;
+    if (s["provider"] != "python-provider" || s["path"] != "resolver") continue;
     for (const auto& rep : s["repetitions"]) EXPECT_EQ(rep["errors"].get<int>(), 0) << s["id"] << rep["first_error"];
   }
   EXPECT_FALSE(report["interpretation"].empty());

@@ -79,6 +79,9 @@ TEST_F(UserProviderInput, NameIsDerivedOrChecked) {
   EXPECT_EQ(u.spec.name, "my_provider");
   EXPECT_EQ(u.agents.size(), 20u);
   EXPECT_EQ(u.spec.interpreter, "sh");
+  auto generic = prepare_user_provider({"python3 fixtures/providers/php/provider.php", "", "", csv_, ""});
+  ASSERT_TRUE(std::holds_alternative<UserProvider>(generic));
+  EXPECT_EQ(std::get<UserProvider>(generic).spec.name, "php-provider");
   EXPECT_NE(error_of({"/bin/cat", "", "", csv_, "a/b"}).find("--name"), std::string::npos);
   EXPECT_NE(error_of({"/bin/cat", "", "", csv_, "reference"}).find("--name"), std::string::npos);
 }
