@@ -132,46 +132,57 @@ int connect_input(const fs::path& input, std::string& error) {
   return fd;
 }
 
-}  // namespace
+// keyreq serve in its own process group, its stderr read line by line into a LogWatch.
+class ServeProcess {
+ public:
+  ServeProcess(const HerdSpec& spec, std::size_t queue_size, std::string& error) : spec_(spec) {
+    const fs::path input = spec.dir / ("herd-" + spec.transport + ".in");
+    const fs::path keys = spec.dir / ("herd-" + spec.transport + ".keys");
+    std::error_code ec;
+    fs::remove(keys, ec);
+    std::vector<std::string> args{spec.keyreq.string(), "serve"};
+    args.insert(args.end(), spec.provider_flags.begin(), spec.provider_flags.end());
+    for (const std::string& a : {std::string("--input"), input.string(), std::string("--keys"), keys.string(),
+                                 std::string("--threads"), std::to_string(spec.threads), std::string("--queue-size"),
+                                 std::to_string(std::max<std::size_t>(queue_size, 1)), std::string("--timeout"),
+                                 std::string("30"), std::string("--log-level"), std::string("info")})
+      args.push_back(a);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      error = std::string("pipe: ") + std::strerror(errno);
+      return;
+    }
+    pid_ = spawn_serve(args, pipe_fds[1]);
+    ::close(pipe_fds[1]);
+    if (pid_ < 0) {
+      ::close(pipe_fds[0]);
+      error = "cannot start " + spec.keyreq.string() + " serve";
+      return;
+    }
+    reader_ = std::thread([this, fd = pipe_fds[0]] { read_log(fd); });
+  }
+  ~ServeProcess() { stop(); }
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
 
-HerdRun run_herd(const HerdSpec& spec) {
-  HerdRun run;
-  run.provider = spec.provider;
-  run.transport = spec.transport;
-  run.requested = spec.ids.size();
-  run.floor_peak_throughput = spec.floor_peak_throughput;
-  const std::size_t n = spec.fit > 0 ? std::min(spec.fit, spec.ids.size()) : spec.ids.size();
-  if (n == 0) {
-    run.error = "no agent to ask for";
-    return run;
+  // Waits for serve_started; "" or what went wrong (with the log's last lines).
+  std::string wait_started() {
+    std::unique_lock lock(watch.m);
+    watch.cv.wait_for(lock, std::chrono::seconds(30), [&] { return watch.started || watch.eof; });
+    return watch.started ? "" : "keyreq serve did not start; its log:\n" + watch.tail;
   }
-  const fs::path input = spec.dir / ("herd-" + spec.transport + ".in");
-  const fs::path keys = spec.dir / ("herd-" + spec.transport + ".keys");
-  std::error_code ec;
-  fs::remove(keys, ec);
-  std::vector<std::string> args{spec.keyreq.string(), "serve"};
-  args.insert(args.end(), spec.provider_flags.begin(), spec.provider_flags.end());
-  for (const std::string& a : {std::string("--input"), input.string(), std::string("--keys"), keys.string(),
-                               std::string("--threads"), std::to_string(spec.threads), std::string("--queue-size"),
-                               std::to_string(std::max<std::size_t>(n, 1)), std::string("--timeout"),
-                               std::string("30"), std::string("--log-level"), std::string("info")})
-    args.push_back(a);
+  fs::path input() const { return spec_.dir / ("herd-" + spec_.transport + ".in"); }
+  void stop() {
+    if (pid_ > 0) stop_group(pid_);
+    pid_ = -1;
+    if (reader_.joinable()) reader_.join();
+  }
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    run.error = std::string("pipe: ") + std::strerror(errno);
-    return run;
-  }
-  const pid_t pid = spawn_serve(args, pipe_fds[1]);
-  ::close(pipe_fds[1]);
-  if (pid < 0) {
-    ::close(pipe_fds[0]);
-    run.error = "cannot start " + spec.keyreq.string() + " serve";
-    return run;
-  }
   LogWatch watch;
-  std::thread reader([&, fd = pipe_fds[0]] {
-    std::ofstream log(spec.dir / ("herd-" + spec.transport + ".log"));
+
+ private:
+  void read_log(int fd) {
+    std::ofstream log(spec_.dir / ("herd-" + spec_.transport + ".log"));
     std::string pending;
     char buf[65536];
     while (true) {
@@ -193,54 +204,36 @@ HerdRun run_herd(const HerdSpec& spec) {
     std::lock_guard lock(watch.m);
     watch.eof = true;
     watch.cv.notify_all();
-  });
-  auto finish = [&] {
-    stop_group(pid);
-    reader.join();
-  };
-  {
-    std::unique_lock lock(watch.m);
-    watch.cv.wait_for(lock, std::chrono::seconds(30), [&] { return watch.started || watch.eof; });
-    if (!watch.started) {
-      const std::string tail = watch.tail;
-      lock.unlock();
-      finish();
-      run.error = "keyreq serve did not start; its log:\n" + tail;
-      return run;
-    }
   }
-  std::string error;
-  const int fd = connect_input(input, error);
-  if (fd < 0) {
-    finish();
-    run.error = error;
-    return run;
-  }
-  std::unordered_map<std::string, Clock::time_point> sent_at;
+
+  const HerdSpec& spec_;
+  pid_t pid_ = -1;
+  std::thread reader_;
+};
+
+// Sends "id:<id>" for the first `n` ids, stamping each send; the count sent.
+std::size_t fire(int fd, const std::vector<std::string>& ids, std::size_t n,
+                 std::unordered_map<std::string, Clock::time_point>& sent_at, std::string& error) {
+  std::size_t sent = 0;
   sent_at.reserve(n);
-  const auto first_send = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string request = "id:" + spec.ids[i];
+    const std::string request = "id:" + ids[i];
     sent_at[request] = Clock::now();
-    if (::send(fd, request.data(), request.size(), 0) < 0) {
-      if (errno == EINTR) {
-        --i;
-        continue;
-      }
-      run.error = "send to serve's input: " + std::string(std::strerror(errno));
+    ssize_t rc;
+    while ((rc = ::send(fd, request.data(), request.size(), 0)) < 0 && errno == EINTR) {
+    }
+    if (rc < 0) {
+      error = "send to serve's input: " + std::string(std::strerror(errno));
       break;
     }
-    ++run.sent;
+    ++sent;
   }
-  ::close(fd);
-  {
-    std::unique_lock lock(watch.m);
-    watch.cv.wait_until(lock, first_send + spec.budget,
-                        [&] { return watch.eof || watch.durable + watch.failed >= run.sent; });
-  }
-  finish();
+  return sent;
+}
 
-  std::lock_guard lock(watch.m);
+// The herd's figures from what serve's log said.
+void summarize(HerdRun& run, const LogWatch& watch, const std::unordered_map<std::string, Clock::time_point>& sent_at,
+               Clock::time_point first_send) {
   run.durable = watch.durable;
   run.failed = watch.failed + (run.sent - std::min(run.sent, watch.durable + watch.failed));
   run.dropped = watch.dropped;
@@ -250,9 +243,9 @@ HerdRun run_herd(const HerdSpec& spec) {
     const auto it = sent_at.find(request);
     if (it == sent_at.end()) continue;
     last = std::max(last, at);
-    to_durable.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                     std::max(at - it->second, Clock::duration::zero()))
-                                                     .count()));
+    to_durable.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::max(at - it->second, Clock::duration::zero()))
+            .count()));
   }
   run.to_durable = percentiles_of(to_durable);
   run.queue_wait = percentiles_of(watch.queue_wait);
@@ -264,6 +257,41 @@ HerdRun run_herd(const HerdSpec& spec) {
                                   ? static_cast<double>(run.requested) / run.registrations_per_s
                                   : run.seconds;
   if (run.failed > 0 && run.error.empty()) run.error = "first failure: " + watch.first_failure;
+}
+
+}  // namespace
+
+HerdRun run_herd(const HerdSpec& spec) {
+  HerdRun run;
+  run.provider = spec.provider;
+  run.transport = spec.transport;
+  run.requested = spec.ids.size();
+  run.floor_peak_throughput = spec.floor_peak_throughput;
+  const std::size_t n = spec.fit > 0 ? std::min(spec.fit, spec.ids.size()) : spec.ids.size();
+  if (n == 0) {
+    run.error = "no agent to ask for";
+    return run;
+  }
+  std::string error;
+  ServeProcess serve(spec, n, error);
+  if (error.empty()) error = serve.wait_started();
+  const int fd = error.empty() ? connect_input(serve.input(), error) : -1;
+  if (fd < 0) {
+    run.error = error;
+    return run;
+  }
+  std::unordered_map<std::string, Clock::time_point> sent_at;
+  const auto first_send = Clock::now();
+  run.sent = fire(fd, spec.ids, n, sent_at, run.error);
+  ::close(fd);
+  {
+    std::unique_lock lock(serve.watch.m);
+    serve.watch.cv.wait_until(lock, first_send + spec.budget,
+                              [&] { return serve.watch.eof || serve.watch.durable + serve.watch.failed >= run.sent; });
+  }
+  serve.stop();
+  std::lock_guard lock(serve.watch.m);
+  summarize(run, serve.watch, sent_at, first_send);
   return run;
 }
 

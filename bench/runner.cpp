@@ -296,21 +296,21 @@ void Runner::run_provider(const ProviderSpec& p) {
     if (!calibration_daemon) note("calibration: the reference daemon did not start: " + error);
   }
 
-  ExecClient exec_client(p.exec_command.empty() ? std::vector<std::string>{"/bin/false"} : p.exec_command, limits_);
-  SocketClient socket_client(p.socket_path, limits_);
-  std::unique_ptr<DelayedProvider> exec_delayed, socket_delayed;
-  ProviderClient* exec_target = &exec_client;
-  ProviderClient* socket_target = &socket_client;
-  if (o_.inject_delay_us > 0) {
-    exec_delayed = std::make_unique<DelayedProvider>(exec_client, std::chrono::microseconds(o_.inject_delay_us));
-    socket_delayed = std::make_unique<DelayedProvider>(socket_client, std::chrono::microseconds(o_.inject_delay_us));
-    exec_target = exec_delayed.get();
-    socket_target = socket_delayed.get();
-  }
+  // The resolver's clients, slowed on purpose only for the gate's self-test (--inject-delay-us).
+  std::vector<std::unique_ptr<ProviderClient>> clients;
+  auto client_for = [&](std::unique_ptr<ProviderClient> client) -> ProviderClient* {
+    clients.push_back(std::move(client));
+    if (o_.inject_delay_us > 0) {
+      clients.push_back(
+          std::make_unique<DelayedProvider>(*clients.back(), std::chrono::microseconds(o_.inject_delay_us)));
+    }
+    return clients.back().get();
+  };
 
   std::vector<Leg> legs;
   if (!p.exec_command.empty()) {
-    Leg leg{"exec", exec_target, CpuFrom::children, 0, [&p] { return make_exec_floor_probe(p.exec_command); }, {}, {}};
+    Leg leg{"exec", client_for(std::make_unique<ExecClient>(p.exec_command, limits_)), CpuFrom::children, 0,
+            [&p] { return make_exec_floor_probe(p.exec_command); }, {}, {}};
     if (p.user) {
       const std::vector<std::string> target{(executable_dir() / "keyreq-spawn-target").string()};
       leg.calibration = [target] { return make_exec_floor_probe(target); };
@@ -319,9 +319,10 @@ void Runner::run_provider(const ProviderSpec& p) {
     legs.push_back(std::move(leg));
   }
   if (socket_up) {
-    Leg leg{"socket", socket_target, CpuFrom::group, daemon ? daemon->pid() : 0,
+    // The daemon's CPU is read from its process group: only when bench started it.
+    Leg leg{"socket", client_for(std::make_unique<SocketClient>(p.socket_path, limits_)),
+            daemon ? CpuFrom::group : CpuFrom::none, daemon ? daemon->pid() : 0,
             [&p] { return make_socket_floor_probe(p.socket_path); }, {}, {}};
-    if (!daemon) leg.cpu = CpuFrom::none;  // not our process group: its CPU is not ours to read
     if (calibration_daemon) leg.calibration = [calibration_socket] { return make_socket_floor_probe(calibration_socket); };
     legs.push_back(std::move(leg));
   }

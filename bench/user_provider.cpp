@@ -65,15 +65,25 @@ std::string safe_label(std::string s) {
   return s;
 }
 
+// "php/provider.php" → "php-provider": a generic file name gets its directory's.
+std::string label_of(const fs::path& file) {
+  const std::string stem = file.stem().string();
+  static const char* const kGeneric[] = {"provider", "main", "index", "server", "daemon", "app"};
+  const std::string dir = fs::absolute(file).parent_path().filename().string();
+  for (const char* g : kGeneric)
+    if (stem == g && !dir.empty()) return dir + "-" + stem;
+  return stem;
+}
+
 // The script of an interpreter command (first word after the interpreter
 // that is not an option), else the program.
 std::string name_from(const std::vector<std::string>& words) {
   if (words.empty()) return "";
   if (!interpreter_family(words[0]).empty()) {
     for (std::size_t i = 1; i < words.size(); ++i)
-      if (!words[i].empty() && words[i][0] != '-') return fs::path(words[i]).stem().string();
+      if (!words[i].empty() && words[i][0] != '-') return label_of(words[i]);
   }
-  return fs::path(words[0]).stem().string();
+  return label_of(words[0]);
 }
 
 }  // namespace

@@ -165,11 +165,7 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
       }
     }
 
-    if (options.progress != nullptr && (i + 1) % 5000 == 0) {
-      *options.progress << "keyreq fuzz: " << (i + 1) << "/" << options.cases << " cases, "
-                        << report.disagreement_count << " disagreements\n"
-                        << std::flush;
-    }
+    if (options.progress) options.progress(i + 1, report.disagreement_count);
   }
 
   // Nothing non-conforming reached client.keys.

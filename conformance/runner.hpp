@@ -4,6 +4,7 @@
 // exec and socket transports into a real client.keys, which must end up
 // holding nothing the oracle did not accept. Disagreements are shrunk.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -22,7 +23,9 @@ struct FuzzOptions {
   std::string replay_program;           // "": keyreq-replay-provider found beside the binary
   std::size_t shrink_budget = 20000;    // predicate calls per shrunk disagreement
   std::size_t max_shrunk = 10;          // disagreements shrunk and kept in full
-  std::ostream* progress = nullptr;     // a line now and then while running
+  // Called after every case with (cases done, disagreements so far): the
+  // command draws its progress line from it.
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
 struct Finding {

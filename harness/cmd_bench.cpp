@@ -1,7 +1,5 @@
 // keyreq bench: exec against socket, side by side, floors measured in the
 // same run; reports into reports/latest/ (bench/, docs/bench.md).
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +11,7 @@
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
 #include "harness/commands.hpp"
+#include "harness/progress.hpp"
 
 namespace keyreq::harness {
 
@@ -22,9 +21,8 @@ struct BenchCli {
   std::string providers;
   std::string mix;
   std::string sweep;
-  bool no_progress = false;
+  ProgressSettings progress;
   bool no_micro = false;
-  bool progress = false;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -40,25 +38,6 @@ std::vector<std::string> split_list(const std::string& text) {
   }
   return out;
 }
-
-// One status line on a terminal, rewritten in place.
-class ProgressLine {
- public:
-  explicit ProgressLine(bool on) : on_(on) {}
-  void show(const std::string& what) {
-    if (!on_) return;
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "\r\033[K[%5.1fs] %s", t, what.c_str());
-    std::fflush(stderr);
-  }
-  void clear() {
-    if (on_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  bool on_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 // The summary on stdout: where the reports are, the target lines, what it means.
 void print_summary(const bench::Report& r, const std::string& out) {
@@ -104,23 +83,18 @@ int run_bench_cli(BenchCli& cli, const std::string& command_line) {
     return 2;
   }
   if (cli.no_micro) o.micro = false;
-  const bool progress_on = cli.no_progress ? false : cli.progress ? true : ::isatty(2) != 0;
-  ProgressLine progress(progress_on);
-  o.on_progress = [&progress](const std::string& text) { progress.show(text); };
-  o.on_note = [&progress](const std::string& text) {
-    progress.clear();
-    std::cerr << "keyreq bench: " << text << "\n";
-  };
+  Progress progress = Progress::on_stderr(cli.progress, "bench");
+  o.on_progress = [&progress](const std::string& text) { progress.step(text); };
   bench::BenchResult result = bench::run_bench(o);
-  progress.clear();
+  progress.finish();
+  // Notes (a transport not measured, wrong answers, …) after the progress line is gone.
+  for (const auto& note : result.report.notes) std::cerr << "keyreq bench: " << note << "\n";
   if (result.status != bench::BenchResult::Status::done) {
     std::cerr << "keyreq bench: " << result.error << "\n";
     return result.status == bench::BenchResult::Status::usage ? 2 : 3;
   }
-  progress.show("writing reports");
   std::string warnings;
   const std::string error = bench::write_reports(result.report, o.out, warnings);
-  progress.clear();
   if (!warnings.empty()) std::cerr << "keyreq bench: " << warnings << "\n";
   if (!error.empty()) {
     std::cerr << "keyreq bench: " << error << "\n";
@@ -171,8 +145,7 @@ void add_bench_command(CLI::App& root, Action& action) {
   cmd->add_option("--workdir", o.workdir, "where the private work directory goes (default $TMPDIR or /tmp)");
   cmd->add_flag("--keep-workdir", o.keep_workdir, "keep the work directory (dataset, client.keys, daemon logs)");
   cmd->add_flag("--no-micro", cli->no_micro, "skip the Google Benchmark microbenchmarks");
-  cmd->add_flag("--progress", cli->progress, "show progress on stderr even when it is not a terminal");
-  cmd->add_flag("--no-progress", cli->no_progress, "no progress display");
+  add_progress_flags(*cmd, cli->progress);
   cmd->add_option("--inject-delay-us", o.inject_delay_us,
                   "TESTING ONLY: sleep this long before every resolver provider call (proves the gate catches a slowdown)")
       ->check(CLI::Range(0, 10000000));

@@ -10,6 +10,7 @@
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/report.hpp"
 #include "harness/commands.hpp"
+#include "harness/progress.hpp"
 #include "harness/provider_options.hpp"
 #include "resolver/command_line.hpp"
 
@@ -23,6 +24,7 @@ struct CertifyCommandOptions {
   std::string junit;
   unsigned parallel = 4;
   bool verbose = false;
+  ProgressSettings progress;
 };
 
 int usage(const std::string& message) {
@@ -68,15 +70,11 @@ int run_certify(const CertifyCommandOptions& o) {
     std::filesystem::create_directories(o.out, ec);
     if (ec) return usage("--out: cannot create " + o.out + ": " + ec.message());
   }
-  const bool show_progress = ::isatty(STDERR_FILENO) == 1;
-  std::size_t done = 0;
-  if (show_progress) {
-    c.progress = [&done](const certify::ProbeResult& p) {
-      std::cerr << "\r\033[K[" << ++done << "] " << p.id << std::flush;
-    };
-  }
+  Progress progress = Progress::on_stderr(o.progress, "keyreq certify");
+  c.planned = [&progress](std::size_t probes) { progress.set_total(probes); };
+  c.progress = [&progress](const certify::ProbeResult& p) { progress.step(p.id); };
   const certify::Certificate cert = certify::certify(c);
-  if (show_progress) std::cerr << "\r\033[K" << std::flush;
+  progress.finish();
 
   certify::write_console(cert, std::cout, o.verbose);
   int rc = cert.certified() ? 0 : 1;
@@ -114,6 +112,7 @@ void add_certify_command(CLI::App& root, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
   cmd->add_flag("-v,--verbose", options->verbose, "list passing probes too");
+  add_progress_flags(*cmd, options->progress);
   cmd->footer(
       "Probes: smoke lookups, a dataset sample (exact records), adversarial requests (SQL injection, shell\n"
       "metacharacters, malformed values), parallel consistency, stderr/exit status (exec), health check,\n"

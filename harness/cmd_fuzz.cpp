@@ -8,13 +8,14 @@
 #include "conformance/oracle.hpp"
 #include "conformance/runner.hpp"
 #include "harness/commands.hpp"
+#include "harness/progress.hpp"
 
 namespace keyreq::harness {
 
 namespace {
 struct FuzzCommandOptions {
   conformance::FuzzOptions fuzz;
-  bool quiet = false;
+  ProgressSettings progress;
   std::string judge_file;
   std::string request = "id:001";
 };
@@ -44,8 +45,12 @@ int judge_one(const FuzzCommandOptions& o) {
 
 int run_fuzz_command(FuzzCommandOptions o) {
   if (!o.judge_file.empty()) return judge_one(o);
-  if (!o.quiet) o.fuzz.progress = &std::cerr;
+  Progress progress = Progress::on_stderr(o.progress, "keyreq fuzz", o.fuzz.cases);
+  o.fuzz.progress = [&progress](std::uint64_t done, std::uint64_t disagreements) {
+    progress.update(done, "cases, " + std::to_string(disagreements) + " disagreements");
+  };
   const auto report = conformance::run_fuzz(o.fuzz);
+  progress.finish();
   conformance::print_report(report, std::cout);
   std::cout << std::flush;
   return report.ok() ? 0 : 1;
@@ -66,7 +71,9 @@ void add_fuzz_command(CLI::App& root, Action& action) {
       ->default_val(200);
   cmd->add_option("--transport-max", options->fuzz.transport_max, "at most this many cases through each transport")
       ->default_val(200);
-  cmd->add_flag("--quiet", options->quiet, "no progress lines on stderr");
+  add_progress_flags(*cmd, options->progress);
+  cmd->add_flag_callback(
+      "--quiet", [options] { options->progress.requested = false; }, "same as --no-progress (kept for scripts)");
   cmd->add_option("--judge", options->judge_file,
                   "judge one output file with both the resolver and the oracle instead of fuzzing");
   cmd->add_option("--request", options->request, "with --judge: the request the file answers")

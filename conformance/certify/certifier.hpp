@@ -22,6 +22,8 @@ struct CertifyOptions {
   unsigned parallel = 4;                       // concurrent calls (parallel probe, probe workers)
   std::size_t sample = 8;                      // dataset agents looked up by id (and by ip)
   std::string keyreq_version = "0.1.0";
+  // Called with the number of probes as soon as it is known (before the first ends).
+  std::function<void(std::size_t)> planned;
   // Called once per probe as it ends (from any thread, one call at a time).
   std::function<void(const ProbeResult&)> progress;
 };

@@ -167,7 +167,9 @@ std::vector<Finding> judge(const Exchange& ex, const Request& request, const Exp
   } else {
     success = true;
     const auto& record = std::get<AgentRecord>(verdict);
-    if (expect.kind == Kind::known_agent) compare_record(record, expect.agent, out);
+    if (expect.kind == Kind::known_agent || expect.kind == Kind::record_or_decline) {
+      compare_record(record, expect.agent, out);
+    }
     if (expect.kind == Kind::unknown_agent) {
       out.push_back(must("DATA", "answered agent " + q(record.id) + " (" + q(record.name) + ") for " +
                                      q(request.wire()) +

@@ -35,7 +35,8 @@ void expect_certified(const Certificate& cert) {
   EXPECT_GT(cert.timing.calls, 20u);
   for (const char* id : {"smoke.known-id", "smoke.known-ip", "smoke.unknown-id", "smoke.unknown-ip",
                          "adversarial.id.sqli-short-or", "adversarial.ip.sqli-quote-or",
-                         "adversarial.request.option-unknown", "parallel.consistent"}) {
+                         "adversarial.request.option-unknown", "parallel.consistent", "form.id.0001",
+                         "form.id.00000001", "form.ip.::ffff:10.0.0.1", "form.ip.0.0.0.0"}) {
     EXPECT_NE(probe(cert, id), nullptr) << id;
   }
 }
@@ -106,6 +107,36 @@ TEST_P(LanguageCertification, SocketDaemonIsCertified) {
 
 INSTANTIATE_TEST_SUITE_P(Providers, LanguageCertification, ::testing::ValuesIn(kLanguages),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------- request forms
+
+// A provider careful in everything but looking ids up as integers: `id 0001`
+// is a valid request (SPEC §2: 3 to 8 digits) for an agent the dataset does
+// not have, and it answers agent 001's record — C1, which the resolver
+// refuses at run time. Certify used to send ids only in the dataset's
+// spelling and certified it.
+TEST_F(Certification, IntegerIdLookupIsNotCertifiedWithC1ShowingRequestAndAnswer) {
+  const Certificate cert = run(exec_options(
+      {"/usr/bin/python3", faulty("careless_sqlite.py"), "--mode", "integer-ids", "--db", dataset}, dataset,
+      milliseconds(20'000)));
+  EXPECT_FALSE(cert.certified()) << summary(cert);
+  for (const char* id : {"form.id.0001", "form.id.00000001"}) {
+    const ProbeResult* p = probe(cert, id);
+    ASSERT_NE(p, nullptr) << id;
+    ASSERT_TRUE(has_rule(p, "C1")) << id << "\n" << summary(cert);
+    const auto c1 = std::find_if(p->findings.begin(), p->findings.end(), [](const Finding& f) { return f.rule == "C1"; });
+    EXPECT_NE(c1->message.find("\"001\""), std::string::npos) << c1->message;  // the answer's id
+    EXPECT_NE(c1->message.find(std::string("id:") + (id + 8)), std::string::npos) << c1->message;  // the request
+    ASSERT_EQ(p->evidence.size(), 1u);
+    EXPECT_EQ(p->evidence[0].argv.back(), std::string(id + 8));
+    EXPECT_NE(p->evidence[0].output.find("\"id\":\"001\""), std::string::npos) << p->evidence[0].output;
+  }
+  // careful otherwise: only the zero-padded forms are wrong
+  for (const auto& p : cert.probes) {
+    if (p.id.rfind("form.id.", 0) == 0) continue;
+    EXPECT_FALSE(p.has_must()) << p.id << "\n" << summary(cert);
+  }
+}
 
 // ---------------------------------------------------------------- faulty exec providers
 

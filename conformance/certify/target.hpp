@@ -1,0 +1,73 @@
+#pragma once
+// The provider under test, with the run's shared bookkeeping: the stop after
+// repeated failures (a provider that hangs keeps the run bounded), the
+// timings and exit statuses of well-formed requests, stderr use, split
+// replies, and the serial answers the parallel probes compare with.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conformance/certify/certificate.hpp"
+#include "conformance/certify/certifier.hpp"
+#include "conformance/certify/socket_probe.hpp"
+#include "resolver/request.hpp"
+
+namespace keyreq::certify {
+
+class Target {
+ public:
+  explicit Target(const CertifyOptions& o) : o_(o) {}
+
+  bool exec() const { return o_.transport == Transport::exec; }
+  const CertifyOptions& options() const { return o_; }
+
+  bool stopped() const { return failures_.load() >= kStopAfterFailures; }
+  std::string stop_reason() const;
+
+  // One exchange. `counts`: a timeout or a start failure counts towards the stop.
+  Exchange run_exec(const std::vector<std::string>& tail, bool counts = true);
+  Exchange run_socket(SocketScript script, bool counts = true);
+  // A well-formed request, sent the way the resolver sends it.
+  Exchange request(const Request& r, bool counts = true);
+
+  // Bookkeeping for an answer to a well-formed request.
+  void note_well_formed(const Exchange& ex);
+  // The MUST rules a serial call of this request broke ("" when none).
+  void note_serial(const Request& request, const std::vector<Finding>& findings);
+  std::optional<std::string> serial_rules(const Request& request) const;
+  void note_split_reply(const Exchange& ex);
+
+  TimingSummary timing() const;
+  std::size_t stderr_calls() const;
+  std::optional<Exchange> stderr_example() const;
+  std::size_t split_replies() const;
+  std::size_t socket_replies() const;
+  std::optional<Exchange> split_example() const;
+  std::map<int, std::size_t> exit_codes() const;
+
+ private:
+  void account(const Exchange& ex);
+
+  const CertifyOptions& o_;
+  std::atomic<int> failures_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::chrono::nanoseconds> timings_;
+  std::map<int, std::size_t> exit_codes_;
+  std::size_t stderr_calls_ = 0;
+  std::optional<Exchange> stderr_example_;
+  std::size_t split_replies_ = 0, socket_replies_ = 0;
+  std::optional<Exchange> split_example_;
+  std::map<std::string, std::string> serial_;
+};
+
+// A socket run as an Exchange of the certificate (what was sent, what came back).
+Exchange exchange_of(const SocketRun& run, const SocketScript& script);
+
+// The MUST rule ids among findings, sorted, space-separated ("" when none).
+std::string must_rules(const std::vector<Finding>& findings);
+
+}  // namespace keyreq::certify
