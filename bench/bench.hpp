@@ -3,6 +3,7 @@
 // socket, sweeps, open loop, microbenchmarks, targets — into one Report,
 // then report.json, report.md, index.html and .hgrm files (docs/bench.md).
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,32 @@ struct Profile {
   int micro_repetitions = 5;
   double micro_min_time = 0.05;  // seconds per repetition
   std::vector<std::string> default_providers{"reference"};
+  // The user's provider (--exec / --socket): `repetitions` (the gate's U test
+  // needs them), the script sweep, and each series sized by a minimum sample
+  // count within a time budget, so a 40 ms/call provider still gets a p50.
+  std::uint64_t user_min_samples = 50;
+  std::chrono::milliseconds user_series_budget{3000};
+  // Herd (through the real `keyreq serve`): N for the reference provider
+  // (0: off) and for the user's provider; time budget of the exec herd.
+  std::size_t herd_reference = 0;
+  std::size_t herd_user = 1000;
+  std::chrono::seconds herd_budget{60};
 };
 
-// quick (what `make bench` runs, < 2 min), ci (< 1 min), full; nullptr if unknown.
+// quick (what `make bench` runs), ci, full, smoke (seconds, for tests); nullptr if unknown.
 const Profile* find_profile(const std::string& name);
+// The profile names, for --help and errors.
+std::vector<std::string> profile_names();
+
+// The user's own provider (`keyreq bench --exec/--socket/--socket-cmd --dataset`).
+struct UserProviderOptions {
+  std::string exec;        // command line, split as SPEC §3 says (no shell)
+  std::string socket;      // a daemon serving this path (started by bench with socket_cmd)
+  std::string socket_cmd;  // command line of the daemon to start
+  std::string dataset;     // CSV id,name,ip,key or SQLite `agent` table (keyreq certify's loader)
+  std::string name;        // label; default from the command
+  bool given() const { return !exec.empty() || !socket.empty() || !socket_cmd.empty(); }
+};
 
 struct BenchOptions {
   std::string profile = "quick";
@@ -55,11 +78,23 @@ struct BenchOptions {
   int duration_ms = 0;
   std::vector<int> sweep;
   std::string command_line;
-  int progress = -1;  // -1: when stderr is a terminal
+  UserProviderOptions user;
+  long herd = -1;          // agents in the herd; -1: the profile's default, 0: off
+  int herd_budget_s = 0;   // 0: the profile's
+  // Where progress and notes go (the harness prints them; nullptr: nowhere).
+  std::function<void(const std::string&)> on_progress;
+  std::function<void(const std::string&)> on_note;
 };
 
-// Runs everything and writes the reports. Exit code: 0 done (targets may
-// FAIL: they are reported, the gate judges), 2 usage, 3 could not measure.
-int run_bench(const BenchOptions& options);
+struct BenchResult {
+  enum class Status { done, usage, failed };
+  Status status = Status::done;  // done: measured (targets may FAIL: the gate judges)
+  std::string error;             // usage / failed: what was wrong
+  Report report;
+};
+
+// Runs everything into one Report; prints nothing (the harness prints the
+// progress, notes and summary, and writes the reports).
+BenchResult run_bench(const BenchOptions& options);
 
 }  // namespace keyreq::bench

@@ -96,7 +96,6 @@ std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted,
   return out;
 }
 
-namespace {
 bool socket_accepts(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -108,7 +107,6 @@ bool socket_accepts(const std::string& path) {
   ::close(fd);  // the SPEC §3 health check: connect and close, nothing sent
   return ok;
 }
-}  // namespace
 
 std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, const std::string& socket_path,
                                     const std::string& log, std::chrono::milliseconds wait, std::string& error) {

@@ -27,10 +27,15 @@ class WorkDir {
 };
 
 struct ProviderSpec {
-  std::string name;                       // reference, python, php, perl
-  std::vector<std::string> exec_command;  // absolute program path first; request words are appended
-  std::vector<std::string> daemon_command;  // serves `socket_path`
-  std::string socket_path;
+  std::string name;                       // reference, python, php, perl, or the user's --name
+  std::vector<std::string> exec_command;  // absolute program path first; request words are appended (empty: no exec)
+  std::vector<std::string> daemon_command;  // serves `socket_path` (empty: already serving, or no socket)
+  std::string socket_path;                  // empty: no socket transport
+  bool user = false;                        // the user's provider (--exec / --socket)
+  // The interpreter of exec_command with a trivial program (prints one byte),
+  // when recognised (python3, php, perl, ruby, node, sh/bash): its start-up cost.
+  std::vector<std::string> startup_command;
+  std::string interpreter;  // "python3", ...
 };
 
 // The known providers: "reference" (the keyreq-provider binary beside this
@@ -40,6 +45,9 @@ std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted,
                                          const std::filesystem::path& source_root, const std::string& db,
                                          const std::filesystem::path& workdir, int daemon_workers,
                                          std::vector<std::string>& missing);
+
+// The SPEC §3 health check: a connection is accepted (nothing is sent).
+bool socket_accepts(const std::string& path);
 
 // A socket daemon in its own process group; stopped (SIGTERM, then SIGKILL
 // to the group) on destruction.

@@ -78,6 +78,11 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
       } else {
         const auto now = Clock::now();
         if (now >= t1 && measured.load(std::memory_order_relaxed) >= spec.min_requests) break;
+        // Past the budget a worker stops once it has one measured request:
+        // a call slower than the warm-up must still be sampled.
+        if (spec.budget.count() > 0 && st.requests > 0 &&
+            now >= t0 + std::chrono::duration_cast<Clock::duration>(spec.budget))
+          break;
         if (spec.max_requests && measured.load(std::memory_order_relaxed) >= spec.max_requests) break;
       }
       const WorkItem& item = workload.at(spec.first_item + i);

@@ -35,7 +35,8 @@ struct LoadSpec {
   int concurrency = 1;
   std::chrono::nanoseconds warmup{std::chrono::milliseconds(100)};
   std::chrono::nanoseconds duration{std::chrono::milliseconds(500)};
-  std::uint64_t min_requests = 0;  // keep going past `duration` until this many completed
+  std::uint64_t min_requests = 0;  // keep going past `duration` until this many completed…
+  std::chrono::nanoseconds budget{0};  // …but not past this much measured time (0: no limit)
   std::uint64_t max_requests = 0;  // 0: no limit
   double rate = 0;                 // requests per second; 0 = closed loop
   std::uint64_t first_item = 0;    // where in the workload this run starts

@@ -1,5 +1,11 @@
 #include "bench/model.hpp"
 
+#include <cmath>
+
+#ifndef KEYREQ_BUILD_TYPE
+#define KEYREQ_BUILD_TYPE "unknown"
+#endif
+
 namespace keyreq::bench {
 
 Percentiles percentiles_of(const Histogram& h) {
@@ -9,11 +15,37 @@ Percentiles percentiles_of(const Histogram& h) {
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
   p.mean_us = h.mean() / 1000.0;
   p.p50_us = us(h.value_at(50));
-  p.p90_us = us(h.value_at(90));
-  p.p99_us = us(h.value_at(99));
-  p.p999_us = us(h.value_at(99.9));
+  if (percentile_supported(90, p.count)) p.p90_us = us(h.value_at(90));
+  if (percentile_supported(99, p.count)) p.p99_us = us(h.value_at(99));
+  if (percentile_supported(99.9, p.count)) p.p999_us = us(h.value_at(99.9));
   p.max_us = us(h.max());
   return p;
+}
+
+bool percentile_supported(double percentile, std::uint64_t samples) {
+  if (samples == 0) return false;
+  // n * (1 - p) >= 1, with slack for 99.9 not being exact in binary.
+  return static_cast<double>(samples) * (1.0 - percentile / 100.0) >= 1.0 - 1e-9;
+}
+
+Percentiles merged_percentiles(const Series& s) {
+  return s.histogram.count() > 0 ? percentiles_of(s.histogram) : s.all_repetitions;
+}
+
+std::string this_build_type() { return KEYREQ_BUILD_TYPE; }
+
+std::string SeriesKey::id() const {
+  std::string id = provider + "/" + transport + "/" + path + "/";
+  id += mode == "open" ? "open" + std::to_string(static_cast<int>(std::lround(rate_fraction * 100)))
+                       : "c" + std::to_string(concurrency);
+  if (!variant.empty()) id += "/" + variant;
+  return id;
+}
+
+const Series* Report::find_series(const SeriesKey& key) const {
+  for (const auto& s : series)
+    if (s.key() == key) return &s;
+  return nullptr;
 }
 
 const Series* Report::find_series(const std::string& id) const {

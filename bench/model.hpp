@@ -4,6 +4,7 @@
 // HTML and .hgrm files; `keyreq gate` reads it back from report.json).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,13 +12,48 @@
 
 namespace keyreq::bench {
 
-inline constexpr int kReportSchemaVersion = 1;
+// 2: typed numbers, null for what was not measured, the build type recorded
+// (bench/report.schema.json describes it). The gate refuses older reports.
+inline constexpr int kReportSchemaVersion = 2;
 
-struct Percentiles {  // microseconds
+// Whether `samples` values can support a percentile (0..100): at least one
+// value must lie beyond it, so p90 needs 10 samples, p99 100, p99.9 1000.
+// The one rule: percentiles_of() leaves a percentile that fails it empty.
+bool percentile_supported(double percentile, std::uint64_t samples);
+
+// Microseconds. `count` is the n behind every percentile; a tail percentile
+// the sample cannot support is empty, not a guess (no p99.9 from 42
+// samples): null in report.json, "–" in the tables.
+struct Percentiles {
   std::uint64_t count = 0;
-  double mean_us = 0, p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  double mean_us = 0, p50_us = 0, max_us = 0;
+  std::optional<double> p90_us, p99_us, p999_us;
 };
 Percentiles percentiles_of(const Histogram& h);
+
+// What identifies a series; its id ("reference/socket/resolver/c4",
+// "reference/exec/resolver/open50", "reference/exec/resolver/c1/keys100k")
+// is made from it, never parsed back.
+struct SeriesKey {
+  std::string provider;   // reference, python, php, perl, null, calibration, or the user's --name
+  std::string transport;  // exec, socket, none
+  std::string path;       // floor, resolver, startup (interpreter alone), loadgen
+  std::string mode = "closed";  // closed, open
+  int concurrency = 1;
+  double rate_fraction = 0;  // open loop: fraction of the measured closed-loop maximum
+  std::string variant;       // "" or e.g. "validate", "keys100k"
+  std::string id() const;
+  auto operator<=>(const SeriesKey&) const = default;
+
+  static SeriesKey closed(std::string provider, std::string transport, std::string path, int concurrency = 1,
+                          std::string variant = "") {
+    return {std::move(provider), std::move(transport), std::move(path), "closed", concurrency, 0, std::move(variant)};
+  }
+  static SeriesKey open(std::string provider, std::string transport, std::string path, int concurrency,
+                        double rate_fraction) {
+    return {std::move(provider), std::move(transport), std::move(path), "open", concurrency, rate_fraction, ""};
+  }
+};
 
 // One timed run of one series.
 struct Repetition {
@@ -45,8 +81,41 @@ struct Series {
   std::string variant;       // "" or e.g. "keys100k" (100k agents loaded in client.keys)
   std::vector<Repetition> reps;
   Histogram histogram;  // every repetition merged (latency); not in report.json
+  Percentiles all_repetitions;  // read back from report.json (where the histogram is not)
   std::string hgrm_file;
+  SeriesKey key() const { return {provider, transport, path, mode, concurrency, rate_fraction, variant}; }
 };
+
+// The herd: N distinct agents ask at once through the real `keyreq serve`
+// (datagram input, dispatcher, client.keys with fdatasync).
+struct HerdRun {
+  std::string provider, transport;
+  std::uint64_t requested = 0;  // N asked for
+  std::uint64_t sent = 0;       // datagrams fired (exec: what fits the budget)
+  std::uint64_t durable = 0;    // `registered` lines seen (after the batch's fdatasync)
+  std::uint64_t failed = 0;     // any other outcome, or dropped
+  std::uint64_t dropped = 0;    // queue full / stopping
+  double seconds = 0;           // first datagram sent → last durable line seen
+  double registrations_per_s = 0;
+  bool extrapolated = false;    // exec: `sent` < `requested`; time for N extrapolated at the measured rate
+  double seconds_for_requested = 0;
+  Percentiles to_durable;        // datagram sent → durable line seen by bench (serve's log, read as written)
+  Percentiles queue_wait;        // serve's own figure: receipt → a worker took it (log queue_ms)
+  Percentiles in_serve;          // serve's own figure: receipt → durable outcome (log total_ms)
+  double floor_peak_throughput = 0;  // same provider and transport, best floor throughput of the run
+  std::string error;             // could not run
+};
+
+// One line of "what this means": a sentence made of measured numbers, with
+// the series / figures it was computed from.
+struct Interpretation {
+  std::string text;
+  std::vector<std::string> sources;
+};
+
+// Percentiles over every repetition merged: from the histogram when there is
+// one, else what report.json recorded.
+Percentiles merged_percentiles(const Series& s);
 
 // A figure measured once per repetition, judged by the gate.
 struct Figure {
@@ -75,6 +144,9 @@ struct Target {
   bool pass = false;
 };
 
+// CMAKE_BUILD_TYPE this keyreq was built with ("Release", "Debug", ...).
+std::string this_build_type();
+
 struct Report {
   int schema_version = kReportSchemaVersion;
   std::string created;  // ISO 8601 UTC
@@ -85,6 +157,7 @@ struct Report {
   std::map<std::string, std::string> settings;
   std::string git_commit;
   bool git_dirty = false;
+  std::string build_type = this_build_type();  // CMAKE_BUILD_TYPE of the keyreq that measured
   std::vector<std::string> providers;
   std::vector<std::string> notes;
   std::vector<Series> series;
@@ -92,9 +165,12 @@ struct Report {
   std::vector<Micro> micro;
   std::map<std::string, double> measurements;  // single figures (memory, keystore rates, ...)
   std::vector<Target> targets;
+  std::vector<HerdRun> herd;
+  std::vector<Interpretation> interpretation;
   double elapsed_s = 0;
 
   const Series* find_series(const std::string& id) const;
+  const Series* find_series(const SeriesKey& key) const;
   const Figure* find_figure(const std::string& id) const;
 };
 

@@ -22,12 +22,28 @@ namespace keyreq::bench {
 
 namespace {
 
-// Expected outcome of a resolved request (the dispatcher rejects invalid ones before).
-bool expected(const WorkItem& item, const Outcome& o) {
+const AgentRecord* answered_agent(const Outcome& o) {
+  if (const auto* r = std::get_if<outcome::Registered>(&o)) return &r->agent;
+  if (const auto* a = std::get_if<outcome::Accepted>(&o)) return &a->agent;
+  if (const auto* a = std::get_if<outcome::AlreadyRegistered>(&o)) return &a->agent;
+  return nullptr;
+}
+
+// Expected outcome of a resolved request (the dispatcher rejects invalid ones
+// before). An answer must carry exactly the dataset's record; `error` says
+// what differed.
+bool expected(const Workload& workload, const WorkItem& item, const Outcome& o, std::string& error) {
   switch (item.expect) {
-    case Expect::answer:
-      return std::holds_alternative<outcome::Registered>(o) || std::holds_alternative<outcome::Accepted>(o) ||
-             std::holds_alternative<outcome::AlreadyRegistered>(o);
+    case Expect::answer: {
+      const AgentRecord* got = answered_agent(o);
+      if (got == nullptr) return false;
+      const auto& want = workload.expected(item);
+      if (got->id == want.id && got->name == want.name && got->ip == want.ip && got->key == want.key) return true;
+      error = "wrong agent for " + item.raw + ": got id " + got->id + " name " + got->name + " ip " + got->ip +
+              (got->key == want.key ? "" : " (key differs)") + ", dataset has id " + want.id + " name " + want.name +
+              " ip " + want.ip;
+      return false;
+    }
     case Expect::decline: return std::holds_alternative<outcome::Declined>(o);
     case Expect::invalid: return std::holds_alternative<outcome::InvalidRequest>(o);
   }
@@ -36,17 +52,20 @@ bool expected(const WorkItem& item, const Outcome& o) {
 
 class ResolverProbe final : public Probe {
  public:
-  ResolverProbe(ProviderClient& provider, KeyStore* keys) : resolver_(provider, keys) {}
+  ResolverProbe(ProviderClient& provider, KeyStore* keys, const Workload& workload)
+      : resolver_(provider, keys), workload_(workload) {}
   Result call(const WorkItem& item, std::string& error) override {
     const Outcome o = resolver_.resolve(item.raw);
-    const std::string_view name = outcome_name(o);
-    const bool ok = expected(item, o);
-    if (!ok) error = outcome_json(o, item.raw);
+    std::string_view name = outcome_name(o);
+    const bool ok = expected(workload_, item, o, error);
+    if (!ok && error.empty()) error = outcome_json(o, item.raw);
+    else if (!ok) name = "wrong_agent";
     return {ok, name};
   }
 
  private:
   Resolver resolver_;
+  const Workload& workload_;
 };
 
 int dev_null_fd(int flags) {
@@ -175,7 +194,7 @@ class SocketFloorProbe final : public Probe {
   sockaddr_un addr_;
 };
 
-Completion finished_to_completion(const WorkItem& item, const Finished& f) {
+Completion finished_to_completion(const Workload& workload, const WorkItem& item, const Finished& f) {
   Completion c{false, "cancelled", 0, {}};
   c.service_ns = static_cast<std::uint64_t>(
       std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(f.timing.service()).count()));
@@ -183,9 +202,10 @@ Completion finished_to_completion(const WorkItem& item, const Finished& f) {
     c.error = "cancelled by stop()";
     return c;
   }
-  c.ok = expected(item, *f.outcome);
+  c.ok = expected(workload, item, *f.outcome, c.error);
   c.outcome = outcome_name(*f.outcome);
-  if (!c.ok) c.error = outcome_json(*f.outcome, item.raw);
+  if (!c.ok && c.error.empty()) c.error = outcome_json(*f.outcome, item.raw);
+  else if (!c.ok) c.outcome = "wrong_agent";
   return c;
 }
 
@@ -200,11 +220,11 @@ Completion refused(const WorkItem& item, SubmitStatus status) {
 
 class DispatcherProbe final : public Probe {
  public:
-  explicit DispatcherProbe(Dispatcher& d) : d_(d) {}
+  DispatcherProbe(Dispatcher& d, const Workload& workload) : d_(d), workload_(workload) {}
   Result call(const WorkItem& item, std::string& error) override {
     done_.store(0, std::memory_order_relaxed);
     const SubmitStatus status = d_.submit(std::string_view(item.raw), [this, &item](const Finished& f) {
-      last_ = finished_to_completion(item, f);
+      last_ = finished_to_completion(workload_, item, f);
       done_.store(1, std::memory_order_release);
       done_.notify_one();
     });
@@ -220,6 +240,7 @@ class DispatcherProbe final : public Probe {
 
  private:
   Dispatcher& d_;
+  const Workload& workload_;
   std::atomic<int> done_{0};
   Completion last_{};
 };
@@ -237,14 +258,15 @@ class NullProbe final : public Probe {
 
 }  // namespace
 
-std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher) {
-  return std::make_unique<DispatcherProbe>(dispatcher);
+std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher, const Workload& workload) {
+  return std::make_unique<DispatcherProbe>(dispatcher, workload);
 }
 
-AsyncSubmit dispatcher_submit(Dispatcher& dispatcher) {
-  return [&dispatcher](const WorkItem& item, DoneFn done) {
-    const SubmitStatus status = dispatcher.submit(
-        std::string_view(item.raw), [&item, done](const Finished& f) { done(finished_to_completion(item, f)); });
+AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload) {
+  return [&dispatcher, &workload](const WorkItem& item, DoneFn done) {
+    const SubmitStatus status =
+        dispatcher.submit(std::string_view(item.raw),
+                          [&workload, &item, done](const Finished& f) { done(finished_to_completion(workload, item, f)); });
     if (status == SubmitStatus::accepted) return true;
     done(refused(item, status));
     return false;
@@ -253,8 +275,8 @@ AsyncSubmit dispatcher_submit(Dispatcher& dispatcher) {
 
 std::unique_ptr<Probe> make_null_probe() { return std::make_unique<NullProbe>(); }
 
-std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys) {
-  return std::make_unique<ResolverProbe>(provider, keys);
+std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys, const Workload& workload) {
+  return std::make_unique<ResolverProbe>(provider, keys, workload);
 }
 
 std::unique_ptr<Probe> make_exec_floor_probe(const std::vector<std::string>& command) {

@@ -18,14 +18,16 @@
 namespace keyreq::bench {
 
 // One Resolver (its own ResponseParser) over a shared client and keystore.
-std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys);
+// Every answer is checked against the record `workload` expects (wrong agent,
+// declined known agent, refused answer: an error).
+std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys, const Workload& workload);
 
 // Through the dispatcher (`keyreq serve`'s de-duplication, queue and
 // workers): submit, then wait for on_done. One probe per load-generator
 // worker; the dispatcher has as many workers as the load generator.
-std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher);
+std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher, const Workload& workload);
 // The same submit for the asynchronous open loop.
-AsyncSubmit dispatcher_submit(Dispatcher& dispatcher);
+AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload);
 
 // posix_spawn(command + kind + value), stdin /dev/null, stdout a pipe read to
 // EOF, stderr /dev/null, waitpid. `command[0]` must be an absolute path.

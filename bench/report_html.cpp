@@ -1,6 +1,8 @@
 // index.html: self-contained (inline CSS and SVG). The tables are the
-// Markdown report's, converted; the charts are made by gnuplot as SVG:
-// latency CDF per transport, throughput against concurrency, exec against socket.
+// report Document's (the same one report.md renders); the charts are made by
+// gnuplot as SVG: latency percentile spectra (closed and open loop),
+// throughput against concurrency, exec against socket. One hue per provider,
+// floors dashed, legends outside the plot area.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -16,103 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string escape_html(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
-// `code` and **bold** inside one line of our own Markdown.
-std::string inline_md(const std::string& text) {
-  std::string s = escape_html(text), o;
-  bool code = false, bold = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '`') {
-      o += code ? "</code>" : "<code>";
-      code = !code;
-    } else if (!code && s.compare(i, 2, "**") == 0) {
-      o += bold ? "</strong>" : "<strong>";
-      bold = !bold;
-      ++i;
-    } else {
-      o += s[i];
-    }
-  }
-  return o;
-}
-
-std::vector<std::string> cells(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (std::size_t i = 1; i < line.size(); ++i) {
-    if (line[i] == '|') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += line[i];
-    }
-  }
-  for (auto& c : out) {
-    c.erase(0, c.find_first_not_of(' '));
-    c.erase(c.find_last_not_of(' ') + 1);
-  }
-  return out;
-}
-
-// Enough Markdown for report_markdown's output: headings, tables, lists, paragraphs.
-std::string markdown_to_html(const std::string& md) {
-  std::istringstream in(md);
-  std::string line, html;
-  bool in_table = false, in_list = false, header_row = false;
-  while (std::getline(in, line)) {
-    const bool table_line = !line.empty() && line[0] == '|';
-    if (!table_line && in_table) {
-      html += "</tbody></table>\n";
-      in_table = false;
-    }
-    if (line.rfind("- ", 0) != 0 && in_list) {
-      html += "</ul>\n";
-      in_list = false;
-    }
-    if (table_line) {
-      if (!in_table) {
-        html += "<table>\n<thead>";
-        in_table = true;
-        header_row = true;
-      }
-      if (line.find("|---") == 0 || line.find("|:--") == 0) {
-        html += "</thead><tbody>\n";
-        continue;
-      }
-      html += "<tr>";
-      for (const auto& c : cells(line)) html += (header_row ? "<th>" : "<td>") + inline_md(c) + (header_row ? "</th>" : "</td>");
-      html += "</tr>\n";
-      header_row = false;
-    } else if (line.rfind("## ", 0) == 0) {
-      html += "<h2>" + inline_md(line.substr(3)) + "</h2>\n";
-    } else if (line.rfind("# ", 0) == 0) {
-      html += "<h1>" + inline_md(line.substr(2)) + "</h1>\n";
-    } else if (line.rfind("- ", 0) == 0) {
-      if (!in_list) html += "<ul>\n";
-      in_list = true;
-      html += "<li>" + inline_md(line.substr(2)) + "</li>\n";
-    } else if (!line.empty()) {
-      html += "<p>" + inline_md(line) + "</p>\n";
-    }
-  }
-  if (in_table) html += "</tbody></table>\n";
-  if (in_list) html += "</ul>\n";
-  return html;
-}
-
 bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
 // Runs a gnuplot script writing `svg`; returns the SVG text without its XML prologue.
@@ -121,9 +26,10 @@ std::string gnuplot_svg(const fs::path& dir, const std::string& name, const std:
   const fs::path svg = dir / (name + ".svg");
   {
     std::ofstream out(gp);
-    out << "set terminal svg size 760,420 dynamic enhanced font 'Helvetica,11' background rgb 'white'\n"
+    out << "set terminal svg size 860,420 dynamic enhanced font 'Helvetica,11' background rgb 'white'\n"
         << "set output '" << svg.string() << "'\n"
-        << "set grid lc rgb '#dddddd'\nset key outside right top\nset datafile separator '\\t'\n"
+        << "set grid lc rgb '#dddddd'\nset key outside right top vertical Left reverse noautotitle\n"
+        << "set datafile separator '\\t'\n"
         << script;
   }
   const std::string cmd = "gnuplot '" + gp.string() + "' 2>'" + (dir / (name + ".err")).string() + "'";
@@ -145,131 +51,166 @@ std::string quote_gp(const std::string& s) {
   return "'" + o + "'";
 }
 
+// One hue per provider, in the order of the report's providers.
+std::string hue(const Report& r, const std::string& provider) {
+  static const char* const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"};
+  const auto it = std::find(r.providers.begin(), r.providers.end(), provider);
+  const auto i = static_cast<std::size_t>(it - r.providers.begin());
+  return palette[i % (sizeof palette / sizeof palette[0])];
+}
+
+// Floors dashed, the resolver solid.
+std::string line_style(const Report& r, const Series& s) {
+  return " lw 2 lc rgb '" + hue(r, s.provider) + "' dt " + (s.path == "floor" ? "2" : "1");
+}
+
+// A percentile spectrum as HdrHistogram and wrk2 plot it: x = 1/(1-p) on a
+// log axis (50% at 2, 99% at 100, 99.9% at 1000), y = latency. Points stop
+// where the sample stops supporting the percentile (n >= 1/(1-p)).
+void write_spectrum(const Histogram& h, const fs::path& data) {
+  std::ofstream out(data);
+  const double n = static_cast<double>(h.count());
+  for (double x = 1.0; x <= n; x *= 1.08) {
+    const double p = 100.0 * (1.0 - 1.0 / x);
+    out << x << '\t' << h.value_at(p) / 1000.0 << '\n';
+  }
+}
+
+const char* kSpectrumAxes =
+    "set logscale x\nset logscale y\nset xlabel 'percentile'\nset ylabel 'latency (µs)'\n"
+    // tic labels are formats: %% is a percent sign
+    "set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)\n"
+    "set xrange [1:*]\n";
+
+std::string spectrum_chart(const Report& r, const fs::path& scratch, const std::string& transport, bool open,
+                           std::string& warning) {
+  std::string plot;
+  int k = 0;
+  for (const auto& s : r.series) {
+    const bool wanted = open ? s.mode == "open" : (s.mode == "closed" && s.concurrency == 1 && s.variant.empty());
+    if (s.transport != transport || !wanted || s.histogram.count() < 2) continue;
+    const fs::path data = scratch / ((open ? "open-" : "cdf-") + transport + "-" + std::to_string(k++) + ".tsv");
+    write_spectrum(s.histogram, data);
+    const std::string title = open ? s.provider + " at " + std::to_string(static_cast<int>(100 * s.rate_fraction)) +
+                                         "% of max (" + std::to_string(static_cast<long>(s.target_rate)) + "/s)"
+                                   : s.provider + " " + s.path;
+    // Open loop: rates of one provider share its hue, told apart by the point shape.
+    plot += std::string(plot.empty() ? "plot " : ", ") + quote_gp(data.string()) + " using 1:2 with " +
+            (open ? "linespoints pi 8 pt " + std::to_string(4 + 2 * (k % 4)) : std::string("lines")) +
+            line_style(r, s) + " title " + quote_gp(title);
+  }
+  if (plot.empty()) return "";
+  const std::string title =
+      open ? "Open loop, " + transport + ": latency from the intended send time (coordinated omission corrected)"
+           : "Latency by percentile, " + transport + " transport, 1 request at a time (all repetitions)";
+  return gnuplot_svg(scratch, (open ? "open-" : "cdf-") + transport,
+                     "set title " + quote_gp(title) + "\n" + kSpectrumAxes + plot + "\n", warning);
+}
+
+// Throughput against concurrency for one transport, every provider: median
+// and min-max over repetitions.
+std::string throughput_chart(const Report& r, const fs::path& scratch, const std::string& transport,
+                             std::string& warning) {
+  std::string plot;
+  int k = 0;
+  for (const auto& provider : r.providers) {
+    for (const std::string path : {"floor", "resolver"}) {
+      std::vector<std::pair<int, Spread>> points;
+      const Series* any = nullptr;
+      for (const auto& s : r.series) {
+        if (s.provider != provider || s.transport != transport || s.path != path || s.mode != "closed" ||
+            !s.variant.empty())
+          continue;
+        std::vector<double> t;
+        for (const auto& rep : s.reps) t.push_back(rep.throughput);
+        points.emplace_back(s.concurrency, spread_of(t));
+        any = &s;
+      }
+      if (points.empty()) continue;
+      std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.first < b.first; });
+      const fs::path data = scratch / ("thr-" + transport + "-" + std::to_string(k++) + ".tsv");
+      std::ofstream out(data);
+      for (const auto& [c, sp] : points) out << c << '\t' << sp.median << '\t' << sp.min << '\t' << sp.max << '\n';
+      out.close();
+      plot += std::string(plot.empty() ? "plot " : ", ") + quote_gp(data.string()) +
+              " using 1:2:3:4 with yerrorlines pt 7 ps 0.6" + line_style(r, *any) + " title " +
+              quote_gp(provider + " " + path);
+    }
+  }
+  if (plot.empty()) return "";
+  return gnuplot_svg(scratch, "throughput-" + transport,
+                     "set title " +
+                         quote_gp(transport + ": throughput against concurrency (closed loop; median, "
+                                              "min-max over repetitions)") +
+                         "\nset logscale y\nset logscale x 2\nset offsets graph 0.05, graph 0.05, 0, 0\n"
+                         "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n" +
+                         plot + "\n",
+                     warning);
+}
+
+// Exec against socket: p50 at concurrency 1, per provider (floors hatched).
+std::string exec_socket_chart(const Report& r, const fs::path& scratch, std::string& warning) {
+  const fs::path data = scratch / "exec-socket.tsv";
+  std::ofstream out(data);
+  auto p50 = [&](const std::string& id) {
+    const Series* s = r.find_series(id);
+    std::vector<double> v;
+    if (s)
+      for (const auto& rep : s->reps) v.push_back(rep.latency.p50_us);
+    return v.empty() ? NAN : median(v);
+  };
+  for (const auto& provider : r.providers) {
+    out << provider << '\t' << p50(provider + "/exec/floor/c1") << '\t' << p50(provider + "/exec/resolver/c1") << '\t'
+        << p50(provider + "/socket/floor/c1") << '\t' << p50(provider + "/socket/resolver/c1") << '\n';
+  }
+  out.close();
+  if (r.providers.empty()) return "";
+  return gnuplot_svg(
+      scratch, "exec-socket",
+      "set title 'Exec against socket: p50 latency, 1 request at a time'\nset style data histograms\n"
+      "set style histogram clustered gap 1\nset logscale y\nset ylabel 'p50 latency (µs)'\nset yrange [1:*]\n"
+      "plot " +
+          quote_gp(data.string()) +
+          " using 2:xtic(1) fs pattern 2 lc rgb '#c0392b' title 'exec floor', '' using 3 fs solid 0.8 "
+          "lc rgb '#c0392b' title 'exec resolver', '' using 4 fs pattern 2 lc rgb '#2471a3' title 'socket floor', "
+          "'' using 5 fs solid 0.8 lc rgb '#2471a3' title 'socket resolver'\n",
+      warning);
+}
+
+std::string charts_html(const Report& r, const fs::path& scratch, std::string& warning) {
+  if (!have_gnuplot()) {
+    warning += "gnuplot is not installed: index.html has no charts (apt-get install -y gnuplot-nox); ";
+    return "";
+  }
+  fs::create_directories(scratch);
+  std::vector<std::string> svgs;
+  for (const std::string transport : {"exec", "socket"})
+    svgs.push_back(spectrum_chart(r, scratch, transport, false, warning));
+  for (const std::string transport : {"exec", "socket"})
+    svgs.push_back(throughput_chart(r, scratch, transport, warning));
+  for (const std::string transport : {"exec", "socket"})
+    svgs.push_back(spectrum_chart(r, scratch, transport, true, warning));
+  svgs.push_back(exec_socket_chart(r, scratch, warning));
+  std::string html;
+  for (const auto& svg : svgs)
+    if (!svg.empty()) html += "<figure>" + svg + "</figure>\n";
+  return html.empty() ? "" : "<h2>Charts</h2>\n" + html;
+}
+
 }  // namespace
 
 std::string report_html(const Report& r, const fs::path& scratch, std::string& warning) {
-  std::string charts;
-  if (!have_gnuplot()) {
-    warning += "gnuplot is not installed: index.html has no charts (apt-get install -y gnuplot-nox); ";
-  } else {
-    fs::create_directories(scratch);
-    // 1. Latency CDF per transport (closed loop, 1 at a time: floor and resolver of every provider).
-    for (const std::string transport : {"exec", "socket"}) {
-      std::string plot;
-      int k = 0;
-      for (const auto& s : r.series) {
-        if (s.transport != transport || s.mode != "closed" || s.concurrency != 1 || !s.variant.empty() ||
-            s.histogram.count() == 0)
-          continue;
-        const fs::path data = scratch / ("cdf-" + std::to_string(k) + "-" + transport + ".tsv");
-        std::ofstream out(data);
-        for (double p = 0; p <= 99.0; p += 1.0) out << s.histogram.value_at(p) / 1000.0 << '\t' << p << '\n';
-        for (double p : {99.5, 99.9, 99.99, 100.0}) out << s.histogram.value_at(p) / 1000.0 << '\t' << p << '\n';
-        plot += std::string(plot.empty() ? "plot " : ", ") + quote_gp(data.string()) + " using 1:2 with lines lw 2 title " +
-                quote_gp(s.provider + " " + s.path);
-        ++k;
-      }
-      if (plot.empty()) continue;
-      const std::string svg = gnuplot_svg(scratch, "cdf-" + transport,
-                                          "set title 'Latency CDF, " + transport +
-                                              " transport, 1 request at a time (all repetitions)'\n"
-                                              "set logscale x\nset xlabel 'latency (µs)'\nset ylabel 'percentile'\n"
-                                              "set yrange [0:100]\nset key bottom right inside\n" + plot + "\n",
-                                          warning);
-      if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
-    }
-    // 2. Throughput against concurrency, one chart per provider: exec in
-    // one colour, socket in another; floors dashed.
-    for (const auto& provider : r.providers) {
-      std::string plot;
-      int k = 0;
-      for (const std::string transport : {"exec", "socket"}) {
-        for (const std::string path : {"floor", "resolver"}) {
-          std::vector<std::pair<int, Spread>> points;
-          for (const auto& s : r.series) {
-            if (s.provider != provider || s.transport != transport || s.path != path || s.mode != "closed" ||
-                !s.variant.empty())
-              continue;
-            std::vector<double> t;
-            for (const auto& rep : s.reps) t.push_back(rep.throughput);
-            points.emplace_back(s.concurrency, spread_of(t));
-          }
-          if (points.empty()) continue;
-          std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.first < b.first; });
-          const fs::path data = scratch / ("thr-" + provider + "-" + std::to_string(k++) + ".tsv");
-          std::ofstream out(data);
-          for (const auto& [c, sp] : points) out << c << '\t' << sp.median << '\t' << sp.min << '\t' << sp.max << '\n';
-          out.close();
-          // Floors in a light shade with open points (dashes render poorly in some SVG viewers).
-          const std::string colour = transport == "exec" ? (path == "floor" ? "#e8a49c" : "#c0392b")
-                                                         : (path == "floor" ? "#93c4e6" : "#2471a3");
-          plot += std::string(plot.empty() ? "plot " : ", ") + quote_gp(data.string()) +
-                  " using 1:2:3:4 with yerrorlines lw 2 pt " + (path == "floor" ? "6" : "7") +
-                  " ps 0.8 lc rgb '" + colour + "' title " + quote_gp(transport + " " + path);
-        }
-      }
-      if (plot.empty()) continue;
-      const std::string svg = gnuplot_svg(scratch, "throughput-" + provider,
-                                          "set title " + quote_gp(provider + " provider: throughput against concurrency "
-                                                                  "(closed loop; median, min-max over repetitions)") +
-                                              "\nset logscale y\nset logscale x 2\nset xrange [0.8:*]\n"
-                                              "set xlabel 'concurrent requests'\nset ylabel 'requests/s'\n"
-                                              "set key outside right top\n" + plot + "\n",
-                                          warning);
-      if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
-    }
-    // 3. Exec against socket: resolver p50 at concurrency 1, per provider.
-    {
-      const fs::path data = scratch / "exec-socket.tsv";
-      std::ofstream out(data);
-      int rows = 0;
-      for (const auto& provider : r.providers) {
-        auto p50 = [&](const std::string& id) {
-          const Series* s = r.find_series(id);
-          std::vector<double> v;
-          if (s)
-            for (const auto& rep : s->reps) v.push_back(rep.latency.p50_us);
-          return median(v);
-        };
-        const double e = p50(provider + "/exec/resolver/c1"), s = p50(provider + "/socket/resolver/c1");
-        const double ef = p50(provider + "/exec/floor/c1"), sf = p50(provider + "/socket/floor/c1");
-        out << provider << '\t' << ef << '\t' << e << '\t' << sf << '\t' << s << '\n';
-        ++rows;
-      }
-      out.close();
-      if (rows > 0) {
-        const std::string svg = gnuplot_svg(
-            scratch, "exec-socket",
-            "set title 'Exec against socket: p50 latency, 1 request at a time'\nset style data histograms\n"
-            "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\nset logscale y\n"
-            "set ylabel 'p50 latency (µs)'\nset yrange [1:*]\n"
-            "plot " + quote_gp(data.string()) + " using 2:xtic(1) lc rgb '#e8a49c' title 'exec floor', '' using 3 "
-            "lc rgb '#c0392b' title 'exec resolver', '' using 4 lc rgb '#93c4e6' title 'socket floor', '' using 5 "
-            "lc rgb '#2471a3' title 'socket resolver'\n",
-            warning);
-        if (!svg.empty()) charts += "<figure>" + svg + "</figure>\n";
-      }
-    }
-  }
-
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>keyreq bench — " +
       escape_html(r.profile) +
       "</title>\n<style>\n"
       "body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}\n"
       "table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;"
-      "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}\n"
+      "text-align:right}th{background:#f3f3f3}th.l,td.l{text-align:left}\n"
       "code{background:#f5f5f5;padding:0 3px}figure{margin:1em 0}svg{max-width:100%;height:auto}\n"
       "strong{color:#000}\n</style></head><body>\n";
-  const std::string md = report_markdown(r);
-  // Charts right after the targets table.
-  std::string body = markdown_to_html(md);
-  const auto second_h2 = body.find("<h2>", body.find("<h2>") + 4);
-  const std::string chart_block = charts.empty() ? "" : "<h2>Charts</h2>\n" + charts;
-  if (second_h2 != std::string::npos) body.insert(second_h2, chart_block);
-  else body += chart_block;
-  html += body + "</body></html>\n";
-  return html;
+  html += render_html(report_document(r), charts_html(r, scratch, warning));
+  return html + "</body></html>\n";
 }
 
 std::string write_reports(Report& r, const fs::path& dir, std::string& warnings) {

@@ -1,4 +1,7 @@
 // report.json: the versioned result model, written and read back (the gate).
+#include <charconv>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "bench/report.hpp"
@@ -10,26 +13,193 @@ using nlohmann::json;
 
 namespace {
 
+// A measured number, or null when it was not measured (NaN in the model).
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+double number_from(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it == j.end() || it->is_null() ? NAN : it->get<double>();
+}
+// Read back where the model keeps 0 for "does not apply" (closed loop: no rate).
+double zero_if_null(const json& j, const char* key) {
+  const double v = number_from(j, key);
+  return std::isnan(v) ? 0.0 : v;
+}
+json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+std::string text_from(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it == j.end() || it->is_null() ? std::string() : it->get<std::string>();
+}
+
+json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+std::optional<double> optional_from(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+// Percentiles of `count` samples: null for any the sample cannot support
+// (percentile_supported; percentiles_of already leaves the tails empty), all
+// null for an empty sample.
 json to_json(const Percentiles& p) {
-  return {{"count", p.count}, {"mean_us", p.mean_us}, {"p50_us", p.p50_us}, {"p90_us", p.p90_us},
-          {"p99_us", p.p99_us}, {"p999_us", p.p999_us}, {"max_us", p.max_us}};
+  const bool any = p.count > 0;
+  return {{"count", p.count},
+          {"mean_us", any ? number_or_null(p.mean_us) : json(nullptr)},
+          {"p50_us", percentile_supported(50, p.count) ? number_or_null(p.p50_us) : json(nullptr)},
+          {"p90_us", percentile_supported(90, p.count) ? optional_json(p.p90_us) : json(nullptr)},
+          {"p99_us", percentile_supported(99, p.count) ? optional_json(p.p99_us) : json(nullptr)},
+          {"p999_us", percentile_supported(99.9, p.count) ? optional_json(p.p999_us) : json(nullptr)},
+          {"max_us", any ? number_or_null(p.max_us) : json(nullptr)}};
 }
 
 Percentiles percentiles_from(const json& j) {
   Percentiles p;
   p.count = j.value("count", std::uint64_t{0});
-  p.mean_us = j.value("mean_us", 0.0);
-  p.p50_us = j.value("p50_us", 0.0);
-  p.p90_us = j.value("p90_us", 0.0);
-  p.p99_us = j.value("p99_us", 0.0);
-  p.p999_us = j.value("p999_us", 0.0);
-  p.max_us = j.value("max_us", 0.0);
+  p.mean_us = number_from(j, "mean_us");
+  p.p50_us = number_from(j, "p50_us");
+  p.p90_us = optional_from(j, "p90_us");
+  p.p99_us = optional_from(j, "p99_us");
+  p.p999_us = optional_from(j, "p999_us");
+  p.max_us = number_from(j, "max_us");
   return p;
 }
 
 json spread_json(const std::vector<double>& v) {
+  if (v.empty()) return {{"median", nullptr}, {"min", nullptr}, {"max", nullptr}, {"rel_mad", nullptr}, {"n", 0}};
   const Spread s = spread_of(v);
   return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"rel_mad", s.rel_mad}, {"n", s.n}};
+}
+
+// Machine facts and settings are kept as text in the model (as the probes
+// print them); a value that is a whole number or a decimal is written as a
+// JSON number, anything else ("7.54 6.87 6.67", "24684092 kB") as a string.
+json typed(const std::map<std::string, std::string>& m) {
+  json o = json::object();
+  for (const auto& [k, v] : m) {
+    double d = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    const bool number = !v.empty() && ec == std::errc() && end == v.data() + v.size() && std::isfinite(d);
+    const bool whole = number && d == std::trunc(d) && std::fabs(d) < 9e15;
+    o[k] = whole ? json(static_cast<std::int64_t>(d)) : number ? json(d) : json(v);
+  }
+  return o;
+}
+
+std::map<std::string, std::string> untyped(const json& j) {
+  std::map<std::string, std::string> m;
+  for (const auto& [k, v] : j.items()) m[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  return m;
+}
+
+json series_json(const Series& s) {
+  const bool open = s.mode == "open";
+  json reps = json::array();
+  std::vector<double> thr, p50, p99, cpu_self, cpu_prov;
+  for (const auto& rep : s.reps) {
+    reps.push_back({{"requests", rep.requests},
+                    {"errors", rep.errors},
+                    {"wall_s", rep.wall_s},
+                    {"throughput", rep.throughput},
+                    {"latency", to_json(rep.latency)},
+                    {"service", to_json(rep.service)},
+                    {"cpu_self_us", rep.cpu_self_us},
+                    {"cpu_provider_us", rep.cpu_provider_us},
+                    {"outcomes", rep.outcomes},
+                    {"first_error", text_or_null(rep.first_error)}});
+    thr.push_back(rep.throughput);
+    p50.push_back(rep.latency.p50_us);
+    if (rep.latency.p99_us) p99.push_back(*rep.latency.p99_us);
+    cpu_self.push_back(rep.cpu_self_us);
+    cpu_prov.push_back(rep.cpu_provider_us);
+  }
+  return {{"id", s.id},
+          {"provider", s.provider},
+          {"transport", s.transport},
+          {"path", s.path},
+          {"mode", s.mode},
+          {"concurrency", s.concurrency},
+          // closed loop: no rate asked for
+          {"rate_fraction", open ? json(s.rate_fraction) : json(nullptr)},
+          {"target_rate", open ? json(s.target_rate) : json(nullptr)},
+          {"variant", text_or_null(s.variant)},
+          {"hgrm", text_or_null(s.hgrm_file)},
+          {"all_repetitions", to_json(merged_percentiles(s))},
+          {"summary",
+           {{"throughput", spread_json(thr)},
+            {"p50_us", spread_json(p50)},
+            {"p99_us", spread_json(p99)},
+            {"cpu_self_us", spread_json(cpu_self)},
+            {"cpu_provider_us", spread_json(cpu_prov)}}},
+          {"repetitions", reps}};
+}
+
+json herd_json(const HerdRun& h) {
+  return {{"provider", h.provider},
+          {"transport", h.transport},
+          {"requested", h.requested},
+          {"sent", h.sent},
+          {"durable", h.durable},
+          {"failed", h.failed},
+          {"dropped", h.dropped},
+          {"seconds", h.seconds},
+          {"registrations_per_s", h.registrations_per_s},
+          {"extrapolated", h.extrapolated},
+          {"seconds_for_requested", h.extrapolated ? json(h.seconds_for_requested) : json(nullptr)},
+          {"to_durable", to_json(h.to_durable)},
+          {"queue_wait", to_json(h.queue_wait)},
+          {"in_serve", to_json(h.in_serve)},
+          {"floor_peak_throughput", h.floor_peak_throughput > 0 ? json(h.floor_peak_throughput) : json(nullptr)},
+          {"error", text_or_null(h.error)}};
+}
+
+Series series_from(const json& s) {
+  Series x;
+  x.id = s.at("id").get<std::string>();
+  x.provider = s.value("provider", "");
+  x.transport = s.value("transport", "");
+  x.path = s.value("path", "");
+  x.mode = s.value("mode", "");
+  x.concurrency = s.value("concurrency", 1);
+  x.rate_fraction = zero_if_null(s, "rate_fraction");
+  x.target_rate = zero_if_null(s, "target_rate");
+  x.variant = text_from(s, "variant");
+  x.hgrm_file = text_from(s, "hgrm");
+  x.all_repetitions = percentiles_from(s.value("all_repetitions", json::object()));
+  for (const auto& rep : s.value("repetitions", json::array())) {
+    Repetition y;
+    y.requests = rep.value("requests", std::uint64_t{0});
+    y.errors = rep.value("errors", std::uint64_t{0});
+    y.wall_s = number_from(rep, "wall_s");
+    y.throughput = number_from(rep, "throughput");
+    y.latency = percentiles_from(rep.value("latency", json::object()));
+    y.service = percentiles_from(rep.value("service", json::object()));
+    y.cpu_self_us = number_from(rep, "cpu_self_us");
+    y.cpu_provider_us = number_from(rep, "cpu_provider_us");
+    if (rep.contains("outcomes")) y.outcomes = rep["outcomes"].get<std::map<std::string, std::uint64_t>>();
+    y.first_error = text_from(rep, "first_error");
+    x.reps.push_back(std::move(y));
+  }
+  return x;
+}
+
+HerdRun herd_from(const json& h) {
+  HerdRun x;
+  x.provider = h.value("provider", "");
+  x.transport = h.value("transport", "");
+  x.requested = h.value("requested", std::uint64_t{0});
+  x.sent = h.value("sent", std::uint64_t{0});
+  x.durable = h.value("durable", std::uint64_t{0});
+  x.failed = h.value("failed", std::uint64_t{0});
+  x.dropped = h.value("dropped", std::uint64_t{0});
+  x.seconds = number_from(h, "seconds");
+  x.registrations_per_s = number_from(h, "registrations_per_s");
+  x.extrapolated = h.value("extrapolated", false);
+  x.seconds_for_requested = zero_if_null(h, "seconds_for_requested");
+  x.to_durable = percentiles_from(h.value("to_durable", json::object()));
+  x.queue_wait = percentiles_from(h.value("queue_wait", json::object()));
+  x.in_serve = percentiles_from(h.value("in_serve", json::object()));
+  x.floor_peak_throughput = zero_if_null(h, "floor_peak_throughput");
+  x.error = text_from(h, "error");
+  return x;
 }
 
 }  // namespace
@@ -42,52 +212,15 @@ std::string report_json(const Report& r) {
   j["command_line"] = r.command_line;
   j["profile"] = r.profile;
   j["elapsed_s"] = r.elapsed_s;
-  j["machine"] = r.machine;
-  j["versions"] = r.versions;
-  j["settings"] = r.settings;
-  j["git"] = {{"commit", r.git_commit}, {"dirty", r.git_dirty}};
+  j["machine"] = typed(r.machine);
+  j["versions"] = r.versions;  // "3.11" is a version, not a number
+  j["settings"] = typed(r.settings);
+  j["build"] = {{"type", r.build_type}};
+  j["git"] = {{"commit", text_or_null(r.git_commit)}, {"dirty", r.git_dirty}};
   j["providers"] = r.providers;
   j["notes"] = r.notes;
   json series = json::array();
-  for (const auto& s : r.series) {
-    json reps = json::array();
-    std::vector<double> thr, p50, p99, cpu_self, cpu_prov;
-    for (const auto& rep : s.reps) {
-      reps.push_back({{"requests", rep.requests},
-                      {"errors", rep.errors},
-                      {"wall_s", rep.wall_s},
-                      {"throughput", rep.throughput},
-                      {"latency", to_json(rep.latency)},
-                      {"service", to_json(rep.service)},
-                      {"cpu_self_us", rep.cpu_self_us},
-                      {"cpu_provider_us", rep.cpu_provider_us},
-                      {"outcomes", rep.outcomes},
-                      {"first_error", rep.first_error}});
-      thr.push_back(rep.throughput);
-      p50.push_back(rep.latency.p50_us);
-      p99.push_back(rep.latency.p99_us);
-      cpu_self.push_back(rep.cpu_self_us);
-      cpu_prov.push_back(rep.cpu_provider_us);
-    }
-    series.push_back({{"id", s.id},
-                      {"provider", s.provider},
-                      {"transport", s.transport},
-                      {"path", s.path},
-                      {"mode", s.mode},
-                      {"concurrency", s.concurrency},
-                      {"rate_fraction", s.rate_fraction},
-                      {"target_rate", s.target_rate},
-                      {"variant", s.variant},
-                      {"hgrm", s.hgrm_file},
-                      {"all_repetitions", to_json(percentiles_of(s.histogram))},
-                      {"summary",
-                       {{"throughput", spread_json(thr)},
-                        {"p50_us", spread_json(p50)},
-                        {"p99_us", spread_json(p99)},
-                        {"cpu_self_us", spread_json(cpu_self)},
-                        {"cpu_provider_us", spread_json(cpu_prov)}}},
-                      {"repetitions", reps}});
-  }
+  for (const auto& s : r.series) series.push_back(series_json(s));
   j["series"] = series;
   json figures = json::array();
   for (const auto& f : r.figures) {
@@ -109,17 +242,27 @@ std::string report_json(const Report& r) {
                      {"cpu_summary", spread_json(m.cpu_ns)}});
   }
   j["micro"] = micro;
-  j["measurements"] = r.measurements;
+  json measurements = json::object();
+  for (const auto& [k, v] : r.measurements) measurements[k] = number_or_null(v);
+  j["measurements"] = measurements;
   json targets = json::array();
   for (const auto& t : r.targets) {
     targets.push_back({{"name", t.name},
                        {"requirement", t.requirement},
                        {"measured", t.measured},
-                       {"value", t.value},
+                       {"value", t.measured_ok ? number_or_null(t.value) : json(nullptr)},
                        {"measured_ok", t.measured_ok},
-                       {"verdict", !t.measured_ok ? "N/A" : t.pass ? "PASS" : "FAIL"}});
+                       {"verdict", !t.measured_ok ? "N/A"
+                                   : t.pass       ? "PASS"
+                                                  : "FAIL"}});
   }
   j["targets"] = targets;
+  json herd = json::array();
+  for (const auto& h : r.herd) herd.push_back(herd_json(h));
+  j["herd"] = herd;
+  json interpretation = json::array();
+  for (const auto& line : r.interpretation) interpretation.push_back({{"text", line.text}, {"sources", line.sources}});
+  j["interpretation"] = interpretation;
   return j.dump(2) + "\n";
 }
 
@@ -136,52 +279,28 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
   Report r;
   try {
     r.schema_version = j.at("schema_version").get<int>();
-    if (r.schema_version > kReportSchemaVersion) {
-      error = "report schema version " + std::to_string(r.schema_version) + " is newer than this keyreq (" +
-              std::to_string(kReportSchemaVersion) + ")";
+    if (r.schema_version != kReportSchemaVersion) {
+      error = "report schema version " + std::to_string(r.schema_version) + " was written by " +
+              (r.schema_version > kReportSchemaVersion ? "a newer" : "an older") + " keyreq; this one reads version " +
+              std::to_string(kReportSchemaVersion) +
+              " only: run `keyreq bench` with this keyreq to make the report again";
       return std::nullopt;
     }
     r.created = j.value("created", "");
     r.command_line = j.value("command_line", "");
     r.profile = j.value("profile", "");
-    r.elapsed_s = j.value("elapsed_s", 0.0);
-    if (j.contains("machine")) r.machine = j["machine"].get<std::map<std::string, std::string>>();
-    if (j.contains("versions")) r.versions = j["versions"].get<std::map<std::string, std::string>>();
-    if (j.contains("settings")) r.settings = j["settings"].get<std::map<std::string, std::string>>();
+    r.elapsed_s = number_from(j, "elapsed_s");
+    if (j.contains("machine")) r.machine = untyped(j["machine"]);
+    if (j.contains("versions")) r.versions = untyped(j["versions"]);
+    if (j.contains("settings")) r.settings = untyped(j["settings"]);
+    r.build_type = j.at("build").at("type").get<std::string>();
     if (j.contains("git")) {
-      r.git_commit = j["git"].value("commit", "");
+      r.git_commit = text_from(j["git"], "commit");
       r.git_dirty = j["git"].value("dirty", false);
     }
     if (j.contains("providers")) r.providers = j["providers"].get<std::vector<std::string>>();
     if (j.contains("notes")) r.notes = j["notes"].get<std::vector<std::string>>();
-    for (const auto& s : j.value("series", json::array())) {
-      Series x;
-      x.id = s.at("id").get<std::string>();
-      x.provider = s.value("provider", "");
-      x.transport = s.value("transport", "");
-      x.path = s.value("path", "");
-      x.mode = s.value("mode", "");
-      x.concurrency = s.value("concurrency", 1);
-      x.rate_fraction = s.value("rate_fraction", 0.0);
-      x.target_rate = s.value("target_rate", 0.0);
-      x.variant = s.value("variant", "");
-      x.hgrm_file = s.value("hgrm", "");
-      for (const auto& rep : s.value("repetitions", json::array())) {
-        Repetition y;
-        y.requests = rep.value("requests", std::uint64_t{0});
-        y.errors = rep.value("errors", std::uint64_t{0});
-        y.wall_s = rep.value("wall_s", 0.0);
-        y.throughput = rep.value("throughput", 0.0);
-        y.latency = percentiles_from(rep.value("latency", json::object()));
-        y.service = percentiles_from(rep.value("service", json::object()));
-        y.cpu_self_us = rep.value("cpu_self_us", 0.0);
-        y.cpu_provider_us = rep.value("cpu_provider_us", 0.0);
-        if (rep.contains("outcomes")) y.outcomes = rep["outcomes"].get<std::map<std::string, std::uint64_t>>();
-        y.first_error = rep.value("first_error", "");
-        x.reps.push_back(std::move(y));
-      }
-      r.series.push_back(std::move(x));
-    }
+    for (const auto& s : j.value("series", json::array())) r.series.push_back(series_from(s));
     for (const auto& f : j.value("figures", json::array())) {
       Figure x;
       x.id = f.at("id").get<std::string>();
@@ -200,16 +319,22 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
       if (m.contains("cpu_ns")) x.cpu_ns = m["cpu_ns"].get<std::vector<double>>();
       r.micro.push_back(std::move(x));
     }
-    if (j.contains("measurements")) r.measurements = j["measurements"].get<std::map<std::string, double>>();
+    const json measurements = j.value("measurements", json::object());
+    for (const auto& [k, v] : measurements.items()) r.measurements[k] = v.is_null() ? NAN : v.get<double>();
     for (const auto& t : j.value("targets", json::array())) {
       Target x;
       x.name = t.value("name", "");
       x.requirement = t.value("requirement", "");
       x.measured = t.value("measured", "");
-      x.value = t.value("value", 0.0);
+      x.value = number_from(t, "value");
       x.measured_ok = t.value("measured_ok", true);
       x.pass = t.value("verdict", "") == "PASS";
       r.targets.push_back(std::move(x));
+    }
+    for (const auto& h : j.value("herd", json::array())) r.herd.push_back(herd_from(h));
+    for (const auto& line : j.value("interpretation", json::array())) {
+      r.interpretation.push_back(
+          {line.value("text", ""), line.value("sources", json::array()).get<std::vector<std::string>>()});
     }
   } catch (const std::exception& e) {
     error = std::string("malformed report: ") + e.what();

@@ -123,4 +123,18 @@ UTest mann_whitney_u(const std::vector<double>& a, const std::vector<double>& b)
   return t;
 }
 
+double smallest_two_sided_p(std::size_t n1, std::size_t n2) {
+  if (n1 == 0 || n2 == 0) return 1.0;
+  const double a = static_cast<double>(n1), b = static_cast<double>(n2);
+  // 1 / C(n1+n2, n1) through log-gamma: no overflow for large samples.
+  const double one_arrangement = std::exp(std::lgamma(a + 1) + std::lgamma(b + 1) - std::lgamma(a + b + 1));
+  return std::min(1.0, 2.0 * one_arrangement);
+}
+
+std::size_t repetitions_to_reach(double alpha) {
+  std::size_t n = 1;
+  while (smallest_two_sided_p(n, n) >= alpha && n < 1000) ++n;
+  return n;
+}
+
 }  // namespace keyreq::bench

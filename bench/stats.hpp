@@ -28,4 +28,11 @@ struct UTest {
 };
 UTest mann_whitney_u(const std::vector<double>& a, const std::vector<double>& b);
 
+// The smallest two-sided p-value the U test can give for samples of n1 and
+// n2 values (all of one sample beyond all of the other): 2 / C(n1+n2, n1).
+// 3 against 3 can never go below 0.1; 5 against 5 reaches 0.008.
+double smallest_two_sided_p(std::size_t n1, std::size_t n2);
+// The fewest repetitions per side for which the U test can go below alpha.
+std::size_t repetitions_to_reach(double alpha);
+
 }  // namespace keyreq::bench

@@ -4,8 +4,7 @@
 #include <cmath>
 #include <random>
 #include <sstream>
-
-#include "fixtures/dataset/dataset.hpp"
+#include <unordered_set>
 
 namespace keyreq::bench {
 
@@ -54,10 +53,28 @@ bool parse_mix(const std::string& text, Mix& mix, std::string& error) {
   return true;
 }
 
-Workload make_workload(std::size_t agents, const Mix& mix, std::size_t length, std::uint64_t seed) {
+namespace {
+// `count` ids of the dataset's form (3 to 8 digits) that no agent has.
+std::vector<std::string> unknown_ids(const std::vector<fixtures::DatasetAgent>& agents, std::size_t count) {
+  std::unordered_set<std::string> taken;
+  for (const auto& a : agents) taken.insert(a.id);
+  std::vector<std::string> out;
+  for (std::size_t i = agents.size(); out.size() < count && i < fixtures::kMaxDatasetAgents; ++i) {
+    std::string id = fixtures::dataset_agent(i).id;
+    if (!taken.count(id)) out.push_back(std::move(id));
+  }
+  return out;
+}
+}  // namespace
+
+Workload make_workload(std::vector<fixtures::DatasetAgent> agents_in, const Mix& mix, std::size_t length,
+                       std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   Workload w;
+  w.agents = std::move(agents_in);
+  const std::size_t agents = w.agents.size();
   w.items.reserve(length);
+  const std::vector<std::string> unknown = unknown_ids(w.agents, 1000);
 
   // Key popularity: CDF over agent indexes (rank k gets weight 1/k^s).
   std::vector<double> cdf;
@@ -80,15 +97,13 @@ Workload make_workload(std::size_t agents, const Mix& mix, std::size_t length, s
   for (std::size_t n = 0; n < length; ++n) {
     const double r = unit(rng) * total;
     WorkItem item;
-    if (r < mix.by_id) {
+    if (r < mix.by_id + mix.by_ip) {
+      item.agent = pick_agent();
+      item.kind = r < mix.by_id ? "id" : "ip";
+      item.value = r < mix.by_id ? w.agents[item.agent].id : w.agents[item.agent].ip;
+    } else if (r < mix.by_id + mix.by_ip + mix.unknown && !unknown.empty()) {
       item.kind = "id";
-      item.value = fixtures::dataset_agent(pick_agent()).id;
-    } else if (r < mix.by_id + mix.by_ip) {
-      item.kind = "ip";
-      item.value = fixtures::dataset_agent(pick_agent()).ip;
-    } else if (r < mix.by_id + mix.by_ip + mix.unknown) {
-      item.kind = "id";
-      item.value = fixtures::dataset_agent(agents + uniform(rng) % 1000).id;  // valid form, not in the DB
+      item.value = unknown[uniform(rng) % unknown.size()];  // valid form, not in the dataset
       item.expect = Expect::decline;
     } else {
       const std::string bad = kInvalid[rng() % (sizeof kInvalid / sizeof *kInvalid)];
@@ -101,6 +116,13 @@ Workload make_workload(std::size_t agents, const Mix& mix, std::size_t length, s
     w.items.push_back(std::move(item));
   }
   return w;
+}
+
+Workload make_workload(std::size_t agents, const Mix& mix, std::size_t length, std::uint64_t seed) {
+  std::vector<fixtures::DatasetAgent> records;
+  records.reserve(agents);
+  for (std::size_t i = 0; i < agents; ++i) records.push_back(fixtures::dataset_agent(i));
+  return make_workload(std::move(records), mix, length, seed);
 }
 
 }  // namespace keyreq::bench

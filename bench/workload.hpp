@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "fixtures/dataset/dataset.hpp"
+
 namespace keyreq::bench {
 
 enum class Expect { answer, decline, invalid };
@@ -16,6 +18,9 @@ struct WorkItem {
   std::string kind;   // "id" / "ip": exec argv words
   std::string value;
   Expect expect = Expect::answer;
+  // Expect::answer: index in Workload::agents of the record the answer must
+  // carry (a fast provider answering the wrong agent must not look good).
+  std::size_t agent = 0;
 };
 
 struct Mix {
@@ -27,10 +32,18 @@ struct Mix {
 bool parse_mix(const std::string& text, Mix& mix, std::string& error);
 
 struct Workload {
+  std::vector<fixtures::DatasetAgent> agents;  // the dataset the requests are drawn from
   std::vector<WorkItem> items;
   const WorkItem& at(std::uint64_t i) const { return items[i % items.size()]; }
+  // The record an answer to `item` must carry (only for Expect::answer).
+  const fixtures::DatasetAgent& expected(const WorkItem& item) const { return agents[item.agent]; }
 };
 
+// Requests over `agents` (not empty). Unknown ids are ids of the valid form
+// that no agent of the dataset has.
+Workload make_workload(std::vector<fixtures::DatasetAgent> agents, const Mix& mix, std::size_t length,
+                       std::uint64_t seed);
+// The built-in deterministic dataset: agents 0 … n-1 (fixtures::dataset_agent).
 Workload make_workload(std::size_t agents, const Mix& mix, std::size_t length, std::uint64_t seed);
 
 }  // namespace keyreq::bench

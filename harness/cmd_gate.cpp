@@ -1,5 +1,5 @@
 // keyreq gate: a bench report against a baseline; Markdown verdict on
-// stdout, exit 1 on regression (bench/gate.hpp says how it judges).
+// stdout, exit 1 on regression, 2 when it cannot judge (bench/gate.hpp says how).
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -41,8 +41,13 @@ int run_gate_cli(const GateCli& cli) {
   if (!cli.summary.empty()) {
     std::ofstream out(cli.summary, std::ios::app);
     out << result.markdown << "\n";
+    if (!out) {
+      std::cerr << "keyreq gate: cannot append the verdict to " << cli.summary << "\n";
+      return 2;
+    }
   }
-  return result.regression ? 1 : 0;
+  for (const auto& why : result.blind) std::cerr << "keyreq gate: cannot judge: " << why << "\n";
+  return result.exit_code();
 }
 }  // namespace
 
@@ -59,10 +64,13 @@ void add_gate_command(CLI::App& root, Action& action) {
       ->check(CLI::Range(0.01, 100.0));
   cmd->add_option("--summary", cli->summary, "also append the Markdown verdict to this file");
   cmd->footer(
-      "Gated: the figures this build's policy names (bench/gate.cpp, docs/bench.md): ratios measured within one run. A figure\n"
-      "regresses when its median is worse by more than its tolerance and the U test over repetitions gives\n"
-      "p < alpha. Requests that did not get their expected outcome also fail the gate.\n"
-      "Exit 0 no regression, 1 regression, 2 unreadable report or usage error.");
+      "Gated: the figures the reports mark gated (`keyreq bench` marks them by the policy in bench/gate.cpp,\n"
+      "docs/bench.md): ratios measured within one run and a provider's floor over a calibration of the same run.\n"
+      "A figure regresses when its median is worse by more than its tolerance and the U test over repetitions\n"
+      "gives p < alpha. Requests that did not get their expected outcome also fail the gate. A figure in only\n"
+      "one report is \"not comparable\" (listed, not a regression).\n"
+      "Exit 0 no regression; 1 regression; 2 cannot judge (too few repetitions for the U test to reach alpha,\n"
+      "no figure in both reports), unreadable report, report of another schema version, or usage error.");
   cmd->callback([cli, &action] { action = [cli] { return run_gate_cli(*cli); }; });
 }
 

@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev gnuplot-nox
   clang-14 libclang-rt-14-dev
   mariadb-server mariadb-client libmariadb-dev
-  python3 python3-pymysql php-cli php-sqlite3 php-mysql
+  python3 python3-pymysql python3-jsonschema php-cli php-sqlite3 php-mysql
   perl libdbd-sqlite3-perl libdbd-mysql-perl libjson-perl
   libxml2-utils  # xmllint: certify's JUnit is validated against conformance/certify/schemas/junit-10.xsd
 )

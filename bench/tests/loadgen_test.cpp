@@ -121,7 +121,7 @@ TEST(LoadGen, DispatcherClosedAndOpenLoop) {
     spec.concurrency = 3;
     spec.warmup = 10ms;
     spec.duration = 150ms;
-    const auto r = run_load(spec, [&d] { return make_dispatcher_probe(d); }, w);
+    const auto r = run_load(spec, [&d, &w] { return make_dispatcher_probe(d, w); }, w);
     d.stop(std::chrono::steady_clock::now() + 5s);
     EXPECT_GT(r.requests, 100u);
     EXPECT_EQ(r.errors, 0u) << r.first_error;
@@ -133,7 +133,7 @@ TEST(LoadGen, DispatcherClosedAndOpenLoop) {
     spec.rate = 5000;
     spec.warmup = 10ms;
     spec.duration = 200ms;
-    const auto r = run_open_async(spec, dispatcher_submit(d), w);
+    const auto r = run_open_async(spec, dispatcher_submit(d, w), w);
     d.stop(std::chrono::steady_clock::now() + 5s);
     EXPECT_NEAR(static_cast<double>(r.requests), 1000, 150);  // 5000/s for 200 ms
     EXPECT_EQ(r.errors, 0u) << r.first_error;

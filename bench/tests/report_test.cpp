@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "bench/report.hpp"
 #include "bench/targets.hpp"
@@ -67,7 +70,9 @@ TEST(Report, JsonRoundTripKeepsWhatTheGateReads) {
   EXPECT_EQ(back->figures[1].better, "higher");
   EXPECT_TRUE(back->figures[1].gated);
   ASSERT_EQ(back->series.size(), r.series.size());
-  EXPECT_DOUBLE_EQ(back->series[0].reps[1].latency.p50_us, r.series[0].reps[1].latency.p50_us);
+  EXPECT_DOUBLE_EQ(back->series[0].reps[1].throughput, r.series[0].reps[1].throughput);
+  EXPECT_EQ(back->series[0].all_repetitions.count, 300u);
+  EXPECT_DOUBLE_EQ(back->series[0].all_repetitions.p50_us, percentiles_of(r.series[0].histogram).p50_us);
   EXPECT_EQ(back->micro[0].cpu_ns, r.micro[0].cpu_ns);
   ASSERT_EQ(back->targets.size(), r.targets.size());
   for (std::size_t i = 0; i < r.targets.size(); ++i) EXPECT_EQ(back->targets[i].pass, r.targets[i].pass);
@@ -79,9 +84,97 @@ TEST(Report, JsonThatIsNotAReportIsRefused) {
   EXPECT_FALSE(parse_report_json("{\"schema\":\"other\"}", error));
   EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":999}", error));
   EXPECT_NE(error.find("newer"), std::string::npos);
-  EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":1,\"figures\":[{\"id\":\"x\","
+  EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":2,\"build\":{\"type\":\"Release\"},"
+                                 "\"figures\":[{\"id\":\"x\","
                                  "\"better\":\"sideways\",\"values\":[1]}]}",
                                  error));
+}
+
+// Version 1 (strings for numbers, zeros for what was not measured) is refused
+// with a message saying what to do, not misread.
+TEST(Report, AnOlderSchemaVersionIsRefusedClearly) {
+  std::string error;
+  EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":1,\"figures\":[]}", error));
+  EXPECT_NE(error.find("report schema version 1 was written by an older keyreq"), std::string::npos) << error;
+  EXPECT_NE(error.find("keyreq bench"), std::string::npos) << error;
+}
+
+TEST(Report, JsonHasTypedNumbersNullsAndTheBuildType) {
+  Report r = sample();
+  r.settings["repetitions"] = "3";
+  r.machine["load_at_start"] = "7.54 6.87 6.67";
+  r.targets.push_back(Target{"not measured", "ratio <= 1", "N/A", 0, false, false});
+  const auto j = nlohmann::json::parse(report_json(r));
+  EXPECT_EQ(j["build"]["type"], this_build_type());
+  EXPECT_FALSE(this_build_type().empty());
+  EXPECT_TRUE(j["machine"]["cores"].is_number_integer());
+  EXPECT_EQ(j["settings"]["repetitions"], 3);
+  EXPECT_TRUE(j["machine"]["load_at_start"].is_string());
+  const auto& s = j["series"][0];
+  EXPECT_TRUE(s["rate_fraction"].is_null());  // closed loop: no rate asked for
+  EXPECT_TRUE(s["variant"].is_null());
+  // 300 samples merged: p99 supported, p99.9 not
+  EXPECT_EQ(s["all_repetitions"]["count"], 300);
+  EXPECT_TRUE(s["all_repetitions"]["p99_us"].is_number());
+  EXPECT_TRUE(s["all_repetitions"]["p999_us"].is_null());
+  // one repetition's percentiles carry no histogram in the sample: count 0, all null
+  EXPECT_TRUE(s["repetitions"][0]["latency"]["p50_us"].is_null());
+  EXPECT_TRUE(j["targets"].back()["value"].is_null());
+  std::string error;
+  const auto back = parse_report_json(j.dump(), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->build_type, this_build_type());
+  EXPECT_EQ(back->settings.at("repetitions"), "3");
+  EXPECT_EQ(back->series[0].all_repetitions.count, 300u);
+  EXPECT_FALSE(back->series[0].all_repetitions.p999_us);
+}
+
+TEST(Report, APercentileNeedsOneSampleBeyondIt) {
+  EXPECT_FALSE(percentile_supported(50, 0));
+  EXPECT_FALSE(percentile_supported(50, 1));
+  EXPECT_TRUE(percentile_supported(50, 2));
+  EXPECT_FALSE(percentile_supported(99, 99));
+  EXPECT_TRUE(percentile_supported(99, 100));
+  EXPECT_FALSE(percentile_supported(99.9, 999));
+  EXPECT_TRUE(percentile_supported(99.9, 1000));
+  EXPECT_FALSE(percentile_supported(99.9, 42));
+}
+
+// The tables show n beside the percentiles and "–" for a percentile the
+// sample cannot support; Markdown and HTML carry the same cells.
+TEST(Report, TablesShowNAndDashForUnsupportedPercentiles) {
+  Report r = sample();
+  r.series[1].hgrm_file = "reference_exec_resolver_c1.hgrm";
+  const std::string md = report_markdown(r);
+  const auto exec_row = md.find("| exec | 1 |");
+  ASSERT_NE(exec_row, std::string::npos) << md;
+  const std::string line = md.substr(exec_row, md.find('\n', exec_row) - exec_row);
+  EXPECT_NE(line.find("| – | 300 |"), std::string::npos) << line;  // p99.9 of 300 samples: –, n = 300
+  EXPECT_NE(line.find("[resolver](reference_exec_resolver_c1.hgrm)"), std::string::npos) << line;
+  EXPECT_NE(md.find("| transport | concurrency | floor req/s |"), std::string::npos);
+  std::string warning;
+  const std::string html = report_html(r, std::filesystem::temp_directory_path() / "keyreq-report-test-charts", warning);
+  EXPECT_NE(html.find("<td>–</td><td>300</td>"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"reference_exec_resolver_c1.hgrm\">resolver</a>"), std::string::npos);
+  EXPECT_EQ(html.find("**"), std::string::npos);  // no Markdown leaks into HTML
+  EXPECT_EQ(html.find("| "), std::string::npos);
+  std::filesystem::remove_all(std::filesystem::temp_directory_path() / "keyreq-report-test-charts");
+}
+
+TEST(ReportTable, OneDocumentRendersAsMarkdownAndHtml) {
+  Document doc;
+  doc.heading("Results");
+  Table t;
+  t.columns({"name", "value"}, {Table::Align::left, Table::Align::right});
+  t.row({Text().code("a|b"), Text().strong("1 < 2")});
+  doc.table(t);
+  doc.list({"x & y"});
+  doc.charts();
+  EXPECT_EQ(render_markdown(doc), "## Results\n\n| name | value |\n|---|---:|\n| `a\\|b` | **1 < 2** |\n\n- x & y\n\n");
+  EXPECT_EQ(render_html(doc, "<figure/>"),
+            "<h2>Results</h2>\n<table>\n<thead><tr><th class=\"l\">name</th><th>value</th></tr></thead>\n<tbody>\n"
+            "<tr><td class=\"l\"><code>a|b</code></td><td><strong>1 &lt; 2</strong></td></tr>\n</tbody></table>\n"
+            "<ul>\n<li>x &amp; y</li>\n</ul>\n<figure/>");
 }
 
 TEST(Targets, EachTargetIsALineWithItsMeasuredFigure) {
@@ -137,6 +230,9 @@ TEST(Report, FilesAreWritten) {
   EXPECT_NE(html.str().find("<table>"), std::string::npos);
   if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
     EXPECT_NE(html.str().find("<svg"), std::string::npos) << warnings;
+    EXPECT_EQ(warnings, "");  // every chart's gnuplot script ran
+    EXPECT_NE(html.str().find("Latency by percentile, exec transport"), std::string::npos);
+    EXPECT_NE(html.str().find("exec: throughput against concurrency"), std::string::npos);
     EXPECT_EQ(html.str().find("<?xml"), std::string::npos);  // inline, no prologue
   }
   EXPECT_FALSE(std::filesystem::exists(dir / ".charts"));

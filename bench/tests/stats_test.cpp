@@ -53,5 +53,19 @@ TEST(Stats, MannWhitneyNeedsTwoRepetitionsEach) {
   EXPECT_DOUBLE_EQ(mann_whitney_u({}, {1}).p_value, 1.0);
 }
 
+// The bound is what the exact test gives for fully separated samples.
+TEST(Stats, SmallestTwoSidedPIsTheFullySeparatedCase) {
+  EXPECT_NEAR(smallest_two_sided_p(3, 3), 0.1, 1e-12);
+  EXPECT_NEAR(smallest_two_sided_p(3, 3), mann_whitney_u({1, 2, 3}, {4, 5, 6}).p_value, 1e-12);
+  EXPECT_NEAR(smallest_two_sided_p(5, 3), 2.0 / 56, 1e-12);
+  EXPECT_NEAR(smallest_two_sided_p(5, 3), mann_whitney_u({1, 2, 3, 4, 5}, {6, 7, 8}).p_value, 1e-12);
+  EXPECT_NEAR(smallest_two_sided_p(5, 5), 2.0 / 252, 1e-12);
+  EXPECT_DOUBLE_EQ(smallest_two_sided_p(0, 5), 1.0);
+  EXPECT_DOUBLE_EQ(smallest_two_sided_p(1, 1), 1.0);
+  EXPECT_GT(smallest_two_sided_p(60, 60), 0.0);  // no overflow to 0 or NaN
+  EXPECT_EQ(repetitions_to_reach(0.05), 4u);     // 4 vs 4: 2/70 = 0.029
+  EXPECT_EQ(repetitions_to_reach(0.01), 5u);     // 5 vs 5: 0.0079
+}
+
 }  // namespace
 }  // namespace keyreq::bench

@@ -1,0 +1,298 @@
+#include "bench/herd.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+extern char** environ;
+
+namespace keyreq::bench {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// "event=registered request=id:001 … total_ms=1.2 queue_ms=0.3" → field value ("" if absent).
+std::string field(const std::string& line, const std::string& key) {
+  const std::string k = " " + key + "=";
+  const auto at = line.find(k);
+  if (at == std::string::npos) return "";
+  const auto start = at + k.size();
+  return line.substr(start, line.find(' ', start) - start);
+}
+
+std::uint64_t ms_to_ns(const std::string& text) {
+  try {
+    return static_cast<std::uint64_t>(std::stod(text) * 1e6);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// What the reader thread learns from serve's log.
+struct LogWatch {
+  std::mutex m;
+  std::condition_variable cv;
+  bool started = false, eof = false;
+  std::uint64_t durable = 0, failed = 0, dropped = 0;
+  std::unordered_map<std::string, Clock::time_point> durable_at;  // request → when its line arrived
+  Histogram queue_wait, in_serve;
+  std::string first_failure;
+  std::string tail;  // last lines, for the error message
+
+  void line(const std::string& text, Clock::time_point at) {
+    const std::string event = field(text, "event");
+    std::lock_guard lock(m);
+    tail += text + "\n";
+    if (tail.size() > 4000) tail.erase(0, tail.size() - 4000);
+    if (event == "serve_started") started = true;
+    else if (event == "registered") {
+      ++durable;
+      durable_at.emplace(field(text, "request"), at);
+      in_serve.record(ms_to_ns(field(text, "total_ms")));
+      queue_wait.record(ms_to_ns(field(text, "queue_ms")));
+    } else if (event == "already_registered" || event == "declined" || event == "refused" || event == "conflict" ||
+               event == "provider_failure" || event == "store_failure" || event == "invalid_request" ||
+               event == "dropped" || event == "cancelled" || event == "deduplicated") {
+      ++failed;
+      if (event == "dropped" || event == "cancelled") ++dropped;
+      if (first_failure.empty()) first_failure = text;
+    }
+    cv.notify_all();
+  }
+};
+
+pid_t spawn_serve(const std::vector<std::string>& args, int stderr_fd) {
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, null_fd, 0);
+  posix_spawn_file_actions_adddup2(&actions, null_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<std::string> words = args;
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(null_fd);
+  return pid;
+}
+
+void stop_group(pid_t pid) {
+  ::kill(-pid, SIGTERM);
+  int status = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      ::kill(-pid, SIGKILL);  // anything of the group left behind
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(-pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+}
+
+// Connected datagram socket to serve's input; -1 + `error` on failure.
+int connect_input(const fs::path& input, std::string& error) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = input.string();
+  if (path.size() >= sizeof addr.sun_path) {
+    error = "input socket path too long: " + path;
+    return -1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    error = "cannot connect to serve's input " + path + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// keyreq serve in its own process group, its stderr read line by line into a LogWatch.
+class ServeProcess {
+ public:
+  ServeProcess(const HerdSpec& spec, std::size_t queue_size, std::string& error) : spec_(spec) {
+    const fs::path input = spec.dir / ("herd-" + spec.transport + ".in");
+    const fs::path keys = spec.dir / ("herd-" + spec.transport + ".keys");
+    std::error_code ec;
+    fs::remove(keys, ec);
+    std::vector<std::string> args{spec.keyreq.string(), "serve"};
+    args.insert(args.end(), spec.provider_flags.begin(), spec.provider_flags.end());
+    for (const std::string& a : {std::string("--input"), input.string(), std::string("--keys"), keys.string(),
+                                 std::string("--threads"), std::to_string(spec.threads), std::string("--queue-size"),
+                                 std::to_string(std::max<std::size_t>(queue_size, 1)), std::string("--timeout"),
+                                 std::string("30"), std::string("--log-level"), std::string("info")})
+      args.push_back(a);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      error = std::string("pipe: ") + std::strerror(errno);
+      return;
+    }
+    pid_ = spawn_serve(args, pipe_fds[1]);
+    ::close(pipe_fds[1]);
+    if (pid_ < 0) {
+      ::close(pipe_fds[0]);
+      error = "cannot start " + spec.keyreq.string() + " serve";
+      return;
+    }
+    reader_ = std::thread([this, fd = pipe_fds[0]] { read_log(fd); });
+  }
+  ~ServeProcess() { stop(); }
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  // Waits for serve_started; "" or what went wrong (with the log's last lines).
+  std::string wait_started() {
+    std::unique_lock lock(watch.m);
+    watch.cv.wait_for(lock, std::chrono::seconds(30), [&] { return watch.started || watch.eof; });
+    return watch.started ? "" : "keyreq serve did not start; its log:\n" + watch.tail;
+  }
+  fs::path input() const { return spec_.dir / ("herd-" + spec_.transport + ".in"); }
+  void stop() {
+    if (pid_ > 0) stop_group(pid_);
+    pid_ = -1;
+    if (reader_.joinable()) reader_.join();
+  }
+
+  LogWatch watch;
+
+ private:
+  void read_log(int fd) {
+    std::ofstream log(spec_.dir / ("herd-" + spec_.transport + ".log"));
+    std::string pending;
+    char buf[65536];
+    while (true) {
+      const ssize_t got = ::read(fd, buf, sizeof buf);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      const auto at = Clock::now();
+      pending.append(buf, static_cast<std::size_t>(got));
+      std::size_t start = 0;
+      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+        const std::string line = pending.substr(start, nl - start);
+        log << line << '\n';
+        watch.line(line, at);
+        start = nl + 1;
+      }
+      pending.erase(0, start);
+    }
+    ::close(fd);
+    std::lock_guard lock(watch.m);
+    watch.eof = true;
+    watch.cv.notify_all();
+  }
+
+  const HerdSpec& spec_;
+  pid_t pid_ = -1;
+  std::thread reader_;
+};
+
+// Sends "id:<id>" for the first `n` ids, stamping each send; the count sent.
+std::size_t fire(int fd, const std::vector<std::string>& ids, std::size_t n,
+                 std::unordered_map<std::string, Clock::time_point>& sent_at, std::string& error) {
+  std::size_t sent = 0;
+  sent_at.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string request = "id:" + ids[i];
+    sent_at[request] = Clock::now();
+    ssize_t rc;
+    while ((rc = ::send(fd, request.data(), request.size(), 0)) < 0 && errno == EINTR) {
+    }
+    if (rc < 0) {
+      error = "send to serve's input: " + std::string(std::strerror(errno));
+      break;
+    }
+    ++sent;
+  }
+  return sent;
+}
+
+// The herd's figures from what serve's log said.
+void summarize(HerdRun& run, const LogWatch& watch, const std::unordered_map<std::string, Clock::time_point>& sent_at,
+               Clock::time_point first_send) {
+  run.durable = watch.durable;
+  run.failed = watch.failed + (run.sent - std::min(run.sent, watch.durable + watch.failed));
+  run.dropped = watch.dropped;
+  Histogram to_durable;
+  Clock::time_point last = first_send;
+  for (const auto& [request, at] : watch.durable_at) {
+    const auto it = sent_at.find(request);
+    if (it == sent_at.end()) continue;
+    last = std::max(last, at);
+    to_durable.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::max(at - it->second, Clock::duration::zero()))
+            .count()));
+  }
+  run.to_durable = percentiles_of(to_durable);
+  run.queue_wait = percentiles_of(watch.queue_wait);
+  run.in_serve = percentiles_of(watch.in_serve);
+  run.seconds = std::chrono::duration<double>(last - first_send).count();
+  if (run.seconds > 0) run.registrations_per_s = static_cast<double>(run.durable) / run.seconds;
+  run.extrapolated = run.sent < run.requested;
+  run.seconds_for_requested = run.extrapolated && run.registrations_per_s > 0
+                                  ? static_cast<double>(run.requested) / run.registrations_per_s
+                                  : run.seconds;
+  if (run.failed > 0 && run.error.empty()) run.error = "first failure: " + watch.first_failure;
+}
+
+}  // namespace
+
+HerdRun run_herd(const HerdSpec& spec) {
+  HerdRun run;
+  run.provider = spec.provider;
+  run.transport = spec.transport;
+  run.requested = spec.ids.size();
+  run.floor_peak_throughput = spec.floor_peak_throughput;
+  const std::size_t n = spec.fit > 0 ? std::min(spec.fit, spec.ids.size()) : spec.ids.size();
+  if (n == 0) {
+    run.error = "no agent to ask for";
+    return run;
+  }
+  std::string error;
+  ServeProcess serve(spec, n, error);
+  if (error.empty()) error = serve.wait_started();
+  const int fd = error.empty() ? connect_input(serve.input(), error) : -1;
+  if (fd < 0) {
+    run.error = error;
+    return run;
+  }
+  std::unordered_map<std::string, Clock::time_point> sent_at;
+  const auto first_send = Clock::now();
+  run.sent = fire(fd, spec.ids, n, sent_at, run.error);
+  ::close(fd);
+  {
+    std::unique_lock lock(serve.watch.m);
+    serve.watch.cv.wait_until(lock, first_send + spec.budget,
+                              [&] { return serve.watch.eof || serve.watch.durable + serve.watch.failed >= run.sent; });
+  }
+  serve.stop();
+  std::lock_guard lock(serve.watch.m);
+  summarize(run, serve.watch, sent_at, first_send);
+  return run;
+}
+
+}  // namespace keyreq::bench

@@ -1,0 +1,222 @@
+#include "bench/report_table.hpp"
+
+namespace keyreq::bench {
+
+Text::Text(std::string plain) { add(std::move(plain)); }
+Text::Text(const char* plain) { add(plain); }
+
+Text& Text::add(std::string plain) {
+  if (!plain.empty()) spans.push_back({std::move(plain), Span::Style::plain, ""});
+  return *this;
+}
+Text& Text::code(std::string text) {
+  spans.push_back({std::move(text), Span::Style::code, ""});
+  return *this;
+}
+Text& Text::strong(std::string text) {
+  spans.push_back({std::move(text), Span::Style::strong, ""});
+  return *this;
+}
+Text& Text::link(std::string text, std::string href) {
+  spans.push_back({std::move(text), Span::Style::link, std::move(href)});
+  return *this;
+}
+Text& Text::append(const Text& other) {
+  spans.insert(spans.end(), other.spans.begin(), other.spans.end());
+  return *this;
+}
+
+Table& Table::columns(std::vector<std::string> names, std::vector<Align> alignment) {
+  header = std::move(names);
+  align = std::move(alignment);
+  return *this;
+}
+Table& Table::row(std::vector<Text> cells) {
+  rows.push_back(std::move(cells));
+  return *this;
+}
+
+void Document::title(Text text) { blocks.push_back({Block::Kind::title, std::move(text), {}, {}}); }
+void Document::heading(Text text) { blocks.push_back({Block::Kind::heading, std::move(text), {}, {}}); }
+void Document::paragraph(Text text) { blocks.push_back({Block::Kind::paragraph, std::move(text), {}, {}}); }
+void Document::list(std::vector<Text> items) { blocks.push_back({Block::Kind::list, {}, std::move(items), {}}); }
+void Document::table(Table table) { blocks.push_back({Block::Kind::table, {}, {}, std::move(table)}); }
+void Document::charts() { blocks.push_back({Block::Kind::charts, {}, {}, {}}); }
+
+std::string escape_html(const std::string& s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
+    }
+  }
+  return o;
+}
+
+namespace {
+
+// In a Markdown table cell a pipe ends the cell; a line break ends the row.
+std::string markdown_text(const std::string& s, bool in_table) {
+  if (!in_table) return s;
+  std::string o;
+  for (char c : s) {
+    if (c == '|')
+      o += "\\|";
+    else if (c == '\n')
+      o += ' ';
+    else
+      o += c;
+  }
+  return o;
+}
+
+std::string markdown(const Text& t, bool in_table = false) {
+  std::string o;
+  for (const auto& s : t.spans) {
+    const std::string text = markdown_text(s.text, in_table);
+    switch (s.style) {
+      case Span::Style::plain:
+        o += text;
+        break;
+      case Span::Style::code:
+        o += "`" + text + "`";
+        break;
+      case Span::Style::strong:
+        o += "**" + text + "**";
+        break;
+      case Span::Style::link:
+        o += "[" + text + "](" + s.href + ")";
+        break;
+    }
+  }
+  return o;
+}
+
+std::string html(const Text& t) {
+  std::string o;
+  for (const auto& s : t.spans) {
+    const std::string text = escape_html(s.text);
+    switch (s.style) {
+      case Span::Style::plain:
+        o += text;
+        break;
+      case Span::Style::code:
+        o += "<code>" + text + "</code>";
+        break;
+      case Span::Style::strong:
+        o += "<strong>" + text + "</strong>";
+        break;
+      case Span::Style::link:
+        o += "<a href=\"" + escape_html(s.href) + "\">" + text + "</a>";
+        break;
+    }
+  }
+  return o;
+}
+
+Table::Align align_of(const Table& t, std::size_t column) {
+  return column < t.align.size() ? t.align[column] : Table::Align::right;
+}
+
+std::string markdown_table(const Table& t) {
+  std::string o = "|";
+  for (const auto& h : t.header) o += " " + markdown_text(h, true) + " |";
+  o += "\n|";
+  for (std::size_t i = 0; i < t.header.size(); ++i) o += align_of(t, i) == Table::Align::left ? "---|" : "---:|";
+  o += "\n";
+  for (const auto& row : t.rows) {
+    o += "|";
+    for (const auto& cell : row) o += " " + markdown(cell, true) + " |";
+    o += "\n";
+  }
+  return o;
+}
+
+std::string html_table(const Table& t) {
+  std::string o = "<table>\n<thead><tr>";
+  for (std::size_t i = 0; i < t.header.size(); ++i)
+    o += std::string(align_of(t, i) == Table::Align::left ? "<th class=\"l\">" : "<th>") + escape_html(t.header[i]) +
+         "</th>";
+  o += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : t.rows) {
+    o += "<tr>";
+    for (std::size_t i = 0; i < row.size(); ++i)
+      o += std::string(align_of(t, i) == Table::Align::left ? "<td class=\"l\">" : "<td>") + html(row[i]) + "</td>";
+    o += "</tr>\n";
+  }
+  return o + "</tbody></table>\n";
+}
+
+}  // namespace
+
+std::string render_markdown(const Document& doc) {
+  std::string o;
+  for (const auto& b : doc.blocks) {
+    switch (b.kind) {
+      case Block::Kind::title:
+        o += "# " + markdown(b.text) + "\n\n";
+        break;
+      case Block::Kind::heading:
+        o += "## " + markdown(b.text) + "\n\n";
+        break;
+      case Block::Kind::paragraph:
+        o += markdown(b.text) + "\n\n";
+        break;
+      case Block::Kind::list:
+        for (const auto& item : b.items) o += "- " + markdown(item) + "\n";
+        o += "\n";
+        break;
+      case Block::Kind::table:
+        o += markdown_table(b.table) + "\n";
+        break;
+      case Block::Kind::charts:
+        break;
+    }
+  }
+  return o;
+}
+
+std::string render_html(const Document& doc, const std::string& charts) {
+  std::string o;
+  for (const auto& b : doc.blocks) {
+    switch (b.kind) {
+      case Block::Kind::title:
+        o += "<h1>" + html(b.text) + "</h1>\n";
+        break;
+      case Block::Kind::heading:
+        o += "<h2>" + html(b.text) + "</h2>\n";
+        break;
+      case Block::Kind::paragraph:
+        o += "<p>" + html(b.text) + "</p>\n";
+        break;
+      case Block::Kind::list:
+        o += "<ul>\n";
+        for (const auto& item : b.items) o += "<li>" + html(item) + "</li>\n";
+        o += "</ul>\n";
+        break;
+      case Block::Kind::table:
+        o += html_table(b.table);
+        break;
+      case Block::Kind::charts:
+        o += charts;
+        break;
+    }
+  }
+  return o;
+}
+
+}  // namespace keyreq::bench

@@ -1,0 +1,96 @@
+#pragma once
+// The run (internal to keyreq_bench): fixtures up, every series measured
+// with floors and resolver interleaved inside each repetition, the herd,
+// global phases (null provider, memory, keystore, microbenchmarks), then
+// figures, targets and "what this means" into one Report.
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include "bench/bench.hpp"
+#include "bench/fixture.hpp"
+#include "bench/loadgen.hpp"
+#include "bench/probes.hpp"
+#include "resolver/keystore.hpp"
+#include "resolver/provider_client.hpp"
+
+namespace keyreq::bench {
+
+// Bad input found only once running (the user's daemon never came up): exit 2.
+struct BenchUsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Runner {
+ public:
+  Runner(const BenchOptions& o, const Profile& p) : o_(o), p_(p) {}
+  // Throws BenchUsageError (usage) or std::exception (could not measure).
+  Report run();
+
+ private:
+  enum class CpuFrom { none, children, group };
+  // How one provider's series are sized.
+  struct Sizing {
+    int repetitions = 1;
+    std::chrono::milliseconds duration{};
+    std::vector<int> sweep;
+    std::vector<double> open_fractions;
+    std::uint64_t min_requests = 0;
+    std::chrono::milliseconds budget{0};
+    bool validate_variant = false;  // resolver without registration at c1 and the top of the sweep
+    bool keys100k_variant = false;
+  };
+  // One transport of one provider.
+  struct Leg {
+    std::string transport;
+    ProviderClient* client;
+    CpuFrom cpu;
+    pid_t group;
+    ProbeFactory floor;
+    ProbeFactory calibration;  // the user's provider: the same repetition's calibration floor
+    ProbeFactory startup;      // the user's exec provider: its interpreter alone
+  };
+
+  Sizing sizing_for(const ProviderSpec& p) const;
+  std::size_t series(const SeriesKey& key);  // index of the series (created when new)
+  Repetition measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);
+  using LoadRunner = std::function<LoadResult(const LoadSpec&)>;
+  Repetition measure_with(std::size_t series, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group);
+  // The resolver path: through the dispatcher (default) or Resolver instances
+  // driven directly by the load generator's threads (--direct).
+  Repetition measure_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
+                              CpuFrom cpu, pid_t group);
+  void run_provider(const ProviderSpec& p);
+  void run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep);
+  void run_open_loop(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs);
+  void run_herds(const ProviderSpec& p, bool socket_up);
+  void run_null_and_memory();
+  void run_keystore();
+  void run_micro();
+  void note(const std::string& text);
+  void progress(const std::string& text) const {
+    if (o_.on_progress) o_.on_progress(text);
+  }
+  std::unique_ptr<KeyStore> fresh_keys(const std::string& tag, const std::filesystem::path* seed = nullptr);
+
+  const BenchOptions& o_;
+  const Profile& p_;
+  Report report_;
+  std::unique_ptr<WorkDir> workdir_;
+  std::string db_;
+  Workload builtin_workload_;
+  Workload user_workload_;
+  const Workload* workload_ = nullptr;  // the current provider's
+  std::uint64_t cursor_ = 0;            // where the next run starts in the request stream
+  std::map<SeriesKey, std::size_t> index_;
+  std::size_t keys_serial_ = 0;
+  std::filesystem::path keys100k_;
+  CallLimits limits_;
+  std::string user_exec_line_;
+};
+
+}  // namespace keyreq::bench

@@ -1,0 +1,118 @@
+// `keyreq bench` on a user's provider from the command line: the bad inputs
+// of the issue each exit 2 with a message naming them, and the Python
+// fixture provider, run as a user runs theirs (exec and a daemon bench
+// starts), gets a complete report: calibrated figures, the herd through
+// keyreq serve with nothing dropped, "what this means", no wrong answers.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int run(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class UserBench : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char templ[] = "/tmp/keyreq-user-bench-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    dir_ = templ;
+    ASSERT_EQ(run(keyreq() + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 300 2>/dev/null"), 0);
+    ASSERT_EQ(run(keyreq() + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 300 2>/dev/null"), 0);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  static std::string keyreq() { return std::string(KEYREQ_BIN_DIR) + "/keyreq"; }
+  // Exit code of `keyreq bench ARGS`; stderr in `err`.
+  static int bench(const std::string& args, std::string& err) {
+    const fs::path log = dir_ / "stderr.txt";
+    const int rc = run(keyreq() + " bench --profile smoke --no-progress --no-micro --workdir " + dir_.string() +
+                       " --out " + (dir_ / "out").string() + " " + args + " >/dev/null 2>" + log.string());
+    err = slurp(log);
+    return rc;
+  }
+  static fs::path dir_;
+};
+fs::path UserBench::dir_;
+
+TEST_F(UserBench, BadInputsExit2NamingWhatWasWrong) {
+  std::string err;
+  const std::string provider = std::string(KEYREQ_BIN_DIR) + "/keyreq-provider --db " + (dir_ / "agents.db").string();
+  EXPECT_EQ(bench("--exec \"" + provider + "\"", err), 2);
+  EXPECT_NE(err.find("--dataset FILE"), std::string::npos) << err;
+  EXPECT_EQ(bench("--exec \"" + provider + "\" --dataset " + (dir_ / "missing.csv").string(), err), 2);
+  EXPECT_NE(err.find("missing.csv"), std::string::npos) << err;
+  EXPECT_EQ(bench("--exec \"no-such-provider-xyz\" --dataset " + (dir_ / "agents.csv").string(), err), 2);
+  EXPECT_NE(err.find("command not found: no-such-provider-xyz"), std::string::npos) << err;
+  // A daemon that exits at once: the socket never comes up; its log is shown.
+  EXPECT_EQ(bench("--socket " + (dir_ / "p.sock").string() + " --socket-cmd \"/bin/sh -c 'echo daemon-says-no; exit 1'\" --dataset " +
+                      (dir_ / "agents.csv").string(),
+                  err),
+            2);
+  EXPECT_NE(err.find("daemon-says-no"), std::string::npos) << err;
+  EXPECT_EQ(bench("--providers referenc", err), 2);
+  EXPECT_NE(err.find("\"referenc\""), std::string::npos) << err;
+}
+
+TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
+  const std::string script = std::string(KEYREQ_SOURCE_DIR) + "/fixtures/providers/python/provider.py";
+  const std::string db = (dir_ / "agents.db").string();
+  const std::string sock = (dir_ / "py.sock").string();
+  std::string err;
+  ASSERT_EQ(bench("--repetitions 2 --herd 100 --exec \"python3 " + script + " --db " + db + "\" --socket " + sock +
+                      " --socket-cmd \"python3 " + script + " --db " + db + " --socket " + sock + "\" --dataset " +
+                      (dir_ / "agents.csv").string(),
+                  err),
+            0)
+      << err;
+  const auto report = nlohmann::json::parse(slurp(dir_ / "out" / "report.json"));
+  std::set<std::string> figures;
+  for (const auto& f : report["figures"]) figures.insert(f["id"].get<std::string>());
+  for (const char* id : {"python-provider/exec/floor_calibrated_p50", "python-provider/socket/floor_calibrated_p50",
+                         "python-provider/exec/startup_share_p50", "python-provider/herd/socket/registrations_per_s",
+                         "python-provider/herd/socket/ratio_to_floor_peak"}) {
+    EXPECT_TRUE(figures.count(id)) << id << " missing";
+  }
+  bool socket_herd = false;
+  for (const auto& h : report["herd"]) {
+    EXPECT_EQ(h["dropped"].get<int>(), 0) << h.dump();
+    if (h["transport"] == "socket") {
+      socket_herd = true;
+      EXPECT_EQ(h["durable"].get<int>(), 100) << h.dump();
+      EXPECT_EQ(h["failed"].get<int>(), 0) << h.dump();
+    }
+  }
+  EXPECT_TRUE(socket_herd);
+  for (const auto& s : report["series"]) {
+    if (s["provider"] != "python-provider" || s["path"] != "resolver") continue;
+    for (const auto& rep : s["repetitions"]) EXPECT_EQ(rep["errors"].get<int>(), 0) << s["id"] << rep["first_error"];
+  }
+  EXPECT_FALSE(report["interpretation"].empty());
+  EXPECT_NE(slurp(dir_ / "out" / "report.md").find("## What this means"), std::string::npos);
+}
+
+}  // namespace
