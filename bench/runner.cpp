@@ -392,14 +392,7 @@ void Runner::run_herds(const ProviderSpec& p, bool socket_up) {
   }
 }
 
-Report Runner::run() {
-  const auto started = std::chrono::steady_clock::now();
-  report_.created = iso_now();
-  report_.profile = p_.name;
-  report_.command_line = o_.command_line;
-  const double rss_at_start = static_cast<double>(rss_bytes()) / (1024.0 * 1024.0);
-  const fs::path source_root = KEYREQ_SOURCE_DIR;
-
+std::optional<UserProvider> Runner::check_inputs() const {
   // Every input checked before anything runs.
   for (const auto& name : o_.providers) {
     static const char* const kBuiltin[] = {"reference", "python", "php", "perl", "all"};
@@ -408,19 +401,18 @@ Report Runner::run() {
                             "\" (reference, python, php, perl, all; your own: --exec CMD / --socket PATH)");
     }
   }
-  std::optional<UserProvider> user;
   if (o_.user.given()) {
     auto prepared = prepare_user_provider(o_.user);
     if (auto* e = std::get_if<UsageError>(&prepared)) throw BenchUsageError(e->message);
-    user = std::get<UserProvider>(std::move(prepared));
-    user_exec_line_ = user->exec_line;
-  } else if (!o_.user.dataset.empty() || !o_.user.name.empty()) {
+    return std::get<UserProvider>(std::move(prepared));
+  }
+  if (!o_.user.dataset.empty() || !o_.user.name.empty()) {
     throw BenchUsageError("--dataset and --name describe your provider: give --exec CMD and/or --socket PATH too");
   }
-  record_environment(report_, source_root);
+  return std::nullopt;
+}
 
-  workdir_ = std::make_unique<WorkDir>(o_.workdir, o_.keep_workdir);
-  if (o_.keep_workdir) note("work directory " + workdir_->path().string() + " is kept");
+void Runner::record_settings(const std::optional<UserProvider>& user) {
   report_.settings["agents"] = std::to_string(o_.agents);
   report_.settings["mix"] = o_.mix.describe();
   report_.settings["resolver_path"] =
@@ -446,20 +438,9 @@ Report Runner::run() {
     note("--inject-delay-us " + std::to_string(o_.inject_delay_us) +
          ": every resolver call is slowed on purpose (gate self-test); these figures are not the resolver's");
   }
-  limits_.timeout = 20s;
+}
 
-  // Dataset and request streams.
-  progress("dataset: " + std::to_string(o_.agents) + " agents");
-  db_ = (workdir_->path() / "agents.db").string();
-  if (auto e = fixtures::write_sqlite_dataset(db_, o_.agents)) throw std::runtime_error("dataset: " + *e);
-  builtin_workload_ = make_workload(o_.agents, o_.mix, 1 << 16, 20240601);
-  if (user) user_workload_ = make_workload(user->agents, o_.mix, 1 << 16, 20240601);
-  if (p_.keys100k_variant || p_.keystore_agents > 0) {
-    progress("client.keys with " + std::to_string(p_.keystore_agents) + " agents");
-    keys100k_ = workdir_->path() / "keys100k.seed";
-    write_keys_file(keys100k_, o_.agents + 2000, p_.keystore_agents);
-  }
-
+std::vector<ProviderSpec> Runner::select_providers(const std::optional<UserProvider>& user, const fs::path& source_root) {
   // Built-in providers: the profile's default unless the user's provider is benched.
   std::vector<std::string> wanted = !o_.providers.empty() ? o_.providers
                                     : user                ? std::vector<std::string>{}
@@ -475,6 +456,39 @@ Report Runner::run() {
   }
   if (user) providers.push_back(user->spec);
   if (providers.empty()) throw std::runtime_error("no provider to measure");
+  return providers;
+}
+
+Report Runner::run() {
+  const auto started = std::chrono::steady_clock::now();
+  report_.created = iso_now();
+  report_.profile = p_.name;
+  report_.command_line = o_.command_line;
+  const double rss_at_start = static_cast<double>(rss_bytes()) / (1024.0 * 1024.0);
+  const fs::path source_root = KEYREQ_SOURCE_DIR;
+
+  std::optional<UserProvider> user = check_inputs();
+  user_exec_line_ = user ? user->exec_line : "";
+  record_environment(report_, source_root);
+
+  workdir_ = std::make_unique<WorkDir>(o_.workdir, o_.keep_workdir);
+  if (o_.keep_workdir) note("work directory " + workdir_->path().string() + " is kept");
+  record_settings(user);
+  limits_.timeout = 20s;
+
+  // Dataset and request streams.
+  progress("dataset: " + std::to_string(o_.agents) + " agents");
+  db_ = (workdir_->path() / "agents.db").string();
+  if (auto e = fixtures::write_sqlite_dataset(db_, o_.agents)) throw std::runtime_error("dataset: " + *e);
+  builtin_workload_ = make_workload(o_.agents, o_.mix, 1 << 16, 20240601);
+  if (user) user_workload_ = make_workload(user->agents, o_.mix, 1 << 16, 20240601);
+  if (p_.keys100k_variant || p_.keystore_agents > 0) {
+    progress("client.keys with " + std::to_string(p_.keystore_agents) + " agents");
+    keys100k_ = workdir_->path() / "keys100k.seed";
+    write_keys_file(keys100k_, o_.agents + 2000, p_.keystore_agents);
+  }
+
+  auto providers = select_providers(user, source_root);
   for (const auto& p : providers) report_.providers.push_back(p.name);
 
   for (const auto& p : providers) run_provider(p);
