@@ -317,7 +317,10 @@ void Runner::run_provider(const ProviderSpec& p) {
     if (p.user) {
       const std::vector<std::string> target{(executable_dir() / "keyreq-spawn-target").string()};
       leg.calibration = [target] { return make_exec_floor_probe(target); };
-      if (!p.startup_command.empty()) leg.startup = [&p] { return make_exec_floor_probe(p.startup_command); };
+    }
+    if (!p.startup_command.empty()) {
+      leg.startup = [&p] { return make_exec_floor_probe(p.startup_command); };
+      report_.settings["interpreter." + p.name] = p.interpreter;
     }
     legs.push_back(std::move(leg));
   }
@@ -429,7 +432,6 @@ void Runner::record_settings(const std::optional<UserProvider>& user) {
     if (!o_.user.exec.empty()) report_.settings["user_exec"] = o_.user.exec;
     if (!o_.user.socket.empty()) report_.settings["user_socket"] = o_.user.socket;
     if (!o_.user.socket_cmd.empty()) report_.settings["user_socket_cmd"] = o_.user.socket_cmd;
-    if (!user->spec.interpreter.empty()) report_.settings["user_interpreter"] = user->spec.interpreter;
     report_.settings["user_min_samples"] = std::to_string(p_.user_min_samples);
     report_.settings["user_series_budget_ms"] = std::to_string(p_.user_series_budget.count());
   }
@@ -454,6 +456,7 @@ std::vector<ProviderSpec> Runner::select_providers(const std::optional<UserProvi
     if (all) report_.notes.push_back("not measured: " + m);
     else note("not measured: " + m);
   }
+  for (auto& p : providers) recognise_interpreter(p);  // python, php, perl: their start-up, measured too
   if (user) providers.push_back(user->spec);
   if (providers.empty()) throw std::runtime_error("no provider to measure");
   return providers;
