@@ -34,11 +34,13 @@ void exec_cost(Report& r, const std::string& p) {
   line.text = p + " over exec: one call costs " + time_text(median_p50(floor)) + " (p50, bare spawn + read + wait)";
   line.sources = {floor->id};
   if (const Series* startup = closed(r, p, "exec", "startup"); startup && median_p50(startup) > 0) {
-    const std::string interpreter =
-        r.settings.count("user_interpreter") ? r.settings.at("user_interpreter") : std::string("the interpreter");
+    const auto known = r.settings.find("interpreter." + p);
+    const std::string interpreter = known != r.settings.end() ? known->second : std::string("the interpreter");
+    const double share = median_p50(startup) / median_p50(floor);
     line.text += "; " + interpreter + " starting and running a trivial program takes " +
-                 time_text(median_p50(startup)) + " of it (" +
-                 num_text(100 * median_p50(startup) / median_p50(floor), 0) + "%)";
+                 time_text(median_p50(startup)) +
+                 (share < 1 ? " of it (" + num_text(100 * share, 0) + "%)"
+                            : ", as long as the whole call within this run's noise (start-up is nearly all of it)");
     line.sources.push_back(startup->id);
   }
   if (const Series* calibration = closed(r, "calibration", "exec", "floor"); calibration && median_p50(calibration) > 0) {

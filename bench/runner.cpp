@@ -314,7 +314,10 @@ void Runner::run_provider(const ProviderSpec& p) {
     if (p.user) {
       const std::vector<std::string> target{(executable_dir() / "keyreq-spawn-target").string()};
       leg.calibration = [target] { return make_exec_floor_probe(target); };
-      if (!p.startup_command.empty()) leg.startup = [&p] { return make_exec_floor_probe(p.startup_command); };
+    }
+    if (!p.startup_command.empty()) {
+      leg.startup = [&p] { return make_exec_floor_probe(p.startup_command); };
+      report_.settings["interpreter." + p.name] = p.interpreter;
     }
     legs.push_back(std::move(leg));
   }
@@ -389,14 +392,7 @@ void Runner::run_herds(const ProviderSpec& p, bool socket_up) {
   }
 }
 
-Report Runner::run() {
-  const auto started = std::chrono::steady_clock::now();
-  report_.created = iso_now();
-  report_.profile = p_.name;
-  report_.command_line = o_.command_line;
-  const double rss_at_start = static_cast<double>(rss_bytes()) / (1024.0 * 1024.0);
-  const fs::path source_root = KEYREQ_SOURCE_DIR;
-
+std::optional<UserProvider> Runner::check_inputs() const {
   // Every input checked before anything runs.
   for (const auto& name : o_.providers) {
     static const char* const kBuiltin[] = {"reference", "python", "php", "perl", "all"};
@@ -405,19 +401,18 @@ Report Runner::run() {
                             "\" (reference, python, php, perl, all; your own: --exec CMD / --socket PATH)");
     }
   }
-  std::optional<UserProvider> user;
   if (o_.user.given()) {
     auto prepared = prepare_user_provider(o_.user);
     if (auto* e = std::get_if<UsageError>(&prepared)) throw BenchUsageError(e->message);
-    user = std::get<UserProvider>(std::move(prepared));
-    user_exec_line_ = user->exec_line;
-  } else if (!o_.user.dataset.empty() || !o_.user.name.empty()) {
+    return std::get<UserProvider>(std::move(prepared));
+  }
+  if (!o_.user.dataset.empty() || !o_.user.name.empty()) {
     throw BenchUsageError("--dataset and --name describe your provider: give --exec CMD and/or --socket PATH too");
   }
-  record_environment(report_, source_root);
+  return std::nullopt;
+}
 
-  workdir_ = std::make_unique<WorkDir>(o_.workdir, o_.keep_workdir);
-  if (o_.keep_workdir) note("work directory " + workdir_->path().string() + " is kept");
+void Runner::record_settings(const std::optional<UserProvider>& user) {
   report_.settings["agents"] = std::to_string(o_.agents);
   report_.settings["mix"] = o_.mix.describe();
   report_.settings["resolver_path"] =
@@ -434,7 +429,6 @@ Report Runner::run() {
     if (!o_.user.exec.empty()) report_.settings["user_exec"] = o_.user.exec;
     if (!o_.user.socket.empty()) report_.settings["user_socket"] = o_.user.socket;
     if (!o_.user.socket_cmd.empty()) report_.settings["user_socket_cmd"] = o_.user.socket_cmd;
-    if (!user->spec.interpreter.empty()) report_.settings["user_interpreter"] = user->spec.interpreter;
     report_.settings["user_min_samples"] = std::to_string(p_.user_min_samples);
     report_.settings["user_series_budget_ms"] = std::to_string(p_.user_series_budget.count());
   }
@@ -443,6 +437,43 @@ Report Runner::run() {
     note("--inject-delay-us " + std::to_string(o_.inject_delay_us) +
          ": every resolver call is slowed on purpose (gate self-test); these figures are not the resolver's");
   }
+}
+
+std::vector<ProviderSpec> Runner::select_providers(const std::optional<UserProvider>& user, const fs::path& source_root) {
+  // Built-in providers: the profile's default unless the user's provider is benched.
+  std::vector<std::string> wanted = !o_.providers.empty() ? o_.providers
+                                    : user                ? std::vector<std::string>{}
+                                                          : p_.default_providers;
+  const bool all = std::find(wanted.begin(), wanted.end(), "all") != wanted.end();
+  if (all) wanted = {"reference", "python", "php", "perl"};
+  std::vector<std::string> missing;
+  auto providers = find_providers(wanted, executable_dir(), source_root, db_, workdir_->path(),
+                                  *std::max_element(p_.sweep.begin(), p_.sweep.end()), missing);
+  for (const auto& m : missing) {
+    if (all) report_.notes.push_back("not measured: " + m);
+    else note("not measured: " + m);
+  }
+  for (auto& p : providers) recognise_interpreter(p);  // python, php, perl: their start-up, measured too
+  if (user) providers.push_back(user->spec);
+  if (providers.empty()) throw std::runtime_error("no provider to measure");
+  return providers;
+}
+
+Report Runner::run() {
+  const auto started = std::chrono::steady_clock::now();
+  report_.created = iso_now();
+  report_.profile = p_.name;
+  report_.command_line = o_.command_line;
+  const double rss_at_start = static_cast<double>(rss_bytes()) / (1024.0 * 1024.0);
+  const fs::path source_root = KEYREQ_SOURCE_DIR;
+
+  std::optional<UserProvider> user = check_inputs();
+  user_exec_line_ = user ? user->exec_line : "";
+  record_environment(report_, source_root);
+
+  workdir_ = std::make_unique<WorkDir>(o_.workdir, o_.keep_workdir);
+  if (o_.keep_workdir) note("work directory " + workdir_->path().string() + " is kept");
+  record_settings(user);
   limits_.timeout = 20s;
 
   // Dataset and request streams.
@@ -457,21 +488,7 @@ Report Runner::run() {
     write_keys_file(keys100k_, o_.agents + 2000, p_.keystore_agents);
   }
 
-  // Built-in providers: the profile's default unless the user's provider is benched.
-  std::vector<std::string> wanted = !o_.providers.empty() ? o_.providers
-                                    : user                ? std::vector<std::string>{}
-                                                          : p_.default_providers;
-  const bool all = std::find(wanted.begin(), wanted.end(), "all") != wanted.end();
-  if (all) wanted = {"reference", "python", "php", "perl"};
-  std::vector<std::string> missing;
-  auto providers = find_providers(wanted, executable_dir(), source_root, db_, workdir_->path(),
-                                  *std::max_element(p_.sweep.begin(), p_.sweep.end()), missing);
-  for (const auto& m : missing) {
-    if (all) report_.notes.push_back("not measured: " + m);
-    else note("not measured: " + m);
-  }
-  if (user) providers.push_back(user->spec);
-  if (providers.empty()) throw std::runtime_error("no provider to measure");
+  auto providers = select_providers(user, source_root);
   for (const auto& p : providers) report_.providers.push_back(p.name);
 
   for (const auto& p : providers) run_provider(p);

@@ -9,12 +9,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "bench/bench.hpp"
 #include "bench/fixture.hpp"
 #include "bench/loadgen.hpp"
 #include "bench/probes.hpp"
+#include "bench/user_provider.hpp"
 #include "resolver/keystore.hpp"
 #include "resolver/provider_client.hpp"
 
@@ -55,6 +57,12 @@ class Runner {
     ProbeFactory startup;      // the user's exec provider: its interpreter alone
   };
 
+  // Every input checked before anything runs (throws BenchUsageError).
+  std::optional<UserProvider> check_inputs() const;
+  void record_settings(const std::optional<UserProvider>& user);
+  // Built-in providers (the profile's default unless the user's provider is benched), then the user's.
+  std::vector<ProviderSpec> select_providers(const std::optional<UserProvider>& user,
+                                             const std::filesystem::path& source_root);
   Sizing sizing_for(const ProviderSpec& p) const;
   std::size_t series(const SeriesKey& key);  // index of the series (created when new)
   Repetition measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);

@@ -115,4 +115,29 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
   EXPECT_NE(slurp(dir_ / "out" / "report.md").find("## What this means"), std::string::npos);
 }
 
+// A daemon the user already runs: bench measures it as it is (no
+// --socket-cmd), and leaves it running.
+TEST_F(UserBench, SocketAlreadyServingIsBenchedAsItIs) {
+  const std::string sock = (dir_ / "ref.sock").string();
+  const std::string daemon = std::string(KEYREQ_BIN_DIR) + "/keyreq-provider --db " + (dir_ / "agents.db").string() +
+                             " --socket " + sock;
+  ASSERT_EQ(run(daemon + " >/dev/null 2>&1 & echo $! >" + (dir_ / "daemon.pid").string()), 0);
+  for (int i = 0; i < 100 && !fs::exists(sock); ++i) ::usleep(50'000);
+  std::string err;
+  const int rc = bench("--repetitions 2 --herd 50 --name mine --socket " + sock + " --dataset " +
+                           (dir_ / "agents.csv").string(),
+                       err);
+  const bool still_serving = fs::exists(sock);
+  run("kill $(cat " + (dir_ / "daemon.pid").string() + ")");
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_TRUE(still_serving) << "bench stopped a daemon it did not start";
+  const auto report = nlohmann::json::parse(slurp(dir_ / "out" / "report.json"));
+  std::set<std::string> figures;
+  for (const auto& f : report["figures"]) figures.insert(f["id"].get<std::string>());
+  EXPECT_TRUE(figures.count("mine/socket/floor_calibrated_p50"));
+  EXPECT_FALSE(figures.count("mine/exec/floor_calibrated_p50"));  // no --exec: no exec series
+  ASSERT_EQ(report["herd"].size(), 1u);
+  EXPECT_EQ(report["herd"][0]["durable"].get<int>(), 50) << report["herd"][0].dump();
+}
+
 }  // namespace
