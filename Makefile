@@ -22,8 +22,10 @@ build: deps build/$(PRESET)/build.ninja
 bench: build
 	$(KEYREQ) bench --profile quick
 
+# CTEST_ARGS: extra ctest arguments, e.g. CTEST_ARGS='-LE slow'.
+CTEST_ARGS ?=
 test: build
-	ctest --preset $(PRESET) -j $(JOBS)
+	ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS)
 
 test-asan:
 	$(MAKE) test PRESET=asan-ubsan
