@@ -228,4 +228,14 @@ fs::path executable_dir() {
   return ec ? fs::current_path() : self.parent_path();
 }
 
+fs::path find_data_root() {
+  if (const char* given = std::getenv("KEYREQ_DATA_DIR"); given != nullptr && *given != '\0') return given;
+  const fs::path bin = executable_dir();
+  for (const fs::path& candidate : {bin / ".." / "share" / "keyreq", bin / ".." / ".." / ".."}) {
+    std::error_code ec;
+    if (fs::is_directory(candidate / "fixtures" / "providers", ec)) return fs::weakly_canonical(candidate, ec);
+  }
+  return {};
+}
+
 }  // namespace keyreq::bench

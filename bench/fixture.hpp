@@ -78,4 +78,10 @@ std::size_t rss_bytes();
 // Directory of the running executable (where keyreq-provider and keyreq-microbench live).
 std::filesystem::path executable_dir();
 
+// Where the script providers (fixtures/providers) are, found at run time so
+// that no source path is compiled in: $KEYREQ_DATA_DIR if set, else
+// PREFIX/share/keyreq beside an installed keyreq, else the source tree of a
+// build tree (build/<preset>/bin/../../..). Empty when none holds them.
+std::filesystem::path find_data_root();
+
 }  // namespace keyreq::bench

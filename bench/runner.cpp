@@ -21,9 +21,6 @@
 #include "resolver/exec_client.hpp"
 #include "resolver/socket_client.hpp"
 
-#ifndef KEYREQ_SOURCE_DIR
-#define KEYREQ_SOURCE_DIR "."
-#endif
 
 namespace keyreq::bench {
 
@@ -465,7 +462,7 @@ Report Runner::run() {
   report_.profile = p_.name;
   report_.command_line = o_.command_line;
   const double rss_at_start = static_cast<double>(rss_bytes()) / (1024.0 * 1024.0);
-  const fs::path source_root = KEYREQ_SOURCE_DIR;
+  const fs::path source_root = find_data_root();
 
   std::optional<UserProvider> user = check_inputs();
   user_exec_line_ = user ? user->exec_line : "";

@@ -120,9 +120,9 @@ void add_serve_command(CLI::App& root, Action& action) {
   cmd->add_option("--home", options->home, "installation directory: input DIR/queue/sockets/krequest, keys DIR/etc/client.keys");
   cmd->add_option("--input", options->input, "Unix datagram socket to receive requests on (created, mode 0660)");
   cmd->add_option("--keys", options->keys, "client.keys file to register into");
-  cmd->add_option("--threads", options->threads, "requests resolved at once, 1-32 (threads)");
-  cmd->add_option("--queue-size", options->queue_size, "requests waiting, 1-220000 (queue_size)");
-  cmd->add_option("--timeout", options->timeout, "seconds per request, 1-3600 (timeout)");
+  cmd->add_option("--threads", options->threads, "requests resolved at once, 1-32 (threads)")->type_name("INT");
+  cmd->add_option("--queue-size", options->queue_size, "requests waiting, 1-220000 (queue_size)")->type_name("INT");
+  cmd->add_option("--timeout", options->timeout, "seconds per request, 1-3600 (timeout)")->type_name("INT");
   cmd->add_flag("--force-insert", options->force_insert, "replace conflicting client.keys entries (force_insert)");
   cmd->add_flag("--exec-fallback", options->exec_fallback,
                 "when the socket gives no answer (down, empty answer, transport error), run exec_path once "

@@ -90,7 +90,6 @@ TEST(Cli, NumericOptionsAreTypedAsNumbersInHelp) {
       "--(timeout|parallel|max-failures|agents|cases|seed|transport-every|transport-max|repetitions|duration-ms|"
       "inject-delay-us|alpha|tolerance-scale|threads|queue-size) TEXT");
   for (const auto& sub : kSubcommands) {
-    if (sub == "serve") continue;  // serve's options: issue 11 (cmd_serve.cpp is another helper's)
     const auto r = keyreq({sub, "--help"});
     std::smatch m;
     EXPECT_FALSE(std::regex_search(r.out, m, numeric_as_text)) << sub << ": " << m.str(0);

@@ -58,12 +58,25 @@ TEST_F(Install, InstalledKeyreqWorksWithoutTheSourceTree) {
   EXPECT_NE(r.out.find("exec: " + bin("keyreq-replay-provider")), std::string::npos) << r.out;
 }
 
-// No path of the source tree compiled into the installed binaries.
-// DISABLED: bench still compiles KEYREQ_SOURCE_DIR in (bench/CMakeLists.txt,
-// to find the language providers' scripts): issue 12's bench part belongs to
-// another helper; enable this when it is gone.
-TEST_F(Install, DISABLED_NoSourcePathIsCompiledIn) {
-  for (const char* name : {"keyreq", "keyreq-provider", "keyreq-replay-provider"}) {
+// bench finds keyreq-provider beside itself and the script providers in
+// PREFIX/share/keyreq, run from a directory that is not the source tree.
+TEST_F(Install, InstalledBenchFindsItsProvidersWithoutTheSourceTree) {
+  const auto r = run_command({"env", "-u", "KEYREQ_BIN_DIR", "-u", "KEYREQ_DATA_DIR", "sh", "-c",
+                              "cd " + prefix + " && " + bin("keyreq") +
+                                  " bench --profile smoke --providers reference,python --no-micro --herd 0"
+                                  " --no-progress --out " + prefix + "/report"},
+                             true);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream f(prefix + "/report/report.json");
+  std::stringstream s;
+  s << f.rdbuf();
+  EXPECT_NE(s.str().find("\"python/exec/floor/c1\""), std::string::npos) << r.out;
+}
+
+// No path of the source tree compiled into the installed binaries (bench
+// finds the script providers at run time: bench/fixture.hpp find_data_root).
+TEST_F(Install, NoSourcePathIsCompiledIn) {
+  for (const char* name : {"keyreq", "keyreq-provider", "keyreq-replay-provider", "keyreq-microbench"}) {
     std::ifstream f(bin(name), std::ios::binary);
     std::stringstream s;
     s << f.rdbuf();
