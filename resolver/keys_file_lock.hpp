@@ -22,7 +22,7 @@
 namespace keyreq {
 
 struct KeysFileLockError {
-  std::string reason;  // "held by pid 1234 (another keyreq serve or resolve?)" or an I/O error
+  std::string reason;  // "in use by pid 1234 (it holds F.lock; only one keyreq serve or resolve ...)" or an I/O error
   pid_t holder = 0;    // > 0 when another process holds the lock and said who it is
 };
 

@@ -303,7 +303,7 @@ void Server::stop(std::string_view reason) {
   }
   // 3. client.keys closed (and its lock released).
   keys_.reset();
-  // 4. The provider: the socket client's prober, then the supervised daemon.
+  // 4. The provider: the supervised daemon, then the socket client (and its prober).
   if (supervisor_) supervisor_->stop();
   write_metrics_now();  // the stopped dispatcher still answers for the gauges
   socket_provider_.reset();
