@@ -13,14 +13,13 @@
 #include <sstream>
 #include <string>
 
+#include "bench/tests/e2e_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using keyreq::bench::testing::run;
+using keyreq::bench::testing::bin;
 
 class GateEndToEnd : public ::testing::Test {
  protected:
@@ -33,7 +32,7 @@ class GateEndToEnd : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  static std::string keyreq() { return std::string(KEYREQ_BIN_DIR) + "/keyreq"; }
+  static std::string keyreq() { return bin("keyreq"); }
   static int bench(const std::string& out, const std::string& extra = "") {
     return run(keyreq() + " bench --profile smoke --providers reference --no-micro --no-progress --workdir " +
                dir_.string() + " --out " + (dir_ / out).string() + " " + extra + " >" + (dir_ / (out + ".log")).string() +

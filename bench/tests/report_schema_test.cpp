@@ -12,15 +12,13 @@
 
 #include "bench/report.hpp"
 
+#include "bench/tests/e2e_support.hpp"
+
 namespace keyreq::bench {
 namespace {
 
 namespace fs = std::filesystem;
-
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using keyreq::bench::testing::run;
 
 int validate(const fs::path& report) {
   return run(std::string(KEYREQ_PYTHON3) + " " + KEYREQ_SOURCE_ROOT + "/bench/tests/validate_report_schema.py " +

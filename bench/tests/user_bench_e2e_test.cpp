@@ -16,21 +16,14 @@
 #include <sstream>
 #include <string>
 
+#include "bench/tests/e2e_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using keyreq::bench::testing::run;
+using keyreq::bench::testing::slurp;
+using keyreq::bench::testing::bin;
 
 class UserBench : public ::testing::Test {
  protected:
@@ -45,7 +38,7 @@ class UserBench : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  static std::string keyreq() { return std::string(KEYREQ_BIN_DIR) + "/keyreq"; }
+  static std::string keyreq() { return bin("keyreq"); }
   // Exit code of `keyreq bench ARGS`; stderr in `err`.
   static int bench(const std::string& args, std::string& err) {
     const fs::path log = dir_ / "stderr.txt";

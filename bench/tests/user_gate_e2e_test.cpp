@@ -15,21 +15,14 @@
 #include <sstream>
 #include <string>
 
+#include "bench/tests/e2e_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using keyreq::bench::testing::run;
+using keyreq::bench::testing::slurp;
+using keyreq::bench::testing::bin;
 
 class UserProviderGate : public ::testing::Test {
  protected:
@@ -48,7 +41,6 @@ class UserProviderGate : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  static std::string bin(const std::string& name) { return std::string(KEYREQ_BIN_DIR) + "/" + name; }
   static int bench(const std::string& out, const std::string& program) {
     return run(bin("keyreq") + " bench --profile smoke --no-progress --workdir " + dir_.string() + " --out " +
                (dir_ / out).string() + " --name fixture --exec \"" + program + " --db " + (dir_ / "agents.db").string() +
