@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "resolver/escape.hpp"
-#include "resolver/field_rules.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/core/field_rules.hpp"
 
 namespace keyreq::bench {
 

@@ -1,14 +1,14 @@
 #pragma once
-// The same validation as resolver/response_parser.cpp (every MUST rule of
+// The same validation as resolver/core/response_parser.cpp (every MUST rule of
 // SPEC §4, in docs/rules.md order, with the same field predicates from
-// resolver/field_rules.hpp) but over nlohmann_json: the reference the
+// resolver/core/field_rules.hpp) but over nlohmann_json: the reference the
 // simdjson validator must beat by 5x (DESIGN.md targets). Benchmark code, not
 // a second oracle: edges nlohmann cannot see after parsing (`-0` for error,
 // numbers beyond a double) are not told apart; bench/tests checks the two
 // agree on realistic answers.
 #include <string_view>
 
-#include "resolver/response_parser.hpp"
+#include "resolver/core/response_parser.hpp"
 
 namespace keyreq::bench {
 

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "fixtures/dataset/dataset.hpp"
-#include "resolver/resolver.hpp"
+#include "resolver/resolve/resolver.hpp"
 
 extern char** environ;
 

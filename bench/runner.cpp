@@ -18,8 +18,8 @@
 #include "bench/targets.hpp"
 #include "bench/user_provider.hpp"
 #include "fixtures/dataset/dataset.hpp"
-#include "resolver/exec_client.hpp"
-#include "resolver/socket_client.hpp"
+#include "resolver/transport/exec_client.hpp"
+#include "resolver/transport/socket_client.hpp"
 
 
 namespace keyreq::bench {

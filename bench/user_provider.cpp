@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "conformance/certify/certifier.hpp"
-#include "resolver/command_line.hpp"
+#include "resolver/transport/command_line.hpp"
 
 namespace keyreq::bench {
 

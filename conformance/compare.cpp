@@ -1,7 +1,7 @@
 #include "conformance/compare.hpp"
 
-#include "resolver/escape.hpp"
-#include "resolver/resolver.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/resolve/resolver.hpp"
 
 namespace keyreq::conformance {
 

@@ -8,7 +8,7 @@
 
 #include "conformance/generators.hpp"
 #include "conformance/oracle.hpp"
-#include "resolver/outcome.hpp"
+#include "resolver/resolve/outcome.hpp"
 
 namespace keyreq::conformance {
 

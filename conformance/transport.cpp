@@ -13,10 +13,10 @@
 #include <random>
 #include <thread>
 
-#include "resolver/exec_client.hpp"
-#include "resolver/keystore.hpp"
-#include "resolver/resolver.hpp"
-#include "resolver/socket_client.hpp"
+#include "resolver/transport/exec_client.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/resolve/resolver.hpp"
+#include "resolver/transport/socket_client.hpp"
 
 namespace keyreq::conformance {
 

@@ -15,7 +15,7 @@
 #include "harness/commands.hpp"
 #include "harness/progress.hpp"
 #include "harness/provider_options.hpp"
-#include "resolver/command_line.hpp"
+#include "resolver/transport/command_line.hpp"
 
 namespace keyreq::harness {
 

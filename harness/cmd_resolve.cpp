@@ -3,9 +3,9 @@
 
 #include "harness/commands.hpp"
 #include "harness/provider_options.hpp"
-#include "resolver/child_process_groups.hpp"
-#include "resolver/keystore.hpp"
-#include "resolver/resolver.hpp"
+#include "resolver/platform/child_process_groups.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/resolve/resolver.hpp"
 
 namespace keyreq::harness {
 

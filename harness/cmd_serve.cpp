@@ -1,6 +1,6 @@
 // keyreq serve: the resolver as a daemon (docs/serve.md). This file merges
-// the configuration file and the flags; resolver/server.* is the daemon
-// (start-up and shutdown order) and resolver/serve_signals.* its signals.
+// the configuration file and the flags; resolver/daemon/server.* is the daemon
+// (start-up and shutdown order) and resolver/daemon/serve_signals.* its signals.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -8,11 +8,11 @@
 #include <optional>
 
 #include "harness/commands.hpp"
-#include "resolver/config.hpp"
-#include "resolver/escape.hpp"
-#include "resolver/log.hpp"
-#include "resolver/serve_signals.hpp"
-#include "resolver/server.hpp"
+#include "resolver/daemon/config.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/daemon/log.hpp"
+#include "resolver/daemon/serve_signals.hpp"
+#include "resolver/daemon/server.hpp"
 
 namespace keyreq::harness {
 

@@ -1,8 +1,8 @@
 #include "harness/provider_options.hpp"
 
-#include "resolver/command_line.hpp"
-#include "resolver/exec_client.hpp"
-#include "resolver/socket_client.hpp"
+#include "resolver/transport/command_line.hpp"
+#include "resolver/transport/exec_client.hpp"
+#include "resolver/transport/socket_client.hpp"
 
 namespace keyreq::harness {
 

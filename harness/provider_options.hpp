@@ -5,7 +5,7 @@
 #include <string>
 #include <variant>
 
-#include "resolver/provider_client.hpp"
+#include "resolver/core/provider_client.hpp"
 
 namespace keyreq::harness {
 

@@ -11,9 +11,9 @@
 
 #include "bench/nlohmann_validator.hpp"
 #include "fixtures/dataset/dataset.hpp"
-#include "resolver/keystore.hpp"
-#include "resolver/request.hpp"
-#include "resolver/response_parser.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/core/request.hpp"
+#include "resolver/core/response_parser.hpp"
 
 namespace {
 

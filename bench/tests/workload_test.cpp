@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "resolver/request.hpp"
+#include "resolver/core/request.hpp"
 
 namespace keyreq::bench {
 namespace {

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "conformance/certify/probe.hpp"
-#include "resolver/escape.hpp"
-#include "resolver/field_rules.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/core/field_rules.hpp"
 
 namespace keyreq::certify {
 namespace {

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "conformance/certify/quoting.hpp"
-#include "resolver/escape.hpp"
-#include "resolver/response_parser.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/core/response_parser.hpp"
 
 namespace keyreq::certify {
 namespace {

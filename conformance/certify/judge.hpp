@@ -10,7 +10,7 @@
 
 #include "conformance/certify/certificate.hpp"
 #include "fixtures/dataset/dataset.hpp"
-#include "resolver/request.hpp"
+#include "resolver/core/request.hpp"
 
 namespace keyreq::certify {
 

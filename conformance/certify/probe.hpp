@@ -25,7 +25,7 @@
 #include "conformance/certify/judge.hpp"
 #include "conformance/certify/target.hpp"
 #include "fixtures/dataset/dataset.hpp"
-#include "resolver/request.hpp"
+#include "resolver/core/request.hpp"
 
 namespace keyreq::certify {
 

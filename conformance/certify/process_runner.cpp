@@ -15,9 +15,9 @@
 #include <utility>
 
 #include "conformance/certify/provider_guardian.hpp"
-#include "resolver/command_line.hpp"
-#include "resolver/deadline.hpp"
-#include "resolver/unique_fd.hpp"
+#include "resolver/transport/command_line.hpp"
+#include "resolver/platform/deadline.hpp"
+#include "resolver/platform/unique_fd.hpp"
 
 extern char** environ;
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "resolver/escape.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq::certify {
 namespace {

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <thread>
 
-#include "resolver/socket_client.hpp"
-#include "resolver/deadline.hpp"
-#include "resolver/unix_connect.hpp"
+#include "resolver/transport/socket_client.hpp"
+#include "resolver/platform/deadline.hpp"
+#include "resolver/platform/unix_connect.hpp"
 
 namespace keyreq::certify {
 namespace {

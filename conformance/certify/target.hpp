@@ -14,7 +14,7 @@
 #include "conformance/certify/certificate.hpp"
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/socket_probe.hpp"
-#include "resolver/request.hpp"
+#include "resolver/core/request.hpp"
 
 namespace keyreq::certify {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "resolver/config.hpp"
+#include "resolver/daemon/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view xml(reinterpret_cast<const char*>(data), size);

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "resolver/keystore.hpp"
+#include "resolver/keystore/keystore.hpp"
 
 namespace {
 std::filesystem::path work_file() {

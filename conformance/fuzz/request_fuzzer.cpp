@@ -7,7 +7,7 @@
 
 #include "conformance/oracle.hpp"
 #include "conformance/tests/known_resolver_bugs.hpp"
-#include "resolver/request.hpp"
+#include "resolver/core/request.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace keyreq;

@@ -18,9 +18,9 @@
 #include "conformance/compare.hpp"
 #include "conformance/oracle.hpp"
 #include "conformance/tests/known_resolver_bugs.hpp"
-#include "resolver/keystore.hpp"
-#include "resolver/resolver.hpp"
-#include "resolver/response_parser.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/resolve/resolver.hpp"
+#include "resolver/core/response_parser.hpp"
 
 #ifndef KEYREQ_SOURCE_ROOT_DEFAULT
 #define KEYREQ_SOURCE_ROOT_DEFAULT "."

@@ -1,4 +1,4 @@
-#include "resolver/command_line.hpp"
+#include "resolver/transport/command_line.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "resolver/config.hpp"
+#include "resolver/daemon/config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "resolver/datagram_input.hpp"
+#include "resolver/daemon/datagram_input.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

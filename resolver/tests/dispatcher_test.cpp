@@ -1,4 +1,4 @@
-#include "resolver/dispatcher.hpp"
+#include "resolver/daemon/dispatcher.hpp"
 
 #include <gtest/gtest.h>
 

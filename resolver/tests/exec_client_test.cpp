@@ -1,4 +1,4 @@
-#include "resolver/exec_client.hpp"
+#include "resolver/transport/exec_client.hpp"
 
 #include <dirent.h>
 #include <gtest/gtest.h>

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <thread>
 
-#include "resolver/exec_fallback.hpp"
-#include "resolver/provider_supervisor.hpp"
+#include "resolver/daemon/exec_fallback.hpp"
+#include "resolver/daemon/provider_supervisor.hpp"
 #include "resolver/tests/test_support.hpp"
 #include "resolver/tests/unix_test_server.hpp"
 

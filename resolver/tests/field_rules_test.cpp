@@ -1,4 +1,4 @@
-#include "resolver/field_rules.hpp"
+#include "resolver/core/field_rules.hpp"
 
 #include <gtest/gtest.h>
 

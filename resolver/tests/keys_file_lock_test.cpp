@@ -1,7 +1,7 @@
 // One writer per client.keys (docs/keystore.md): the lock beside the file,
 // the open path that takes it before touching the file, and non-regular
 // files refused without blocking.
-#include "resolver/keys_file_lock.hpp"
+#include "resolver/keystore/keys_file_lock.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "resolver/keystore.hpp"
+#include "resolver/keystore/keystore.hpp"
 #include "resolver/tests/test_support.hpp"
 
 namespace keyreq {

@@ -1,7 +1,7 @@
 // KeyStore (SPEC §5): load, uniqueness, force_insert, torn-line repair,
 // group commit under concurrency, crash safety (SIGKILL), compaction,
 // I/O failure rollback.
-#include "resolver/keystore.hpp"
+#include "resolver/keystore/keystore.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>

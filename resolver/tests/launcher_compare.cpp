@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "resolver/exec_client.hpp"
-#include "resolver/posix_spawn_launcher.hpp"
+#include "resolver/transport/exec_client.hpp"
+#include "resolver/platform/posix_spawn_launcher.hpp"
 
 extern char** environ;
 namespace bp2 = boost::process::v2;

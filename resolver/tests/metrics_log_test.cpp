@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-#include "resolver/escape.hpp"
-#include "resolver/log.hpp"
-#include "resolver/metrics.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/daemon/log.hpp"
+#include "resolver/daemon/metrics.hpp"
 #include "resolver/tests/test_support.hpp"
 
 namespace keyreq {

@@ -1,8 +1,8 @@
-#include "resolver/provider_supervisor.hpp"
+#include "resolver/daemon/provider_supervisor.hpp"
 
 #include <gtest/gtest.h>
 
-#include "resolver/exec_client.hpp"
+#include "resolver/transport/exec_client.hpp"
 #include "resolver/tests/serve_support.hpp"
 
 namespace keyreq {

@@ -1,4 +1,4 @@
-#include "resolver/request.hpp"
+#include "resolver/core/request.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "resolver/resolver.hpp"
+#include "resolver/resolve/resolver.hpp"
 
 #include <gtest/gtest.h>
 

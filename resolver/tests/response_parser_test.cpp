@@ -1,4 +1,4 @@
-#include "resolver/response_parser.hpp"
+#include "resolver/core/response_parser.hpp"
 
 #include <gtest/gtest.h>
 

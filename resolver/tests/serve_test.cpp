@@ -6,8 +6,8 @@
 #include <fstream>
 #include <set>
 
-#include "resolver/datagram_input.hpp"
-#include "resolver/keystore.hpp"
+#include "resolver/daemon/datagram_input.hpp"
+#include "resolver/keystore/keystore.hpp"
 #include "resolver/tests/serve_support.hpp"
 
 namespace keyreq {

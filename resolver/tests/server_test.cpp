@@ -1,15 +1,15 @@
 // Server in-process (docs/serve.md): the start-up order (lock, input, keys),
 // the shutdown order, and a stop hastened by cancel_waiting(). End-to-end
 // behaviour of the binary (signals, exit codes) is in serve_test.
-#include "resolver/server.hpp"
+#include "resolver/daemon/server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "resolver/datagram_input.hpp"
-#include "resolver/keys_file_lock.hpp"
-#include "resolver/keystore.hpp"
+#include "resolver/daemon/datagram_input.hpp"
+#include "resolver/keystore/keys_file_lock.hpp"
+#include "resolver/keystore/keystore.hpp"
 #include "resolver/tests/serve_support.hpp"
 
 namespace keyreq {

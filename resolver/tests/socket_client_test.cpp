@@ -1,4 +1,4 @@
-#include "resolver/socket_client.hpp"
+#include "resolver/transport/socket_client.hpp"
 
 #include <gtest/gtest.h>
 

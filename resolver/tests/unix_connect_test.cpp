@@ -1,5 +1,5 @@
 // connect_unix: the one Unix stream connect of the socket client and certify.
-#include "resolver/unix_connect.hpp"
+#include "resolver/platform/unix_connect.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

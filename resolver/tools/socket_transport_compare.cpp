@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "resolver/socket_client.hpp"
+#include "resolver/transport/socket_client.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "conformance/certify/report.hpp"
 #include "conformance/certify/socket_probe.hpp"
 #include "conformance/certify/tests/certify_test_support.hpp"
-#include "resolver/command_line.hpp"
+#include "resolver/transport/command_line.hpp"
 #include "resolver/tests/unix_test_server.hpp"
 
 namespace keyreq::certify {

@@ -1,0 +1,151 @@
+#include "resolver/daemon/datagram_input.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "resolver/platform/escape.hpp"
+
+namespace keyreq {
+
+namespace {
+
+bool fill_address(const std::string& path, sockaddr_un& addr) {
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Something at `path`: remove it if it is a socket nobody reads; else say why not.
+std::string clear_stale(const std::string& path, const sockaddr_un& addr) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? "" : "cannot inspect " + path + ": " + errno_text();
+  if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket; refusing to replace it";
+  const int probe = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return "socket: " + errno_text();
+  const int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  const int err = errno;
+  ::close(probe);
+  if (rc == 0) return path + " is in use by another process (is another keyreq serve running?)";
+  if (err != ECONNREFUSED) return "cannot check " + path + ": " + std::strerror(err);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return "cannot remove stale " + path + ": " + errno_text();
+  return "";
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(DatagramInputOptions options) {
+  sockaddr_un addr;
+  if (!fill_address(options.path, addr)) {
+    return "input socket path must be 1 to 107 bytes: \"" + escape_bytes(options.path) + "\"";
+  }
+  const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return "cannot create " + parent.string() + ": " + ec.message();
+  }
+  if (std::string why = clear_stale(options.path, addr); !why.empty()) return why;
+
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return "socket: " + errno_text();
+  if (options.receive_buffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer, sizeof options.receive_buffer);
+  }
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    const std::string why = "cannot bind " + options.path + ": " + errno_text();
+    ::close(fd);
+    return why;
+  }
+  if (::chmod(options.path.c_str(), options.mode) != 0) {
+    const std::string why = "cannot chmod " + options.path + ": " + errno_text();
+    ::close(fd);
+    ::unlink(options.path.c_str());
+    return why;
+  }
+  const int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0) {
+    const std::string why = "eventfd: " + errno_text();
+    ::close(fd);
+    ::unlink(options.path.c_str());
+    return why;
+  }
+  return std::unique_ptr<DatagramInput>(new DatagramInput(std::move(options), fd, stop_fd));
+}
+
+DatagramInput::DatagramInput(DatagramInputOptions options, int fd, int stop_fd)
+    : options_(std::move(options)), fd_(fd), stop_fd_(stop_fd) {}
+
+DatagramInput::~DatagramInput() {
+  stop();
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+void DatagramInput::start(Handler handler) {
+  if (thread_.joinable() || stopped_) return;
+  thread_ = std::thread([this, handler = std::move(handler)] { run(handler); });
+}
+
+void DatagramInput::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_ = true;
+  const std::uint64_t one = 1;
+  const ssize_t n = ::write(stop_fd_, &one, sizeof one);
+  (void)n;
+  if (thread_.joinable()) thread_.join();
+  ::close(fd_);
+  fd_ = -1;
+  ::unlink(options_.path.c_str());
+}
+
+void DatagramInput::run(const Handler& handler) {
+  std::vector<char> buf(options_.max_datagram);
+  pollfd p[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  while (true) {
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p[1].revents != 0) return;
+    // Drain what is there before polling again.
+    while (!stopping_.load(std::memory_order_relaxed)) {
+      const ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_TRUNC);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        break;  // EAGAIN: empty
+      }
+      received_.fetch_add(1, std::memory_order_relaxed);
+      const auto size = static_cast<std::size_t>(n);
+      handler(std::string_view(buf.data(), std::min(size, buf.size())), size);
+    }
+  }
+}
+
+std::string send_datagram(const std::string& path, std::string_view bytes) {
+  sockaddr_un addr;
+  if (!fill_address(path, addr)) return "bad socket path";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "socket: " + errno_text();
+  ssize_t n;
+  do {
+    n = ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  } while (n < 0 && errno == EINTR);
+  const std::string error = n < 0 ? "sendto " + path + ": " + errno_text() : "";
+  ::close(fd);
+  return error;
+}
+
+}  // namespace keyreq

@@ -1,0 +1,195 @@
+#include "resolver/daemon/dispatcher.hpp"
+
+#include <exception>
+#include <memory>
+
+#include "resolver/resolve/resolver.hpp"
+
+namespace keyreq {
+
+std::string_view to_string(SubmitStatus s) {
+  switch (s) {
+    case SubmitStatus::accepted: return "accepted";
+    case SubmitStatus::deduplicated: return "deduplicated";
+    case SubmitStatus::queue_full: return "queue_full";
+    case SubmitStatus::invalid: return "invalid";
+    case SubmitStatus::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Dispatcher::Dispatcher(ProviderClient& provider, KeyStore* keys, DispatcherOptions options)
+    : provider_(provider), keys_(keys), options_(options) {
+  if (options_.threads == 0) options_.threads = 1;
+  if (options_.queue_size == 0) options_.queue_size = 1;
+  if (options_.max_registering == 0) options_.max_registering = 1;
+  workers_.reserve(options_.threads);
+  for (unsigned i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { work(); });
+  // Every worker idle before the first submit: the queue bound counts idle
+  // workers, so a request submitted before a worker reached its wait would
+  // otherwise be counted as waiting.
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return idle_workers_ == options_.threads; });
+}
+
+Dispatcher::~Dispatcher() { stop(Clock::now()); }
+
+SubmitStatus Dispatcher::submit(std::string_view raw, OnDone on_done) {
+  auto parsed = parse_request(raw);
+  if (auto* request = std::get_if<Request>(&parsed)) return submit(std::move(*request), std::move(on_done));
+  std::lock_guard lock(mutex_);
+  ++counts_.invalid;
+  return SubmitStatus::invalid;
+}
+
+SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
+  const auto now = Clock::now();
+  std::string key = request.wire();
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return SubmitStatus::stopped;
+    if (in_flight_.contains(key)) {
+      ++counts_.deduplicated;
+      return SubmitStatus::deduplicated;
+    }
+    // Idle workers take queued jobs at once, so only the surplus is waiting.
+    if (queue_.size() >= options_.queue_size + idle_workers_) {
+      ++counts_.queue_full;
+      return SubmitStatus::queue_full;
+    }
+    in_flight_.insert(key);
+    queue_.push_back(Job{std::move(request), std::move(key), std::move(on_done), now});
+    ++counts_.accepted;
+    wake = idle_workers_ > 0;
+  }
+  if (wake) work_ready_.notify_one();
+  return SubmitStatus::accepted;
+}
+
+void Dispatcher::work() {
+  Resolver resolver(provider_, keys_);  // one per thread: it owns a parser
+  std::unique_lock lock(mutex_);
+  while (true) {
+    if (!queue_.empty()) {
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+      if (queue_.empty()) idle_.notify_all();
+      lock.unlock();
+
+      const auto started = Clock::now();
+      auto checked = [&]() -> std::variant<Outcome, AgentRecord> {
+        try {
+          return resolver.check(job.request);
+        } catch (const std::exception& e) {
+          return Outcome{outcome::ProviderFailed{
+              ProviderFailureClass::io_error, std::string("internal error: ") + e.what(), {}}};
+        }
+      }();
+      if (auto* outcome = std::get_if<Outcome>(&checked)) {
+        finish(job, outcome, started);
+        lock.lock();
+        continue;
+      }
+      // A valid agent: register it without waiting for the disk. on_done
+      // runs from the keystore's callback once the entry is durable.
+      AgentRecord agent = std::move(std::get<AgentRecord>(checked));
+      lock.lock();
+      registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
+      --running_;
+      ++registering_;
+      lock.unlock();
+      auto pending = std::make_shared<Job>(std::move(job));
+      keys_->register_agent_async(agent, [this, pending, started, agent](RegisterResult stored) mutable {
+        Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
+        finish(*pending, &outcome, started, true);
+      });
+      lock.lock();
+      continue;
+    }
+    if (stopping_) break;
+    if (++idle_workers_ == options_.threads) idle_.notify_all();
+    work_ready_.wait(lock);
+    --idle_workers_;
+  }
+}
+
+void Dispatcher::finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore) {
+  const auto finished = Clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(job.key);
+    if (outcome != nullptr) {
+      if (!from_keystore) --running_;
+      ++counts_.completed;
+    }
+  }
+  if (job.on_done) {
+    try {
+      job.on_done(Finished{job.request, outcome, RequestTiming{job.submitted, started, finished}});
+    } catch (...) {
+      // A callback must not take a worker (or the keystore's committer) down with it.
+    }
+  }
+  if (from_keystore) {
+    // Last touch of *this: stop() may return (and the dispatcher go) once
+    // registering_ reaches 0.
+    std::lock_guard lock(mutex_);
+    --registering_;
+    registered_.notify_all();
+  }
+}
+
+void Dispatcher::stop(Clock::time_point drain_deadline) {
+  std::lock_guard serial(stop_mutex_);
+  std::deque<Job> cancelled;
+  {
+    std::unique_lock lock(mutex_);
+    if (workers_.empty()) return;
+    stopping_ = true;
+    work_ready_.notify_all();
+    idle_.wait_until(lock, drain_deadline, [this] { return queue_.empty() || cancel_waiting_; });
+    cancelled.swap(queue_);
+    counts_.cancelled += cancelled.size();
+  }
+  work_ready_.notify_all();
+  const auto now = Clock::now();
+  for (auto& job : cancelled) finish(job, nullptr, now);
+  for (auto& worker : workers_) worker.join();
+  // Registrations the workers handed to the keystore: wait until each is
+  // durable (or failed) and its on_done has run.
+  std::unique_lock lock(mutex_);
+  registered_.wait(lock, [this] { return registering_ == 0; });
+  workers_.clear();
+}
+
+void Dispatcher::cancel_waiting() {
+  {
+    std::lock_guard lock(mutex_);
+    cancel_waiting_ = true;
+  }
+  idle_.notify_all();
+}
+
+std::size_t Dispatcher::waiting() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size() > idle_workers_ ? queue_.size() - idle_workers_ : 0;
+}
+
+std::size_t Dispatcher::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
+
+std::size_t Dispatcher::registering() const {
+  std::lock_guard lock(mutex_);
+  return registering_;
+}
+
+DispatcherCounts Dispatcher::counts() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
+}
+
+}  // namespace keyreq

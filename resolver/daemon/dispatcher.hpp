@@ -1,0 +1,160 @@
+#pragma once
+// Between the requester and the provider (SPEC §2): de-duplication of
+// identical requests in flight, a bounded queue of exactly `queue_size`
+// waiting requests, and `threads` workers, each with its own Resolver over a
+// shared provider client and keystore. docs/serve.md says why workers are
+// blocked threads rather than an event loop.
+//
+// The load generator drives it directly:
+//
+//   Dispatcher d(provider, &keys, {.threads = 8, .queue_size = 1024});
+//   auto status = d.submit(request, [](const Finished& f) { ... });  // any thread
+//   ...
+//   d.stop(Clock::now() + std::chrono::seconds(5));
+//
+// submit() never blocks on the provider: it takes a lock, checks the
+// in-flight set and the queue, and returns. on_done runs exactly once for
+// every accepted request: on the worker thread that resolved it, or, for a
+// valid agent to register, on the keystore's committer thread once the entry
+// is durable (or failed), or on the thread calling stop() for a request
+// cancelled before it started. It must be quick and must not call stop().
+//
+// A worker does not wait for the disk: it calls the provider, checks the
+// answer, hands a valid agent to KeyStore::register_agent_async() and takes
+// the next request. The request stays in the de-duplication set until its
+// on_done, and timing.finished is when client.keys holds it durably.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/resolve/outcome.hpp"
+#include "resolver/core/provider_client.hpp"
+#include "resolver/core/request.hpp"
+
+namespace keyreq {
+
+struct DispatcherOptions {
+  unsigned threads = 1;           // requests resolved at once (≥ 1)
+  std::size_t queue_size = 1024;  // requests waiting for a worker (≥ 1)
+  // Registrations handed to the keystore and not yet durable; a worker with
+  // one more waits until the count drops below (≥ 1).
+  std::size_t max_registering = 4096;
+};
+
+struct RequestTiming {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point submitted;  // submit() accepted it
+  Clock::time_point started;    // a worker took it (the same as submitted when a worker was idle)
+  Clock::time_point finished;   // the outcome is known (client.keys synced for a registration: the batch's fdatasync returned)
+  Clock::duration queue_wait() const { return started - submitted; }
+  Clock::duration service() const { return finished - started; }
+  Clock::duration total() const { return finished - submitted; }
+};
+
+struct Finished {
+  const Request& request;
+  // Null when the request was cancelled: stop() reached its deadline before a
+  // worker took it. Otherwise the outcome, valid during the callback only.
+  const Outcome* outcome;
+  RequestTiming timing;
+  bool cancelled() const { return outcome == nullptr; }
+};
+
+using OnDone = std::function<void(const Finished&)>;
+
+enum class SubmitStatus {
+  accepted,      // queued or handed to a worker: on_done will run once
+  deduplicated,  // the same request (same wire bytes) is already waiting or being resolved
+  queue_full,    // queue_size requests are already waiting
+  invalid,       // submit(raw) only: the bytes are not a valid request (SPEC §2)
+  stopped,       // stop() was called
+};
+std::string_view to_string(SubmitStatus s);
+
+struct DispatcherCounts {
+  std::uint64_t accepted = 0;
+  std::uint64_t deduplicated = 0;
+  std::uint64_t queue_full = 0;
+  std::uint64_t invalid = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t completed = 0;  // on_done ran with an outcome
+};
+
+class Dispatcher {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Starts the workers at once. `provider` and `keys` (may be null:
+  // validate only) must outlive the dispatcher.
+  Dispatcher(ProviderClient& provider, KeyStore* keys, DispatcherOptions options);
+  ~Dispatcher();  // stop(now) when not stopped yet
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Thread-safe. on_done runs exactly once if and only if the result is accepted.
+  SubmitStatus submit(Request request, OnDone on_done);
+  // Parses one datagram first (SPEC §2); invalid bytes give `invalid` and no callback.
+  SubmitStatus submit(std::string_view raw, OnDone on_done);
+
+  // Stops accepting at once; waiting requests are still resolved until
+  // `drain_deadline`, those no worker took by then are cancelled; requests a
+  // worker has started always finish (each call is bounded by the provider
+  // timeout). Returns once every worker has exited and every registration
+  // handed to the keystore is durable (or failed) and its on_done has run.
+  // Idempotent; thread-safe.
+  void stop(Clock::time_point drain_deadline);
+  // Makes a stop() in progress (or the next one) cancel the waiting
+  // requests at once instead of draining them. Thread-safe.
+  void cancel_waiting();
+
+  std::size_t waiting() const;  // requests queued that no worker has taken
+  std::size_t running() const;  // requests a worker is resolving
+  std::size_t registering() const;  // valid agents handed to the keystore, not yet durable
+  DispatcherCounts counts() const;
+  const DispatcherOptions& options() const { return options_; }
+
+ private:
+  struct Job {
+    Request request;
+    std::string key;  // request.wire(): the de-duplication key
+    OnDone on_done;
+    Clock::time_point submitted;
+  };
+
+  void work();
+  // from_keystore: the outcome of an asynchronous registration (counted in
+  // registering_, not running_).
+  void finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore = false);
+
+  ProviderClient& provider_;
+  KeyStore* keys_;
+  DispatcherOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;  // workers wait here
+  std::condition_variable idle_;        // stop() waits here for the queue to drain, the constructor for the workers
+  std::deque<Job> queue_;
+  std::unordered_set<std::string> in_flight_;  // keys waiting or being resolved
+  std::size_t idle_workers_ = 0;  // workers blocked in work_ready_.wait
+  std::size_t running_ = 0;
+  std::size_t registering_ = 0;
+  std::condition_variable registered_;  // registering_ went down
+  bool stopping_ = false;
+  bool cancel_waiting_ = false;
+  DispatcherCounts counts_;
+
+  std::mutex stop_mutex_;  // serialises stop() callers
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace keyreq

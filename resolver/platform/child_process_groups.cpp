@@ -1,0 +1,64 @@
+#include "resolver/platform/child_process_groups.hpp"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace keyreq {
+
+std::vector<pid_t> child_process_groups() {
+  std::vector<pid_t> groups;
+  const pid_t self = ::getpid();
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return groups;
+  while (dirent* e = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    const std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
+    if (paren == std::string::npos || paren + 2 >= text.size()) continue;
+    std::istringstream rest(text.substr(paren + 2));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (!(rest >> state >> ppid >> pgrp)) continue;
+    if (ppid == self && pgrp == pid) groups.push_back(pid);
+  }
+  ::closedir(proc);
+  return groups;
+}
+
+std::size_t signal_child_process_groups(int sig) {
+  const auto groups = child_process_groups();
+  for (const pid_t g : groups) ::kill(-g, sig);
+  return groups.size();
+}
+
+void kill_child_groups_when_interrupted() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    int sig = 0;
+    if (::sigwait(&set, &sig) != 0) return;
+    signal_child_process_groups(SIGKILL);
+    // Die of the signal, as without this: the caller sees "killed by SIGINT".
+    ::signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    ::raise(sig);
+  }).detach();
+}
+
+}  // namespace keyreq
