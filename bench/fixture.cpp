@@ -2,11 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,7 +12,10 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
+#include "resolver/platform/child_process_groups.hpp"
+#include "resolver/platform/posix_spawn_launcher.hpp"
+#include "resolver/platform/unique_fd.hpp"
+#include "resolver/platform/unix_connect.hpp"
 
 namespace keyreq::bench {
 
@@ -97,40 +96,24 @@ std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted,
 }
 
 bool socket_accepts(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return false;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);  // the SPEC §3 health check: connect and close, nothing sent
-  return ok;
+  // The SPEC §3 health check: connect and close, nothing sent. A full backlog
+  // is a live daemon too (connect_unix retries it for the 100 ms given).
+  const auto now = std::chrono::steady_clock::now();
+  return connect_unix(path, now + std::chrono::milliseconds(100), now).connected();
 }
 
 std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, const std::string& socket_path,
                                     const std::string& log, std::chrono::milliseconds wait, std::string& error) {
-  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, null_fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<std::string> words = command;
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
+  const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (log_fd.get() < 0) {
+    error = "cannot open the daemon log " + log + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  // Its own process group (stop() signals the group) and PR_SET_PDEATHSIG, so
+  // a killed keyreq bench leaves no daemon behind.
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(log_fd);
-  ::close(null_fd);
+  const int rc = spawn_process(command[0], command, SpawnStdio{dev_null_fd(O_RDONLY), log_fd.get(), log_fd.get()},
+                               SpawnOptions{}, pid);
   if (rc != 0) {
     error = "cannot start " + command[0] + ": " + std::strerror(rc);
     return std::nullopt;
@@ -152,20 +135,7 @@ std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, con
 }
 
 void Daemon::stop() {
-  if (pid_ <= 0) return;
-  ::kill(-pid_, SIGTERM);
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  bool reaped = false;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      reaped = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ::kill(-pid_, SIGKILL);  // anything of the group still there
-  if (!reaped) ::waitpid(pid_, &status, 0);
+  stop_process_group(pid_, std::chrono::seconds(3));
   pid_ = -1;
 }
 

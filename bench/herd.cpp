@@ -1,8 +1,6 @@
 #include "bench/herd.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -16,7 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
-extern char** environ;
+#include "resolver/platform/child_process_groups.hpp"
+#include "resolver/platform/posix_spawn_launcher.hpp"
 
 namespace keyreq::bench {
 
@@ -75,42 +74,12 @@ struct LogWatch {
   }
 };
 
+// keyreq serve in its own process group, with PR_SET_PDEATHSIG so a killed
+// keyreq bench takes it (and, through its own PDEATHSIG, its providers) along.
 pid_t spawn_serve(const std::vector<std::string>& args, int stderr_fd) {
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, null_fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, null_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<std::string> words = args;
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
   pid_t pid = -1;
-  if (::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(null_fd);
-  return pid;
-}
-
-void stop_group(pid_t pid) {
-  ::kill(-pid, SIGTERM);
-  int status = 0;
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (Clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      ::kill(-pid, SIGKILL);  // anything of the group left behind
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ::kill(-pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
+  const SpawnStdio stdio{dev_null_fd(O_RDONLY), dev_null_fd(O_WRONLY), stderr_fd};
+  return spawn_process(args[0], args, stdio, SpawnOptions{}, pid) == 0 ? pid : -1;
 }
 
 // Connected datagram socket to serve's input; -1 + `error` on failure.
@@ -173,7 +142,7 @@ class ServeProcess {
   }
   fs::path input() const { return spec_.dir / ("herd-" + spec_.transport + ".in"); }
   void stop() {
-    if (pid_ > 0) stop_group(pid_);
+    if (pid_ > 0) stop_process_group(pid_, std::chrono::seconds(20));
     pid_ = -1;
     if (reader_.joinable()) reader_.join();
   }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "fixtures/dataset/dataset.hpp"
+#include "resolver/platform/json_document_end.hpp"
 #include "resolver/resolve/resolver.hpp"
 
 extern char** environ;
@@ -156,30 +157,16 @@ class SocketFloorProbe final : public Probe {
       error = std::string("send: ") + std::strerror(errno);
       r = {false, "io_error"};
     } else {
-      // Read until EOF or until the braces of one object balance outside strings.
+      // Read until EOF or until one JSON document is complete (the socket client's scanner).
       char buf[8192];
       std::size_t got = 0;
-      int depth = 0;
-      bool in_string = false, escaped = false, done = false;
-      while (!done) {
+      JsonDocumentEnd scanner;
+      while (!scanner.complete()) {
         const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
-        for (ssize_t k = 0; k < n && !done; ++k) {
-          const char c = buf[k];
-          if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-          } else if (c == '"') {
-            in_string = true;
-          } else if (c == '{') {
-            ++depth;
-          } else if (c == '}' && --depth == 0) {
-            done = true;
-          }
-        }
+        scanner.feed(std::string_view(buf, static_cast<std::size_t>(n)));
       }
       if (got == 0) {
         error = "empty reply";

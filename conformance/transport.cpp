@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "resolver/platform/json_document_end.hpp"
 #include "resolver/transport/exec_client.hpp"
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/resolve/resolver.hpp"
@@ -243,25 +244,7 @@ std::string TransportSample::reopen_error() const {
   return {};
 }
 
-std::optional<std::size_t> first_document_end(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-  if (i == s.size() || (s[i] != '{' && s[i] != '[')) return std::nullopt;
-  long depth = 0;
-  bool in_string = false;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;  // skip the escaped byte
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-  }
-  return std::nullopt;
-}
+std::optional<std::size_t> first_document_end(std::string_view s) { return json_document_end(s); }
 
 std::string keys_line(const OracleAccept& a) { return a.id + " " + a.name + " " + a.ip + " " + a.key; }
 

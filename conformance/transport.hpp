@@ -44,8 +44,9 @@ class TransportSample {
 };
 
 // Where one complete top-level object or array ends (one past its closing
-// bracket), scanning brackets outside strings; nullopt when the output does
-// not start with one or it never closes. A socket reader may stop there.
+// bracket); nullopt when the output does not start with one or it never
+// closes. The socket client stops there: this is the platform kit's
+// json_document_end, the scanner SocketClient uses.
 std::optional<std::size_t> first_document_end(std::string_view output);
 
 // "id name ip key": the client.keys line of an accepted record.

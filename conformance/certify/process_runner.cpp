@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,9 +15,8 @@
 #include "conformance/certify/provider_guardian.hpp"
 #include "resolver/transport/command_line.hpp"
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/unique_fd.hpp"
-
-extern char** environ;
 
 namespace keyreq::certify {
 namespace {
@@ -67,32 +64,6 @@ RunningProviders& running_providers() {
   return instance;
 }
 
-// Reads what is there; false at EOF or on a hard error.
-bool drain(int fd, std::string& into, std::size_t keep, std::size_t& total) {
-  char buf[16384];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) {
-      total += static_cast<std::size_t>(n);
-      if (into.size() < keep) into.append(buf, std::min(static_cast<std::size_t>(n), keep - into.size()));
-      continue;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK;
-  }
-}
-
-int open_pidfd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
 // Waits up to `ms` for the child to exit (pidfd when we have one, else polling waitpid).
 bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
@@ -108,41 +79,6 @@ bool wait_exit(pid_t pid, int pidfd, int ms, int& status) {
       ::usleep(1000);
     }
   }
-}
-
-// posix_spawn with stdin /dev/null, stdout and stderr to the pipes, its own
-// process group, an empty signal mask and default SIGPIPE/SIGTERM/SIGINT.
-// Returns posix_spawn's error number (0: started).
-int spawn_provider(const std::string& program, const std::vector<std::string>& argv, int out_fd, int err_fd,
-                   pid_t& pid) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> c_argv;
-  c_argv.reserve(argv.size() + 1);
-  for (const auto& word : argv) c_argv.push_back(const_cast<char*>(word.c_str()));
-  c_argv.push_back(nullptr);
-
-  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  return rc;
 }
 
 }  // namespace
@@ -167,8 +103,13 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     return run;
   }
 
+  // Its own process group (what the deadline signals), default signal
+  // dispositions, an empty mask, and PR_SET_PDEATHSIG: a killed certify
+  // leaves no provider behind (run_process reaps before it returns, so the
+  // calling thread always outlives the child).
   pid_t pid = -1;
-  const int rc = spawn_provider(program, argv, out_write.get(), err_write.get(), pid);
+  const int rc =
+      spawn_process(program, argv, SpawnStdio{dev_null_fd(O_RDONLY), out_write.get(), err_write.get()}, {}, pid);
   out_write.reset();
   err_write.reset();
   if (rc != 0) {
@@ -203,9 +144,9 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
     for (nfds_t i = 0; i < n && ready > 0; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == out_read.get()) {
-        out_open = drain(out_read.get(), run.stdout_bytes, limits.max_stdout + 1, run.stdout_total);
+        out_open = read_available(out_read.get(), run.stdout_bytes, limits.max_stdout + 1, run.stdout_total);
       } else if (fds[i].fd == err_read.get()) {
-        err_open = drain(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
+        err_open = read_available(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
       }
     }
     if (!exited && running_providers().reap(pid, status, WNOHANG) == pid) exited = true;
@@ -214,7 +155,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
       break;
     }
   }
-  if (err_open) drain(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
+  if (err_open) read_available(err_read.get(), run.stderr_bytes, limits.max_stderr, run.stderr_total);
   run.elapsed = Clock::now() - start;
 
   if (run.timed_out || run.too_large) {

@@ -2,7 +2,8 @@
 // Runs a provider with any argv — including ones the resolver would never
 // send — and records everything certification needs: stdout and stderr kept
 // apart, exit status or signal, timing, whether the deadline was hit and
-// whether the provider ignored SIGTERM. posix_spawn + poll on a pidfd, no shell.
+// whether the provider ignored SIGTERM. The platform kit's spawn_process + poll on a
+// pidfd, no shell.
 #include <chrono>
 #include <cstddef>
 #include <string>

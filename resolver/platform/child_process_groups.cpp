@@ -3,7 +3,10 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdlib>
 #include <fstream>
@@ -13,6 +16,23 @@
 #include <thread>
 
 namespace keyreq {
+
+void stop_process_group(pid_t leader, std::chrono::milliseconds grace) {
+  if (leader <= 0) return;
+  ::kill(-leader, SIGTERM);
+  int status = 0;
+  bool reaped = false;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (!reaped && std::chrono::steady_clock::now() < deadline) {
+    reaped = ::waitpid(leader, &status, WNOHANG) == leader;
+    if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Whatever the leader started and left behind: a group id is not reused
+  // while any process of the group lives.
+  ::kill(-leader, SIGKILL);
+  while (!reaped && ::waitpid(leader, &status, 0) < 0 && errno == EINTR) {
+  }
+}
 
 std::vector<pid_t> child_process_groups() {
   std::vector<pid_t> groups;

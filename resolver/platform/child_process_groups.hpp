@@ -6,6 +6,7 @@
 // stale one reused by an unrelated process.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -16,6 +17,11 @@ std::vector<pid_t> child_process_groups();
 
 // Sends `sig` to each of those groups; returns how many there were.
 std::size_t signal_child_process_groups(int sig);
+
+// Stops a child that leads its own process group: SIGTERM to the group, up to
+// `grace` for the leader to exit, then SIGKILL to whatever of the group is
+// left; always reaps the leader.
+void stop_process_group(pid_t leader, std::chrono::milliseconds grace);
 
 // For one-shot commands (keyreq resolve): blocks SIGINT, SIGTERM and SIGHUP
 // in the calling thread (call before any thread starts) and starts a thread

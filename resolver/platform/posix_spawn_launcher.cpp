@@ -106,21 +106,19 @@ boost::asio::io_context& process_handle_context() {
   return context;
 }
 
-int PosixSpawnLauncher::open_pidfd(int pid) {
+int open_pidfd(pid_t pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
 }
 
-boost::system::error_code PosixSpawnLauncher::spawn(const std::filesystem::path& executable,
-                                                    const std::vector<std::string>& args, const SpawnStdio& stdio,
-                                                    int& pid) const {
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 2);
-  argv.push_back(const_cast<char*>(executable.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  ChildPlan plan{executable.c_str(), argv.data(), envp != nullptr ? envp : environ, {stdio.in, stdio.out, stdio.err},
-                 new_process_group, parent_death_signal, ::getpid()};
+int spawn_process(const char* program, char* const* argv, const SpawnStdio& stdio, const SpawnOptions& options,
+                  pid_t& pid) {
+  ChildPlan plan{program,
+                 argv,
+                 options.envp != nullptr ? options.envp : environ,
+                 {stdio.in, stdio.out, stdio.err},
+                 options.new_process_group,
+                 options.parent_death_signal,
+                 ::getpid()};
   alignas(16) thread_local std::array<char, kChildStack> stack;
 
   // No signal handler of ours may run in the child while it shares our
@@ -131,15 +129,44 @@ boost::system::error_code PosixSpawnLauncher::spawn(const std::filesystem::path&
   pid = __clone(child_main, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   const int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  if (pid < 0) return {clone_errno, boost::system::system_category()};
+  if (pid < 0) return clone_errno;
   if (plan.error != 0) {
     // It never ran the program: reap it here, report why.
     int status;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     pid = -1;
-    return {plan.error, boost::system::system_category()};
+    return plan.error;
   }
+  return 0;
+}
+
+int spawn_process(const std::string& program, const std::vector<std::string>& argv, const SpawnStdio& stdio,
+                  const SpawnOptions& options, pid_t& pid) {
+  std::vector<char*> c_argv;
+  c_argv.reserve(argv.size() + 1);
+  for (const auto& word : argv) c_argv.push_back(const_cast<char*>(word.c_str()));
+  c_argv.push_back(nullptr);
+  return spawn_process(program.c_str(), c_argv.data(), stdio, options, pid);
+}
+
+int dev_null_fd(int flags) {
+  static const int read_only = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  static const int write_only = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  return flags == O_RDONLY ? read_only : write_only;
+}
+
+boost::system::error_code PosixSpawnLauncher::spawn(const std::filesystem::path& executable,
+                                                    const std::vector<std::string>& args, const SpawnStdio& stdio,
+                                                    int& pid) const {
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 2);
+  argv.push_back(const_cast<char*>(executable.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const int err = spawn_process(executable.c_str(), argv.data(), stdio,
+                                *this, pid);
+  if (err != 0) return {err, boost::system::system_category()};
   return {};
 }
 

@@ -34,6 +34,7 @@
 #include <boost/process/v2/process.hpp>
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include <filesystem>
 #include <string>
@@ -46,14 +47,16 @@ namespace keyreq {
 // Nobody runs this context: callers poll the pidfd themselves.
 boost::asio::io_context& process_handle_context();
 
-// The child's stdin, stdout and stderr; every other descriptor is closed in it.
+// The child's stdin, stdout and stderr (all three open descriptors; dev_null_fd
+// for none); every other descriptor is closed in it.
 struct SpawnStdio {
   int in = -1;
   int out = -1;
   int err = -1;
 };
 
-struct PosixSpawnLauncher {
+// How the child starts, besides its stdio.
+struct SpawnOptions {
   // The child leads a new process group, so a timeout can signal the whole
   // group (the provider and anything it started).
   bool new_process_group = true;
@@ -61,6 +64,29 @@ struct PosixSpawnLauncher {
   int parent_death_signal = SIGTERM;
   // The child's environment; null: ours.
   char* const* envp = nullptr;
+};
+
+// The lowest-level call, the one every spawn in keyreq goes through: runs
+// `program` (a path, not looked up in PATH) with `argv` (argv[0] included,
+// null-terminated). Returns 0 with `pid` set, or the errno why the program
+// could not run (ENOENT, EACCES, ...; that child is already reaped), as
+// posix_spawn does.
+int spawn_process(const char* program, char* const* argv, const SpawnStdio& stdio, const SpawnOptions& options,
+                  pid_t& pid);
+
+// The same with argv as strings (argv[0] included).
+int spawn_process(const std::string& program, const std::vector<std::string>& argv, const SpawnStdio& stdio,
+                  const SpawnOptions& options, pid_t& pid);
+
+// /dev/null opened once per mode (O_RDONLY or O_WRONLY), close-on-exec: the
+// stdin (or discarded output) of spawned children.
+int dev_null_fd(int flags);
+
+// A pidfd for `pid` (close-on-exec), to poll() for its exit; -1 with errno set.
+int open_pidfd(pid_t pid);
+
+// The Boost.Process v2 launcher over spawn_process (the options are its fields).
+struct PosixSpawnLauncher : SpawnOptions {
   // Receives the pidfd Boost.Process holds for the child (owned by the
   // returned process object), so callers can poll() for its exit.
   int* pidfd_out = nullptr;
@@ -81,7 +107,6 @@ struct PosixSpawnLauncher {
  private:
   boost::system::error_code spawn(const std::filesystem::path& executable, const std::vector<std::string>& args,
                                   const SpawnStdio& stdio, int& pid) const;
-  static int open_pidfd(int pid);
 };
 
 }  // namespace keyreq

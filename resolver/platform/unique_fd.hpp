@@ -4,6 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <string>
 #include <utility>
 
 namespace keyreq {
@@ -43,6 +47,24 @@ inline bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   write_end.reset(fds[1]);
   ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
   return true;
+}
+
+// Reads what a non-blocking descriptor has now into `into`, keeping at most
+// `keep` bytes there and counting every byte in `total`. False at EOF or on a
+// hard error (the descriptor is done); true when it would block.
+inline bool read_available(int fd, std::string& into, std::size_t keep, std::size_t& total) {
+  char buf[16384];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      total += static_cast<std::size_t>(n);
+      if (into.size() < keep) into.append(buf, std::min(static_cast<std::size_t>(n), keep - into.size()));
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
 }
 
 }  // namespace keyreq

@@ -22,28 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int dev_null() {
-  // Opened once, close-on-exec; posix_spawn dup2s it to the child's stdin.
-  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  return fd;
-}
-
-// Reads what is there; false at EOF or on error. Bytes past cap are counted, not kept.
-bool drain(int fd, std::string& into, std::size_t cap, std::size_t& total) {
-  char buf[16384];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) {
-      total += static_cast<std::size_t>(n);
-      if (into.size() < cap) into.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), cap - into.size()));
-      continue;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK;
-  }
-}
-
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
@@ -85,7 +63,7 @@ ProviderResult ExecClient::call(const Request& request) {
   PosixSpawnLauncher launcher;
   launcher.pidfd_out = &pidfd;
   auto process = launcher(process_handle_context().get_executor(), ec, resolved_program_, args,
-                          SpawnStdio{dev_null(), out_write.get(), err_write.get()});
+                          SpawnStdio{dev_null_fd(O_RDONLY), out_write.get(), err_write.get()});
   out_write.reset();
   err_write.reset();
   if (ec) {
@@ -125,9 +103,9 @@ ProviderResult ExecClient::call(const Request& request) {
     for (nfds_t i = 0; i < n && ready > 0; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == out_read.get()) {
-        out_open = drain(out_read.get(), output.stdout_bytes, limits_.max_output + 1, out_total);
+        out_open = read_available(out_read.get(), output.stdout_bytes, limits_.max_output + 1, out_total);
       } else if (fds[i].fd == err_read.get()) {
-        err_open = drain(err_read.get(), output.stderr_bytes, limits_.max_stderr, err_total);
+        err_open = read_available(err_read.get(), output.stderr_bytes, limits_.max_stderr, err_total);
       } else {
         exited = true;
       }
@@ -137,7 +115,7 @@ ProviderResult ExecClient::call(const Request& request) {
       break;
     }
   }
-  if (err_open) drain(err_read.get(), output.stderr_bytes, limits_.max_stderr, err_total);
+  if (err_open) read_available(err_read.get(), output.stderr_bytes, limits_.max_stderr, err_total);
 
   // What the deadline found, for the detail: the provider gone and only a
   // process it left holding stdout, or the provider itself still running.

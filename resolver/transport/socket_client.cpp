@@ -8,52 +8,11 @@
 #include <cstring>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/json_document_end.hpp"
 #include "resolver/platform/unix_connect.hpp"
 
 namespace keyreq {
 using Clock = std::chrono::steady_clock;
-
-namespace {
-
-// Tracks brackets outside strings across reads, so each byte is looked at once.
-class DocumentEndScanner {
- public:
-  // Feeds more bytes; true once one complete object or array has been seen.
-  bool feed(std::string_view bytes) {
-    for (char c : bytes) {
-      if (done_ || gave_up_) break;
-      if (in_string_) {
-        if (escaped_) escaped_ = false;
-        else if (c == '\\') escaped_ = true;
-        else if (c == '"') in_string_ = false;
-        continue;
-      }
-      if (depth_ == 0 && !started_) {
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
-        if (c != '{' && c != '[') {
-          gave_up_ = true;  // not an object or array: only EOF ends it
-          break;
-        }
-        started_ = true;
-      }
-      if (c == '"') in_string_ = true;
-      else if (c == '{' || c == '[') ++depth_;
-      else if ((c == '}' || c == ']') && --depth_ == 0) done_ = true;
-    }
-    return done_;
-  }
-
- private:
-  long depth_ = 0;
-  bool started_ = false, in_string_ = false, escaped_ = false, done_ = false, gave_up_ = false;
-};
-
-}  // namespace
-
-bool json_document_complete(std::string_view bytes) {
-  DocumentEndScanner scanner;
-  return scanner.feed(bytes);
-}
 
 SocketClient::SocketClient(std::string path, CallLimits limits, std::chrono::milliseconds connect_retry)
     : path_(std::move(path)), limits_(limits), connect_retry_(connect_retry) {}
@@ -97,7 +56,7 @@ ProviderResult SocketClient::call(const Request& request) {
   }
 
   ProviderOutput output;
-  DocumentEndScanner scanner;
+  JsonDocumentEnd scanner;
   char buf[8192];
   while (true) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);

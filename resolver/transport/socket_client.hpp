@@ -6,6 +6,7 @@
 #include <string>
 
 #include "resolver/core/provider_client.hpp"
+#include "resolver/platform/json_document_end.hpp"  // json_document_complete, for the socket's readers
 
 namespace keyreq {
 
@@ -28,10 +29,5 @@ class SocketClient final : public ProviderClient {
   CallLimits limits_;
   std::chrono::milliseconds connect_retry_;
 };
-
-// True once `bytes` holds one complete JSON value (after leading whitespace):
-// an object or array whose brackets balance outside strings. Used to stop
-// reading without waiting for EOF; the parser still validates everything.
-bool json_document_complete(std::string_view bytes);
 
 }  // namespace keyreq
