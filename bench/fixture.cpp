@@ -21,25 +21,6 @@ namespace keyreq::bench {
 
 namespace fs = std::filesystem;
 
-WorkDir::WorkDir(const std::string& parent, bool keep) : keep_(keep) {
-  std::string base = parent;
-  if (base.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    base = tmp && *tmp ? tmp : "/tmp";
-  }
-  std::string templ = (fs::path(base) / "keyreq-bench-XXXXXX").string();
-  if (::mkdtemp(templ.data()) == nullptr) {
-    throw std::runtime_error("cannot create a work directory under " + base + ": " + std::strerror(errno));
-  }
-  path_ = templ;
-}
-
-WorkDir::~WorkDir() {
-  if (keep_ || path_.empty()) return;
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted, const fs::path& bin_dir,
                                          const fs::path& source_root, const std::string& db, const fs::path& workdir,
                                          int daemon_workers, std::vector<std::string>& missing) {

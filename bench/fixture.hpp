@@ -10,20 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "resolver/platform/temp_dir.hpp"
+
 namespace keyreq::bench {
 
-class WorkDir {
+// The run's private work directory (the platform kit's TempDir, named
+// keyreq-bench-XXXXXX under `parent`, default $TMPDIR or /tmp); removed on
+// destruction unless kept. Throws std::runtime_error when it cannot be made.
+class WorkDir : public TempDir {
  public:
-  // mkdtemp under `parent` (default $TMPDIR or /tmp); removed on destruction unless kept.
-  explicit WorkDir(const std::string& parent = "", bool keep = false);
-  ~WorkDir();
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-  bool keep_;
+  explicit WorkDir(const std::string& parent = "", bool keep = false) : TempDir("keyreq-bench", parent) {
+    this->keep(keep);
+  }
 };
 
 struct ProviderSpec {

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 
 #include "resolver/platform/child_process_groups.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
+#include "resolver/platform/unix_listen.hpp"
 
 namespace keyreq::bench {
 
@@ -80,25 +80,6 @@ pid_t spawn_serve(const std::vector<std::string>& args, int stderr_fd) {
   pid_t pid = -1;
   const SpawnStdio stdio{dev_null_fd(O_RDONLY), dev_null_fd(O_WRONLY), stderr_fd};
   return spawn_process(args[0], args, stdio, SpawnOptions{}, pid) == 0 ? pid : -1;
-}
-
-// Connected datagram socket to serve's input; -1 + `error` on failure.
-int connect_input(const fs::path& input, std::string& error) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  const std::string path = input.string();
-  if (path.size() >= sizeof addr.sun_path) {
-    error = "input socket path too long: " + path;
-    return -1;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "cannot connect to serve's input " + path + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // keyreq serve in its own process group, its stderr read line by line into a LogWatch.
@@ -244,7 +225,8 @@ HerdRun run_herd(const HerdSpec& spec) {
   std::string error;
   ServeProcess serve(spec, n, error);
   if (error.empty()) error = serve.wait_started();
-  const int fd = error.empty() ? connect_input(serve.input(), error) : -1;
+  const UniqueFd input = error.empty() ? connect_unix_datagram(serve.input().string(), error) : UniqueFd();
+  const int fd = input.get();
   if (fd < 0) {
     run.error = error;
     return run;
@@ -252,7 +234,6 @@ HerdRun run_herd(const HerdSpec& spec) {
   std::unordered_map<std::string, Clock::time_point> sent_at;
   const auto first_send = Clock::now();
   run.sent = fire(fd, spec.ids, n, sent_at, run.error);
-  ::close(fd);
   {
     std::unique_lock lock(serve.watch.m);
     serve.watch.cv.wait_until(lock, first_send + spec.budget,

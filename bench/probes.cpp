@@ -1,7 +1,6 @@
 #include "bench/probes.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -15,9 +14,8 @@
 
 #include "fixtures/dataset/dataset.hpp"
 #include "resolver/platform/json_document_end.hpp"
+#include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/resolve/resolver.hpp"
-
-extern char** environ;
 
 namespace keyreq::bench {
 
@@ -69,12 +67,6 @@ class ResolverProbe final : public Probe {
   const Workload& workload_;
 };
 
-int dev_null_fd(int flags) {
-  static const int rd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  static const int wr = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  return flags == O_RDONLY ? rd : wr;
-}
-
 class ExecFloorProbe final : public Probe {
  public:
   explicit ExecFloorProbe(std::vector<std::string> command) : command_(std::move(command)) {
@@ -95,18 +87,16 @@ class ExecFloorProbe final : public Probe {
       error = std::string("pipe: ") + std::strerror(errno);
       return {false, "spawn_failed"};
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, dev_null_fd(O_RDONLY), 0);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, dev_null_fd(O_WRONLY), 2);
+    // The kit's lowest-level call with nothing added: no process group, no
+    // PDEATHSIG (the child is waited for below), like a bare posix_spawn.
     pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    const int rc = spawn_process(argv[0], argv.data(),
+                                 SpawnStdio{dev_null_fd(O_RDONLY), fds[1], dev_null_fd(O_WRONLY)},
+                                 SpawnOptions{.new_process_group = false, .parent_death_signal = 0}, pid);
     ::close(fds[1]);
     if (rc != 0) {
       ::close(fds[0]);
-      error = std::string("posix_spawn: ") + std::strerror(rc);
+      error = std::string("spawn: ") + std::strerror(rc);
       return {false, "spawn_failed"};
     }
     std::size_t got = 0;

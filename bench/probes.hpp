@@ -1,7 +1,7 @@
 #pragma once
 // What the load generator times: the resolver (provider → rules → keystore)
 // and the two floors, the least a client must do to get the same answer from
-// the same provider (bare posix_spawn + read + wait; bare connect, write,
+// the same provider (bare spawn + read + wait; bare connect, write,
 // read, close). Plus two provider decorators: a null provider (canned
 // answers, no I/O) and an injected delay (the gate's self-test only).
 #include <chrono>
@@ -29,8 +29,10 @@ std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher, const Workl
 // The same submit for the asynchronous open loop.
 AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload);
 
-// posix_spawn(command + kind + value), stdin /dev/null, stdout a pipe read to
-// EOF, stderr /dev/null, waitpid. `command[0]` must be an absolute path.
+// A bare spawn of command + kind + value (the platform kit's spawn_process
+// with no process group and no PDEATHSIG: what glibc's posix_spawn does),
+// stdin /dev/null, stdout a pipe read to EOF, stderr /dev/null, waitpid.
+// `command[0]` must be an absolute path.
 std::unique_ptr<Probe> make_exec_floor_probe(const std::vector<std::string>& command);
 
 // connect, write the request, read until EOF or one complete JSON object, close.

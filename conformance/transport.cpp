@@ -10,10 +10,11 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "resolver/platform/json_document_end.hpp"
+#include "resolver/platform/temp_dir.hpp"
+#include "resolver/platform/unix_listen.hpp"
 #include "resolver/transport/exec_client.hpp"
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/resolve/resolver.hpp"
@@ -29,18 +30,9 @@ namespace fs = std::filesystem;
 class ReplayServer {
  public:
   explicit ReplayServer(std::string path) : path_(std::move(path)) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path_.size() >= sizeof addr.sun_path) throw std::runtime_error("socket path too long: " + path_);
-    std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-    ::unlink(path_.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd_);
-      throw std::runtime_error("cannot listen on " + path_ + ": " + why);
-    }
+    UnixListenResult listening = listen_unix(path_, UnixListenOptions{.backlog = 16});
+    if (!listening.ok()) throw std::runtime_error(listening.error);
+    fd_ = listening.fd.release();
     thread_ = std::thread([this] { serve(); });
   }
   ~ReplayServer() {
@@ -112,14 +104,6 @@ std::string find_replay_program() {
   return {};
 }
 
-fs::path make_temp_dir() {
-  std::random_device rd;
-  const fs::path dir = fs::temp_directory_path() /
-                       ("keyreq-fuzz-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  fs::create_directories(dir);
-  return dir;
-}
-
 std::unique_ptr<KeyStore> open_store(const fs::path& path, std::string& error) {
   auto opened = KeyStore::open(path);
   if (auto* e = std::get_if<KeyStoreError>(&opened)) {
@@ -136,6 +120,7 @@ Request to_request(const OracleRequest& r) {
 }  // namespace
 
 struct TransportSample::Impl {
+  std::optional<TempDir> temp;  // first: removed last, after everything using it
   fs::path dir;
   fs::path reply_file;
   CallLimits limits;
@@ -152,18 +137,17 @@ struct TransportSample::Impl {
     exec_keys.reset();
     socket_keys.reset();
     server.reset();
-    std::error_code ec;
-    if (!dir.empty()) fs::remove_all(dir, ec);
   }
 };
 
 TransportSample::TransportSample(std::string replay_program) : impl_(std::make_unique<Impl>()) {
-  try {
-    impl_->dir = make_temp_dir();
-  } catch (const std::exception& e) {
-    error_ = std::string("no temp dir: ") + e.what();
+  std::string temp_error;
+  impl_->temp = TempDir::create("keyreq-fuzz", temp_error);
+  if (!impl_->temp) {
+    error_ = "no temp dir: " + temp_error;
     return;
   }
+  impl_->dir = impl_->temp->path();
   impl_->reply_file = impl_->dir / "reply.bin";
   impl_->limits.timeout = std::chrono::milliseconds(10'000);
   impl_->limits.kill_grace = std::chrono::milliseconds(200);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "bench/nlohmann_validator.hpp"
@@ -14,6 +15,7 @@
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/core/request.hpp"
 #include "resolver/core/response_parser.hpp"
+#include "resolver/platform/temp_dir.hpp"
 
 namespace {
 
@@ -62,20 +64,14 @@ void parse_request_bench(benchmark::State& state, std::string datagram) {
 
 // A private client.keys per benchmark run; removed when the run ends.
 struct TempKeys {
-  std::filesystem::path dir;
+  std::optional<TempDir> dir;  // declared first: removed after the store is closed
   std::unique_ptr<KeyStore> store;
   TempKeys() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/keyreq-micro-XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr) return;
-    dir = templ;
-    auto opened = KeyStore::open(dir / "client.keys");
+    std::string error;
+    dir = TempDir::create("keyreq-micro", error);
+    if (!dir) return;
+    auto opened = KeyStore::open(dir->path() / "client.keys");
     if (auto* s = std::get_if<std::unique_ptr<KeyStore>>(&opened)) store = std::move(*s);
-  }
-  ~TempKeys() {
-    store.reset();
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
   }
 };
 

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "resolver/platform/number_format.hpp"
+
 namespace keyreq::certify {
 namespace {
 
@@ -13,9 +15,7 @@ std::string signal_name(int sig) {
 }
 
 std::string millis(std::chrono::nanoseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f ms", std::chrono::duration<double, std::milli>(d).count());
-  return buf;
+  return format::fixed(std::chrono::duration<double, std::milli>(d).count(), 0) + " ms";
 }
 
 }  // namespace

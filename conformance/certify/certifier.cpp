@@ -14,6 +14,7 @@
 
 #include "conformance/certify/probe.hpp"
 #include "resolver/platform/escape.hpp"
+#include "resolver/platform/temp_dir.hpp"
 #include "resolver/core/field_rules.hpp"
 
 namespace keyreq::certify {
@@ -30,24 +31,6 @@ std::string utc_now() {
   return buf;
 }
 
-// A scratch directory for shell-injection canaries, removed at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "keyreq-certify-XXXXXX").string();
-    if (::mkdtemp(tmpl.data())) path_ = tmpl;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Runs the groups in order, each probe once; a pooled group on the
 // --parallel workers. Results keep the catalogue order.
@@ -142,9 +125,12 @@ Certificate certify(const CertifyOptions& o) {
   cert.parallel = std::max(1u, o.parallel);
 
   Target target(o);
-  ScratchDir scratch;
+  // A scratch directory for shell-injection canaries, removed at the end
+  // (none: the canary probes say they could not run).
+  std::string scratch_error;
+  const std::optional<TempDir> scratch = TempDir::create("keyreq-certify", scratch_error);
   const DatasetView data(o.agents, o.sample);
-  ProbeContext ctx{o, target, data, scratch.path(), std::nullopt};
+  ProbeContext ctx{o, target, data, scratch ? scratch->path().string() : std::string(), std::nullopt};
 
   // The catalogue, in order (probe.hpp): each group registers its probes.
   std::vector<ProbeGroup> groups;

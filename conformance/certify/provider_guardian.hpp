@@ -7,8 +7,9 @@
 // holds the read end of a pipe to which certify reports each provider it
 // starts and reaps; when the pipe reaches EOF — certify exited, however — it
 // sends SIGKILL to the process group of every provider still listed, then
-// exits. Unlike PR_SET_PDEATHSIG (which posix_spawn cannot set, and which
-// reaches only the direct child), this also ends what the provider started.
+// exits. Providers also get PR_SET_PDEATHSIG from the platform kit's
+// spawn_process, but that reaches only the direct child (and a provider may
+// ignore SIGTERM); the guardian also ends what the provider started.
 #include <sys/types.h>
 
 #include <string>

@@ -1,8 +1,7 @@
 #include "conformance/certify/quoting.hpp"
 
-#include <cstdio>
-
 #include "resolver/platform/escape.hpp"
+#include "resolver/platform/number_format.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -28,23 +27,7 @@ std::string single_quoted(std::string_view word) {
 
 std::string ansi_c_quoted(std::string_view word) {
   std::string out = "$'";
-  for (char c : word) {
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
-      default:
-        if (is_printable(c)) {
-          out += c;
-        } else {
-          char hex[5];
-          std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
-          out += hex;
-        }
-    }
-  }
+  append_c_escaped(out, word, '\'');
   return out + "'";
 }
 
@@ -52,13 +35,8 @@ std::string ansi_c_quoted(std::string_view word) {
 std::string python_bytes(std::string_view bytes) {
   std::string out = "b\"";
   for (char c : bytes) {
-    if (is_printable(c) && c != '"' && c != '\\' && c != '\'') {
-      out += c;
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
-      out += hex;
-    }
+    if (is_printable(c) && c != '"' && c != '\\' && c != '\'') out += c;
+    else append_hex_escape(out, static_cast<unsigned char>(c));
   }
   return out + "\"";
 }
@@ -116,9 +94,7 @@ std::string reproduce(const Exchange& exchange, const std::string& socket_path) 
   }
   for (std::size_t i = 0; i < exchange.pieces.size(); ++i) {
     if (i > 0 && exchange.pause.count() > 0) {
-      char pause[32];
-      std::snprintf(pause, sizeof pause, "%.3f", static_cast<double>(exchange.pause.count()) / 1000.0);
-      code += std::string("time.sleep(") + pause + ");";
+      code += "time.sleep(" + format::fixed(static_cast<double>(exchange.pause.count()) / 1000.0, 3) + ");";
     }
     code += "s.sendall(" + python_expr(exchange.pieces[i]) + ");";
   }

@@ -9,20 +9,19 @@
 
 #include "conformance/certify/quoting.hpp"
 #include "conformance/certify/root_causes.hpp"
+#include "resolver/platform/atomic_file.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/platform/number_format.hpp"
 
 namespace keyreq::certify {
+using format::fixed;
+
 namespace {
 
 constexpr std::size_t kShownBytes = 512;
 
 std::string socket_path(const Certificate& cert) {
   return cert.transport == Transport::socket ? cert.provider : std::string();
-}
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
 }
 
 std::string status_word(ProbeStatus s) {
@@ -67,25 +66,6 @@ std::string timing_line(const Certificate& cert) {
   return std::to_string(t.calls) + " answered well-formed calls: median " + fixed(t.median_ms, 1) + " ms, p99 " +
          fixed(t.p99_ms, 1) + " ms, max " + fixed(t.max_ms, 1) + " ms; " + std::to_string(t.near_timeout) +
          " at or above half the timeout";
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (u < 0x20 && c != '\n' && c != '\t') out += '?';  // not allowed in XML 1.0
-        else out += c;
-    }
-  }
-  return out;
 }
 
 // Plain-text evidence block, each line prefixed.
@@ -426,12 +406,7 @@ std::string junit_xml(const Certificate& cert, bool warnings_as_failures) {
 }
 
 std::string write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return "cannot write " + path;
-  f << text;
-  f.close();
-  if (!f) return "cannot write " + path;
-  return {};
+  return write_file_atomically(path, text).value_or("");
 }
 
 std::string write_certificate_files(const Certificate& cert, const std::string& dir) {

@@ -28,6 +28,7 @@ std::string_view verdict(const Certificate& cert);
 // Returns "" or what went wrong.
 std::string write_certificate_files(const Certificate& cert, const std::string& dir);
 // Returns "" or what went wrong.
+// Atomically (the platform kit's write_file_atomically).
 std::string write_text_file(const std::string& path, const std::string& text);
 
 }  // namespace keyreq::certify

@@ -12,25 +12,13 @@
 
 #include "resolver/transport/socket_client.hpp"
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/socket_send.hpp"
+#include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_connect.hpp"
 
 namespace keyreq::certify {
 namespace {
 using Clock = std::chrono::steady_clock;
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Connected non-blocking socket, or -1 with `error` set. A busy provider
 // (listen backlog full) is waited for until the deadline; a refused or missing
@@ -46,21 +34,9 @@ int connect_to(const std::string& path, Clock::time_point deadline, std::string&
 
 // Writes all of `bytes` before the deadline; "" or the error.
 std::string write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, poll_timeout_ms(deadline)) <= 0) return "the provider did not read the request before the deadline";
-      continue;
-    }
-    return std::string("send: ") + std::strerror(errno);
-  }
-  return {};
+  const int err = send_all(fd, bytes, deadline);
+  if (err == ETIMEDOUT) return "the provider did not read the request before the deadline";
+  return err == 0 ? std::string() : std::string("send: ") + std::strerror(err);
 }
 
 }  // namespace
@@ -82,7 +58,7 @@ SocketRun socket_exchange(const std::string& path, const SocketScript& script) {
     return run;
   }
   run.connected = true;
-  Socket socket(raw);
+  UniqueFd socket(raw);
 
   for (std::size_t i = 0; i < script.pieces.size() && run.write_error.empty(); ++i) {
     if (i > 0 && script.pause_between.count() > 0) std::this_thread::sleep_for(script.pause_between);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "resolver/platform/escape.hpp"
+#include "resolver/platform/unix_listen.hpp"
 
 namespace keyreq {
 
@@ -28,22 +29,6 @@ bool fill_address(const std::string& path, sockaddr_un& addr) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// Something at `path`: remove it if it is a socket nobody reads; else say why not.
-std::string clear_stale(const std::string& path, const sockaddr_un& addr) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? "" : "cannot inspect " + path + ": " + errno_text();
-  if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket; refusing to replace it";
-  const int probe = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return "socket: " + errno_text();
-  const int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  const int err = errno;
-  ::close(probe);
-  if (rc == 0) return path + " is in use by another process (is another keyreq serve running?)";
-  if (err != ECONNREFUSED) return "cannot check " + path + ": " + std::strerror(err);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return "cannot remove stale " + path + ": " + errno_text();
-  return "";
-}
-
 }  // namespace
 
 std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(DatagramInputOptions options) {
@@ -57,24 +42,13 @@ std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(Da
     std::filesystem::create_directories(parent, ec);
     if (ec) return "cannot create " + parent.string() + ": " + ec.message();
   }
-  if (std::string why = clear_stale(options.path, addr); !why.empty()) return why;
-
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return "socket: " + errno_text();
-  if (options.receive_buffer > 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer, sizeof options.receive_buffer);
-  }
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    const std::string why = "cannot bind " + options.path + ": " + errno_text();
-    ::close(fd);
-    return why;
-  }
-  if (::chmod(options.path.c_str(), options.mode) != 0) {
-    const std::string why = "cannot chmod " + options.path + ": " + errno_text();
-    ::close(fd);
-    ::unlink(options.path.c_str());
-    return why;
-  }
+  // A dead serve's socket is replaced, a live one refused (the platform kit).
+  UnixListenResult bound = listen_unix(
+      options.path, UnixListenOptions{.type = SOCK_DGRAM, .mode = options.mode, .receive_buffer = options.receive_buffer,
+                                      .nonblocking = true});
+  if (bound.in_use) return options.path + " is in use by another process (is another keyreq serve running?)";
+  if (!bound.ok()) return bound.error;
+  const int fd = bound.fd.release();
   const int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) {
     const std::string why = "eventfd: " + errno_text();

@@ -1,33 +1,95 @@
 #include "resolver/platform/escape.hpp"
 
-#include <cstdio>
-
 namespace keyreq {
+namespace {
+bool printable_ascii(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+}  // namespace
 
-std::string escape_bytes(std::string_view bytes, std::size_t max_bytes) {
-  std::string out;
-  const std::size_t shown = bytes.size() < max_bytes ? bytes.size() : max_bytes;
-  out.reserve(shown + 8);
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
+void append_hex_escape(std::string& out, unsigned char byte) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\x";
+  out += kHex[byte >> 4];
+  out += kHex[byte & 15];
+}
+
+void append_c_escaped(std::string& out, std::string_view bytes, char quote) {
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
       default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += static_cast<char>(c);
+        if (ch == quote) {
+          out += '\\';
+          out += ch;
+        } else if (printable_ascii(c)) {
+          out += ch;
         } else {
-          char hex[5];
-          std::snprintf(hex, sizeof hex, "\\x%02x", c);
-          out += hex;
+          append_hex_escape(out, c);
         }
     }
   }
+}
+
+std::string escape_bytes(std::string_view bytes, std::size_t max_bytes) {
+  std::string out;
+  const std::size_t shown = bytes.size() < max_bytes ? bytes.size() : max_bytes;
+  out.reserve(shown + 8);
+  append_c_escaped(out, bytes.substr(0, shown), '"');
   if (shown < bytes.size()) {
     out += "...(" + std::to_string(bytes.size()) + " bytes)";
+  }
+  return out;
+}
+
+void append_hex_escaped(std::string& out, std::string_view bytes) {
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (printable_ascii(c)) out += ch;
+    else append_hex_escape(out, c);
+  }
+}
+
+void append_json_escaped(std::string& out, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += '?';
+        else out += c;
+    }
   }
   return out;
 }

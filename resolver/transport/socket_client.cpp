@@ -9,6 +9,7 @@
 
 #include "resolver/platform/deadline.hpp"
 #include "resolver/platform/json_document_end.hpp"
+#include "resolver/platform/socket_send.hpp"
 #include "resolver/platform/unix_connect.hpp"
 
 namespace keyreq {
@@ -36,23 +37,11 @@ ProviderResult SocketClient::call(const Request& request) {
   }
   const int fd = connection.fd.get();
 
-  const std::string wire = request.wire();
-  std::size_t written = 0;
-  while (written < wire.size()) {
-    const ssize_t n = ::send(fd, wire.data() + written, wire.size() - written, MSG_NOSIGNAL);
-    if (n > 0) {
-      written += static_cast<std::size_t>(n);
-      continue;
+  if (const int err = send_all(fd, request.wire(), deadline); err != 0) {
+    if (err == ETIMEDOUT) {
+      return ProviderFailure{ProviderFailureClass::timeout, "request not written before the deadline", {}};
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, poll_timeout_ms(deadline)) <= 0) {
-        return ProviderFailure{ProviderFailureClass::timeout, "request not written before the deadline", {}};
-      }
-      continue;
-    }
-    return ProviderFailure{ProviderFailureClass::io_error, std::string("send: ") + std::strerror(errno), {}};
+    return ProviderFailure{ProviderFailureClass::io_error, std::string("send: ") + std::strerror(err), {}};
   }
 
   ProviderOutput output;
