@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libspdlog-dev libfmt-dev gnuplot-nox
   clang-14 libclang-rt-14-dev
+  clang-format-14  # scripts/format.sh --check: the formatting step of .ci/run
   mariadb-server mariadb-client libmariadb-dev
   python3 python3-pymysql python3-jsonschema php-cli php-sqlite3 php-mysql
   perl libdbd-sqlite3-perl libdbd-mysql-perl libjson-perl

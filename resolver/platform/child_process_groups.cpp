@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -62,7 +62,18 @@ std::size_t signal_child_process_groups(int sig) {
   return groups.size();
 }
 
+namespace {
+// Set once a stop signal was taken: from then on the process must die of
+// that signal. Without this the main thread, seeing its provider killed,
+// could report the failure and exit(1) before the signal is raised again.
+std::atomic<bool> dying_of_signal{false};
+void wait_for_the_signal_at_exit() {
+  while (dying_of_signal.load()) ::pause();
+}
+}  // namespace
+
 void kill_child_groups_when_interrupted() {
+  std::atexit(wait_for_the_signal_at_exit);
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
@@ -70,6 +81,7 @@ void kill_child_groups_when_interrupted() {
   std::thread([set] {
     int sig = 0;
     if (::sigwait(&set, &sig) != 0) return;
+    dying_of_signal.store(true);
     signal_child_process_groups(SIGKILL);
     // Die of the signal, as without this: the caller sees "killed by SIGINT".
     ::signal(sig, SIG_DFL);
