@@ -19,21 +19,13 @@ namespace keyreq {
 
 namespace {
 
-bool fill_address(const std::string& path, sockaddr_un& addr) {
-  std::memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path) return false;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return true;
-}
-
 std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
 std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(DatagramInputOptions options) {
   sockaddr_un addr;
-  if (!fill_address(options.path, addr)) {
+  if (!unix_socket_address(options.path, addr)) {
     return "input socket path must be 1 to 107 bytes: \"" + escape_bytes(options.path) + "\"";
   }
   const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
@@ -110,7 +102,7 @@ void DatagramInput::run(const Handler& handler) {
 
 std::string send_datagram(const std::string& path, std::string_view bytes) {
   sockaddr_un addr;
-  if (!fill_address(path, addr)) return "bad socket path";
+  if (!unix_socket_address(path, addr)) return "bad socket path";
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return "socket: " + errno_text();
   ssize_t n;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "resolver/platform/atomic_file.hpp"
+
 namespace keyreq::keystore_internal {
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -23,27 +25,13 @@ std::string io_failure(std::string_view what, const std::filesystem::path& p, in
 }
 
 ssize_t write_all(int fd, const char* data, std::size_t n) {
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t w = ::write(fd, data + done, n - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  return static_cast<ssize_t>(done);
+  const int err = keyreq::write_all(fd, std::string_view(data, n));
+  if (err == 0) return static_cast<ssize_t>(n);
+  errno = err;
+  return -1;
 }
 
-int fsync_dir(const std::filesystem::path& file) {
-  std::filesystem::path dir = file.parent_path();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return errno;
-  const int rc = ::fsync(dfd) == 0 ? 0 : errno;
-  ::close(dfd);
-  return rc;
-}
+int fsync_dir(const std::filesystem::path& file) { return fsync_directory_of(file.string()); }
 
 std::filesystem::path with_suffix(const std::filesystem::path& p, const char* suffix) {
   std::filesystem::path r = p;

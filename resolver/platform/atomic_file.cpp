@@ -21,7 +21,8 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// All of `text` to `fd`; the errno of the failure, or 0.
+}  // namespace
+
 int write_all(int fd, std::string_view text) {
   std::size_t done = 0;
   while (done < text.size()) {
@@ -33,7 +34,11 @@ int write_all(int fd, std::string_view text) {
   return 0;
 }
 
-}  // namespace
+int fsync_directory_of(const std::string& file) {
+  const UniqueFd dir(::open(directory_of(file).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return errno;
+  return ::fsync(dir.get()) == 0 ? 0 : errno;
+}
 
 std::string temporary_path_beside(const std::string& path) {
   static std::atomic<unsigned> counter{0};
@@ -49,8 +54,7 @@ std::optional<std::string> commit_temporary(const std::string& tmp, const std::s
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return path + ": cannot rename " + tmp + " over it: " + errno_text(errno);
   }
-  const UniqueFd dir(::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());  // best effort: the data itself is already on disk
+  (void)fsync_directory_of(path);  // best effort: the data itself is already on disk
   return std::nullopt;
 }
 

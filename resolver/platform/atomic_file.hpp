@@ -8,6 +8,13 @@
 
 namespace keyreq {
 
+// All of `text` written to `fd` (EINTR retried): 0, or the errno of the failure.
+int write_all(int fd, std::string_view text);
+
+// fsync of the directory holding `file`, so a rename or a new file in it is
+// durable: 0, or the errno.
+int fsync_directory_of(const std::string& file);
+
 // "<path>.tmp.<pid>.<counter>": same directory, so the rename is atomic, and
 // unique per call (two threads of one process never share one).
 std::string temporary_path_beside(const std::string& path);

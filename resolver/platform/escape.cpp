@@ -2,11 +2,23 @@
 
 namespace keyreq {
 namespace {
+constexpr char kHex[] = "0123456789abcdef";
+
 bool printable_ascii(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+
+// The backslash escapes C and JSON share; null for any other byte.
+const char* shared_escape(unsigned char c) {
+  switch (c) {
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\\': return "\\\\";
+    default: return nullptr;
+  }
+}
 }  // namespace
 
 void append_hex_escape(std::string& out, unsigned char byte) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += "\\x";
   out += kHex[byte >> 4];
   out += kHex[byte & 15];
@@ -15,20 +27,15 @@ void append_hex_escape(std::string& out, unsigned char byte) {
 void append_c_escaped(std::string& out, std::string_view bytes, char quote) {
   for (const char ch : bytes) {
     const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (ch == quote) {
-          out += '\\';
-          out += ch;
-        } else if (printable_ascii(c)) {
-          out += ch;
-        } else {
-          append_hex_escape(out, c);
-        }
+    if (const char* named = shared_escape(c)) {
+      out += named;
+    } else if (ch == quote) {
+      out += '\\';
+      out += ch;
+    } else if (printable_ascii(c)) {
+      out += ch;
+    } else {
+      append_hex_escape(out, c);
     }
   }
 }
@@ -53,25 +60,22 @@ void append_hex_escaped(std::string& out, std::string_view bytes) {
 }
 
 void append_json_escaped(std::string& out, std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (const char ch : bytes) {
     const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
+    if (const char* named = shared_escape(c)) {
+      out += named;
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
     }
   }
 }

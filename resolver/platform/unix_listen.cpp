@@ -12,14 +12,6 @@
 namespace keyreq {
 namespace {
 
-bool fill_address(const std::string& path, sockaddr_un& addr) {
-  std::memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path) return false;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return true;
-}
-
 std::string too_long(const std::string& path) {
   return "socket path must be 1 to " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes: \"" +
          escape_bytes(path) + "\"";
@@ -37,7 +29,7 @@ void inspect_existing(const std::string& path, int type, UnixListenResult& resul
     return;
   }
   sockaddr_un addr;
-  fill_address(path, addr);
+  unix_socket_address(path, addr);
   const UniqueFd probe(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (probe.get() < 0) {
     result.error = std::string("socket: ") + std::strerror(errno);
@@ -63,7 +55,7 @@ void inspect_existing(const std::string& path, int type, UnixListenResult& resul
 bool bind_ready(int fd, const std::string& bind_path, const std::string& path, const UnixListenOptions& options,
                 std::string& error) {
   sockaddr_un addr;
-  fill_address(bind_path, addr);
+  unix_socket_address(bind_path, addr);
   const mode_t old_mask = ::umask(static_cast<mode_t>(~options.mode & 0777));
   const int bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   const int bind_errno = errno;
@@ -86,10 +78,18 @@ bool bind_ready(int fd, const std::string& bind_path, const std::string& path, c
 
 }  // namespace
 
+bool unix_socket_address(const std::string& path, sockaddr_un& addr) {
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
 UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& options) {
   UnixListenResult result;
   sockaddr_un addr;
-  if (!fill_address(path, addr)) {
+  if (!unix_socket_address(path, addr)) {
     result.error = too_long(path);
     return result;
   }
@@ -126,7 +126,7 @@ UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& o
 
 UniqueFd connect_unix_datagram(const std::string& path, std::string& error) {
   sockaddr_un addr;
-  if (!fill_address(path, addr)) {
+  if (!unix_socket_address(path, addr)) {
     error = too_long(path);
     return UniqueFd();
   }

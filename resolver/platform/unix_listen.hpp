@@ -11,6 +11,7 @@
 // it can be served, and link() fails if another server took it meanwhile.
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <string>
 
@@ -33,6 +34,9 @@ struct UnixListenResult {
   bool replaced_stale = false;  // a dead server's socket was removed first
   bool ok() const { return fd.get() >= 0; }
 };
+
+// Fills `addr` for `path`; false when the path is empty or too long for it.
+bool unix_socket_address(const std::string& path, sockaddr_un& addr);
 
 UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& options = {});
 
