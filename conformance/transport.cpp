@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "resolver/platform/json_document_end.hpp"
+#include "resolver/platform/socket_send.hpp"
 #include "resolver/platform/temp_dir.hpp"
 #include "resolver/platform/unix_listen.hpp"
 #include "resolver/transport/exec_client.hpp"
@@ -32,14 +33,13 @@ class ReplayServer {
   explicit ReplayServer(std::string path) : path_(std::move(path)) {
     UnixListenResult listening = listen_unix(path_, UnixListenOptions{.backlog = 16});
     if (!listening.ok()) throw std::runtime_error(listening.error);
-    fd_ = listening.fd.release();
+    listener_ = std::move(listening.listener);
+    fd_ = listener_.fd();
     thread_ = std::thread([this] { serve(); });
   }
   ~ReplayServer() {
     stop_ = true;
-    thread_.join();
-    ::close(fd_);
-    ::unlink(path_.c_str());
+    thread_.join();  // then listener_ closes the socket and removes its path
   }
   void set_reply(std::string bytes) {
     std::lock_guard lock(mutex_);
@@ -48,14 +48,7 @@ class ReplayServer {
 
  private:
   void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) continue;
-      handle(client);
-      ::close(client);
-    }
+    accept_until_stopped(fd_, stop_, [this](int client) { handle(client); });
   }
   void handle(int fd) {
     // The request has no terminator: read what comes within a short while
@@ -74,15 +67,12 @@ class ReplayServer {
       std::lock_guard lock(mutex_);
       reply = reply_;
     }
-    std::string_view rest = reply;
-    while (!rest.empty()) {
-      const ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;  // the client may stop reading once the document is complete
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
+    // A failure is no error: the client may stop reading once the document is complete.
+    (void)send_all(fd, reply, std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
 
   std::string path_;
+  UnixListener listener_;
   int fd_ = -1;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;

@@ -40,7 +40,7 @@ std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(Da
                                       .nonblocking = true});
   if (bound.in_use) return options.path + " is in use by another process (is another keyreq serve running?)";
   if (!bound.ok()) return bound.error;
-  const int fd = bound.fd.release();
+  const int fd = bound.listener.release();  // DatagramInput closes it and removes the path
   const int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) {
     const std::string why = "eventfd: " + errno_text();

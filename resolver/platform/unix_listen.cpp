@@ -1,11 +1,13 @@
 #include "resolver/platform/unix_listen.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "resolver/platform/escape.hpp"
 
@@ -120,8 +122,50 @@ UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& o
       return result;
     }
   }
-  result.fd = std::move(fd);
+  result.listener = UnixListener(std::move(fd), path);
   return result;
+}
+
+UnixListener::UnixListener(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
+}
+
+UnixListener& UnixListener::operator=(UnixListener&& other) noexcept {
+  if (this != &other) {
+    remove_path_if_ours();
+    fd_ = std::move(other.fd_);
+    path_ = std::exchange(other.path_, std::string());
+    dev_ = other.dev_;
+    ino_ = other.ino_;
+  }
+  return *this;
+}
+
+UnixListener::~UnixListener() { remove_path_if_ours(); }
+
+int UnixListener::release() {
+  path_.clear();
+  return fd_.release();
+}
+
+void UnixListener::remove_path_if_ours() {
+  if (path_.empty()) return;
+  struct stat now {};
+  if (::stat(path_.c_str(), &now) == 0 && now.st_dev == dev_ && now.st_ino == ino_) ::unlink(path_.c_str());
+  path_.clear();
+}
+
+void accept_until_stopped(int listen_fd, const std::atomic<bool>& stop, const std::function<void(int client)>& handle) {
+  while (!stop.load()) {
+    pollfd p{listen_fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    const UniqueFd client(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+    if (client.get() >= 0) handle(client.get());
+  }
 }
 
 UniqueFd connect_unix_datagram(const std::string& path, std::string& error) {

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <atomic>
+#include <functional>
 #include <string>
 
 #include "resolver/platform/unique_fd.hpp"
@@ -27,18 +29,45 @@ struct UnixListenOptions {
   bool nonblocking = false;
 };
 
+// A bound (and listening) socket that owns its path: on destruction the path
+// is removed if it is still the socket this bound (never a successor's).
+class UnixListener {
+ public:
+  UnixListener() = default;
+  UnixListener(UniqueFd fd, std::string path);
+  UnixListener(UnixListener&& other) noexcept = default;
+  UnixListener& operator=(UnixListener&& other) noexcept;
+  ~UnixListener();
+
+  int fd() const { return fd_.get(); }
+  // Gives up the descriptor and the path: the caller closes and removes them.
+  int release();
+
+ private:
+  void remove_path_if_ours();
+  UniqueFd fd_;
+  std::string path_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+};
+
 struct UnixListenResult {
-  UniqueFd fd;                  // bound (and listening), close-on-exec; empty on failure
+  UnixListener listener;        // empty on failure
   std::string error;            // why not, naming the path; empty on success
   bool in_use = false;          // refused because a live process serves the path
   bool replaced_stale = false;  // a dead server's socket was removed first
-  bool ok() const { return fd.get() >= 0; }
+  bool ok() const { return listener.fd() >= 0; }
 };
 
 // Fills `addr` for `path`; false when the path is empty or too long for it.
 bool unix_socket_address(const std::string& path, sockaddr_un& addr);
 
 UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& options = {});
+
+// A one-thread stream server's loop: accepts connections on `listen_fd`
+// until `stop` is set (looked at every 20 ms), hands each to `handle`, then
+// closes it.
+void accept_until_stopped(int listen_fd, const std::atomic<bool>& stop, const std::function<void(int client)>& handle);
 
 // A connected datagram socket to `path` (close-on-exec, blocking); empty
 // with `error` set on failure.

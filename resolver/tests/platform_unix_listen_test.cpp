@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "resolver/platform/unix_connect.hpp"
 
@@ -50,9 +52,10 @@ TEST_F(PlatformUnixListen, ListensWithMode0660AndLeavesNoTemporaryName) {
 
 TEST_F(PlatformUnixListen, ADeadServersSocketIsReplaced) {
   {
-    const auto first = listen_unix(path("s.sock"));
+    auto first = listen_unix(path("s.sock"));
     ASSERT_TRUE(first.ok()) << first.error;
-  }  // closed, file left behind: what a killed server leaves
+    ::close(first.listener.release());  // closed, file left behind: what a killed server leaves
+  }
   ASSERT_TRUE(fs::exists(path("s.sock")));
   const auto second = listen_unix(path("s.sock"));
   ASSERT_TRUE(second.ok()) << second.error;
@@ -68,6 +71,21 @@ TEST_F(PlatformUnixListen, ALiveServerIsNeverStolenFrom) {
   EXPECT_TRUE(second.in_use);
   EXPECT_NE(second.error.find("already serving " + path("s.sock")), std::string::npos) << second.error;
   EXPECT_TRUE(connects(path("s.sock")));  // still the first server's
+}
+
+TEST_F(PlatformUnixListen, TheListenerRemovesItsPathOnlyWhileItIsStillItsOwn) {
+  {
+    const auto result = listen_unix(path("s.sock"));
+    ASSERT_TRUE(result.ok()) << result.error;
+  }
+  EXPECT_FALSE(fs::exists(path("s.sock")));  // gone with the listener
+  auto first = listen_unix(path("s.sock"));
+  ASSERT_TRUE(first.ok()) << first.error;
+  fs::remove(path("s.sock"));  // a successor takes the path meanwhile
+  const auto successor = listen_unix(path("s.sock"));
+  ASSERT_TRUE(successor.ok()) << successor.error;
+  first = UnixListenResult{};  // the first one goes: the successor's path stays
+  EXPECT_TRUE(connects(path("s.sock")));
 }
 
 TEST_F(PlatformUnixListen, AFileThatIsNotASocketIsRefusedAndKept) {
@@ -87,8 +105,33 @@ TEST_F(PlatformUnixListen, DatagramsRoundTripAndALiveDatagramInputIsRefused) {
   ASSERT_GE(sender.get(), 0) << error;
   ASSERT_EQ(::send(sender.get(), "id:001", 6, 0), 6);
   char buf[16];
-  EXPECT_EQ(::recv(input.fd.get(), buf, sizeof buf, 0), 6);
+  EXPECT_EQ(::recv(input.listener.fd(), buf, sizeof buf, 0), 6);
   EXPECT_EQ(std::string(buf, 6), "id:001");
+}
+
+TEST_F(PlatformUnixListen, AcceptUntilStoppedHandsEveryConnectionOverAndStops) {
+  const auto server = listen_unix(path("s.sock"));
+  ASSERT_TRUE(server.ok()) << server.error;
+  std::atomic<bool> stop{false};
+  std::atomic<int> handled{0};
+  std::thread loop([&] {
+    accept_until_stopped(server.listener.fd(), stop, [&](int client) {
+      ::send(client, "x", 1, MSG_NOSIGNAL);
+      ++handled;
+    });
+  });
+  for (int i = 0; i < 2; ++i) {
+    const auto now = std::chrono::steady_clock::now();
+    auto c = connect_unix(path("s.sock"), now + std::chrono::seconds(2), now);
+    ASSERT_TRUE(c.connected()) << c.message;
+    pollfd p{c.fd.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 2000), 1);
+    char byte = 0;
+    EXPECT_EQ(::recv(c.fd.get(), &byte, 1, 0), 1);
+  }
+  stop = true;
+  loop.join();  // returns within one 20 ms look at `stop`
+  EXPECT_EQ(handled.load(), 2);
 }
 
 TEST_F(PlatformUnixListen, APathTooLongIsNamedInTheError) {
