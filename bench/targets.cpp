@@ -178,16 +178,13 @@ std::optional<Measured> socket_herd(const Report& r) {
 }
 
 std::optional<Measured> keys100k(const Report& r) {
-  const Figure* f = r.find_figure("reference/exec/keys100k_latency_ratio");
-  if (!f) return std::nullopt;
-  Measured m;
-  m.value = median(f->values);
-  m.detail = num(m.value) + " (p50 with 100k agents loaded " +
-             num(series_median(r, SeriesKey::closed("reference", "exec", "resolver", 1, "keys100k"), p50_of), 0) +
-             " µs / without " +
-             num(series_median(r, SeriesKey::closed("reference", "exec", "resolver", 1, "validate"), p50_of), 0) +
-             " µs, validate only)";
-  return m;
+  return figure_median(
+      r, "reference/exec/keys100k_latency_ratio",
+      "p50 with 100k agents loaded " +
+          num(series_median(r, SeriesKey::closed("reference", "exec", "resolver", 1, "keys100k"), p50_of), 0) +
+          " µs / without " +
+          num(series_median(r, SeriesKey::closed("reference", "exec", "resolver", 1, "validate"), p50_of), 0) +
+          " µs, validate only");
 }
 
 std::optional<Measured> parse_validate(const Report& r) {
