@@ -3,7 +3,7 @@
 //   parse_validate/{simdjson,nlohmann}  one provider answer, every MUST rule
 //   parse_request/{id,ip4,ip6}          one datagram (SPEC §2)
 //   keystore_insert/{durable,already_registered}  KeyStore::register_agent
-//   dispatcher_round_trip/{spin,sleep}  submit → worker → on_done, in-memory provider, one at a time
+//   dispatcher_round_trip              submit → worker → on_done, in-memory provider, one at a time
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -128,11 +128,11 @@ class MemoryProvider final : public ProviderClient {
 };
 
 // One request at a time, the submitter waiting for on_done as the bench's
-// dispatcher probe does. The dispatcher's own cost at one request in flight
-// (issue 13), with the worker spinning before it sleeps or sleeping at once.
-void dispatcher_round_trip(benchmark::State& state, std::chrono::microseconds spin) {
+// dispatcher probe does: the dispatcher's own cost at one request in flight,
+// its two hand-offs (issue 13).
+void dispatcher_round_trip(benchmark::State& state) {
   MemoryProvider provider;
-  Dispatcher dispatcher(provider, nullptr, {.threads = 1, .queue_size = 4, .spin_before_sleep = spin});
+  Dispatcher dispatcher(provider, nullptr, {.threads = 1, .queue_size = 4});
   const Request request = id_request(1);
   std::atomic<int> done{0};
   for (auto _ : state) {
@@ -162,10 +162,7 @@ int main(int argc, char** argv) {
                                std::string("ip:fd00:6b72:0:0:0:0:1:2345"));
   benchmark::RegisterBenchmark("keystore_insert/durable", keystore_insert_durable)->UseRealTime();
   benchmark::RegisterBenchmark("keystore_insert/already_registered", keystore_insert_already_registered);
-  benchmark::RegisterBenchmark("dispatcher_round_trip/spin", dispatcher_round_trip, std::chrono::microseconds(100))
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("dispatcher_round_trip/sleep", dispatcher_round_trip, std::chrono::microseconds(0))
-      ->UseRealTime();
+  benchmark::RegisterBenchmark("dispatcher_round_trip", dispatcher_round_trip)->UseRealTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();

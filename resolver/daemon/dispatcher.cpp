@@ -60,12 +60,8 @@ SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
     }
     in_flight_.insert(key);
     queue_.push_back(Job{std::move(request), std::move(key), std::move(on_done), now});
-    queued_.store(queue_.size(), std::memory_order_release);
     ++counts_.accepted;
-    // A spinning worker takes one queued job without a wake-up (it looks at
-    // the queue under the lock before it sleeps); only the surplus needs one.
-    wake = sleeping_workers_ > 0 && queue_.size() > (spinning_ ? 1u : 0u);
-    if (wake) ++counts_.wakeups;
+    wake = idle_workers_ > 0;
   }
   if (wake) work_ready_.notify_one();
   return SubmitStatus::accepted;
@@ -74,52 +70,22 @@ SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
 void Dispatcher::work() {
   Resolver resolver(provider_, keys_);  // one per thread: it owns a parser
   std::unique_lock lock(mutex_);
-  bool just_finished = false;
   while (true) {
     if (!queue_.empty()) {
       Job job = std::move(queue_.front());
       queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_release);
       ++running_;
       if (queue_.empty()) idle_.notify_all();
       lock.unlock();
       run(resolver, job);
       lock.lock();
-      just_finished = true;
       continue;
     }
     if (stopping_) break;
-    // Spin only when no other request is being resolved: at one request in
-    // flight the next one comes from the same requester within microseconds;
-    // under load the other workers' hand-offs need the CPU more.
-    if (just_finished && !spinning_ && running_ == 0 && options_.spin_before_sleep.count() > 0) {
-      just_finished = false;
-      spin(lock);
-      continue;  // looks at the queue again under the lock
-    }
-    just_finished = false;
-    ++sleeping_workers_;
     if (++idle_workers_ == options_.threads) idle_.notify_all();
     work_ready_.wait(lock);
     --idle_workers_;
-    --sleeping_workers_;
   }
-}
-
-void Dispatcher::spin(std::unique_lock<std::mutex>& lock) {
-  spinning_ = true;
-  ++idle_workers_;  // idle for the queue bound: it takes the next job at once
-  lock.unlock();
-  const auto until = Clock::now() + options_.spin_before_sleep;
-  // yield(), not a bare pause loop: on a busy machine the provider or the
-  // requester may need this core to produce the next request.
-  while (queued_.load(std::memory_order_acquire) == 0 && !stop_spinning_.load(std::memory_order_acquire) &&
-         Clock::now() < until) {
-    std::this_thread::yield();
-  }
-  lock.lock();
-  --idle_workers_;
-  spinning_ = false;
 }
 
 void Dispatcher::run(Resolver& resolver, Job& job) {
@@ -185,7 +151,6 @@ void Dispatcher::stop(Clock::time_point drain_deadline) {
     std::unique_lock lock(mutex_);
     if (workers_.empty()) return;
     stopping_ = true;
-    stop_spinning_.store(true, std::memory_order_release);
     work_ready_.notify_all();
     idle_.wait_until(lock, drain_deadline, [this] { return queue_.empty() || cancel_waiting_; });
     cancelled.swap(queue_);

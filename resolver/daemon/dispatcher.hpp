@@ -23,7 +23,6 @@
 // answer, hands a valid agent to KeyStore::register_agent_async() and takes
 // the next request. The request stays in the de-duplication set until its
 // on_done, and timing.finished is when client.keys holds it durably.
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -50,12 +49,6 @@ struct DispatcherOptions {
   // Registrations handed to the keystore and not yet durable; a worker with
   // one more waits until the count drops below (≥ 1).
   std::size_t max_registering = 4096;
-  // How long a worker that has just finished a request polls for the next
-  // one before it sleeps on the condition variable (one worker at a time
-  // spins). A request arriving meanwhile is taken without a futex wake-up
-  // and a context switch (issue 13: at one request in flight the hand-off
-  // was a third of the cost). 0: sleep at once.
-  std::chrono::microseconds spin_before_sleep{100};
 };
 
 struct RequestTiming {
@@ -95,7 +88,6 @@ struct DispatcherCounts {
   std::uint64_t invalid = 0;
   std::uint64_t cancelled = 0;
   std::uint64_t completed = 0;  // on_done ran with an outcome
-  std::uint64_t wakeups = 0;    // submit() woke a sleeping worker (a spinning one needs none)
 };
 
 class Resolver;
@@ -142,8 +134,6 @@ class Dispatcher {
   };
 
   void work();
-  // Polls for a queued job for up to spin_before_sleep (lock held on entry and exit).
-  void spin(std::unique_lock<std::mutex>& lock);
   // Resolves one job a worker took; on_done runs here or from the keystore.
   void run(Resolver& resolver, Job& job);
   // from_keystore: the outcome of an asynchronous registration (counted in
@@ -159,11 +149,7 @@ class Dispatcher {
   std::condition_variable idle_;        // stop() waits here for the queue to drain, the constructor for the workers
   std::deque<Job> queue_;
   std::unordered_set<std::string> in_flight_;  // keys waiting or being resolved
-  std::size_t idle_workers_ = 0;      // workers sleeping in work_ready_.wait or spinning
-  std::size_t sleeping_workers_ = 0;  // workers sleeping in work_ready_.wait
-  bool spinning_ = false;             // a worker polls queued_ (at most one at a time)
-  std::atomic<std::size_t> queued_{0};       // queue_.size(), read by the spinning worker without the lock
-  std::atomic<bool> stop_spinning_{false};   // stop() was called
+  std::size_t idle_workers_ = 0;  // workers blocked in work_ready_.wait
   std::size_t running_ = 0;
   std::size_t registering_ = 0;
   std::condition_variable registered_;  // registering_ went down

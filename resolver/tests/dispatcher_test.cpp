@@ -245,50 +245,6 @@ TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
   EXPECT_EQ(d.counts().deduplicated, static_cast<std::uint64_t>(deduplicated.load()));
 }
 
-// Issue 13: a request arriving just after a worker went idle is taken by
-// that worker while it spins, with no futex wake-up; the spin is long here
-// (5 s) so the check does not depend on the machine's load.
-TEST(Dispatcher, RequestArrivingWhileAWorkerSpinsNeedsNoWakeUp) {
-  GateProvider provider;
-  Results results;
-  Dispatcher d(provider, nullptr, {.threads = 1, .queue_size = 4, .spin_before_sleep = 5s});
-  ASSERT_EQ(d.submit(id(1), results.callback()), SubmitStatus::accepted);
-  ASSERT_TRUE(results.wait_total(1));
-  EXPECT_EQ(d.counts().wakeups, 1u);  // the first request woke the sleeping worker
-  std::this_thread::sleep_for(20ms);  // the worker is idle now: spinning, not asleep
-  ASSERT_EQ(d.submit(id(2), results.callback()), SubmitStatus::accepted);
-  ASSERT_TRUE(results.wait_total(2));
-  EXPECT_EQ(d.counts().wakeups, 1u);
-  EXPECT_EQ(d.counts().completed, 2u);
-}
-
-// Without spinning every request submitted to an idle worker wakes it.
-TEST(Dispatcher, WithoutSpinEveryRequestToAnIdleWorkerWakesIt) {
-  GateProvider provider;
-  Results results;
-  Dispatcher d(provider, nullptr, {.threads = 1, .queue_size = 4, .spin_before_sleep = 0us});
-  for (int i = 1; i <= 3; ++i) {
-    ASSERT_EQ(d.submit(id(i), results.callback()), SubmitStatus::accepted);
-    ASSERT_TRUE(results.wait_total(i));
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(d.counts().wakeups, 3u);
-}
-
-// A spinning worker does not hold stop() up for its whole spin.
-TEST(Dispatcher, StopEndsASpinAtOnce) {
-  GateProvider provider;
-  Results results;
-  auto d = std::make_unique<Dispatcher>(provider, nullptr,
-                                        DispatcherOptions{.threads = 2, .queue_size = 4, .spin_before_sleep = 60s});
-  ASSERT_EQ(d->submit(id(1), results.callback()), SubmitStatus::accepted);
-  ASSERT_TRUE(results.wait_total(1));
-  const auto before = Clock::now();
-  d->stop(Clock::now() + 10s);
-  EXPECT_LT(Clock::now() - before, 5s);
-  EXPECT_EQ(d->submit(id(2), results.callback()), SubmitStatus::stopped);
-}
-
 TEST(Dispatcher, RegistrationsAreDurableAtOnDoneAndStopWaitsForThem) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
