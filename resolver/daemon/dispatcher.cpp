@@ -105,17 +105,26 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
   // A valid agent: register it without waiting for the disk. on_done
   // runs from the keystore's callback once the entry is durable.
   AgentRecord agent = std::move(std::get<AgentRecord>(checked));
+  bool nothing_waiting = false;
   {
     std::unique_lock lock(mutex_);
     registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
     --running_;
     ++registering_;
+    nothing_waiting = queue_.empty();
   }
+  // With nothing else to do, this worker writes and syncs the batch itself
+  // when the disk is idle (one wake-up of the committer thread less); under
+  // load it hands the entry over and takes the next request.
+  const auto writer = nothing_waiting ? KeyStore::Writer::caller_if_idle : KeyStore::Writer::committer;
   auto pending = std::make_shared<Job>(std::move(job));
-  keys_->register_agent_async(agent, [this, pending, started, agent](RegisterResult stored) mutable {
-    Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
-    finish(*pending, &outcome, started, true);
-  });
+  keys_->register_agent_async(
+      agent,
+      [this, pending, started, agent](RegisterResult stored) mutable {
+        Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
+        finish(*pending, &outcome, started, true);
+      },
+      writer);
 }
 
 void Dispatcher::finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore) {
