@@ -246,6 +246,14 @@ TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
   EXPECT_EQ(d.counts().deduplicated, static_cast<std::uint64_t>(deduplicated.load()));
 }
 
+// A new directory under the system's temp directory (the test removes it).
+std::filesystem::path fresh_dir() {
+  const auto dir = std::filesystem::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
+                                                             std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 // Records the thread that called the provider (the worker).
 class ThreadRecordingProvider final : public ProviderClient {
  public:
@@ -268,9 +276,7 @@ class ThreadRecordingProvider final : public ProviderClient {
 // on disk.
 TEST(Dispatcher, LoneRegistrationIsMadeDurableByItsWorker) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("dispatcher_test_lone." + std::to_string(::getpid()) + "." +
-                                                    std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir();
   const fs::path file = dir / "client.keys";
   {
     auto opened = KeyStore::open(file);
@@ -305,9 +311,7 @@ TEST(Dispatcher, LoneRegistrationIsMadeDurableByItsWorker) {
 
 TEST(Dispatcher, RegistrationsAreDurableAtOnDoneAndStopWaitsForThem) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
-                                                    std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir();
   const fs::path file = dir / "client.keys";
   auto read_file = [&] {
     std::ifstream in(file, std::ios::binary);
