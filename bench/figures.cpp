@@ -73,6 +73,7 @@ class Deriver {
 
   void transport_ratios(const std::string& provider, const std::string& transport);
   void validate_ratios(const std::string& provider, const std::string& transport);
+  void durable_ratio(const std::string& provider);
   void provider_figures(const std::string& provider);
   void calibrated(const std::string& provider);
   void herd();
@@ -113,6 +114,31 @@ void Deriver::validate_ratios(const std::string& provider, const std::string& tr
   }
 }
 
+// Durable registration at one request in flight against what it cannot
+// avoid: a socket round trip plus one fdatasync of the same file system,
+// each measured in the same repetition, back to back (issue 13).
+void Deriver::durable_ratio(const std::string& provider) {
+  const Series* sync = find(provider, "socket", "fdatasync");
+  const Series* floor = find(provider, "socket", "floor");
+  const Series* resolver = find(provider, "socket", "resolver");
+  if (!sync) return;
+  Values sync_p50, floor_plus_sync;
+  for (std::size_t i = 0; i < sync->reps.size(); ++i) {
+    sync_p50.push_back(p50(sync->reps[i]));
+    if (floor && i < floor->reps.size()) floor_plus_sync.push_back(p50(floor->reps[i]) + p50(sync->reps[i]));
+  }
+  Values resolver_p50;
+  if (resolver)
+    for (const auto& r : resolver->reps) resolver_p50.push_back(p50(r));
+  add(provider + "/fdatasync_p50_us",
+      provider + ": one client.keys line appended and fdatasync'ed, p50 in µs (client.keys's file system, measured "
+                 "right after the socket resolver's durable run at concurrency 1)",
+      "lower", sync_p50);
+  add(provider + "/socket/latency_ratio_c1_durable",
+      provider + " socket: resolver p50 with registration / (floor p50 + fdatasync p50), 1 at a time", "lower",
+      ratio(resolver_p50, floor_plus_sync));
+}
+
 void Deriver::provider_figures(const std::string& provider) {
   for (const std::string transport : {"exec", "socket"}) transport_ratios(provider, transport);
   add(provider + "/speedup_socket_vs_exec_c1",
@@ -122,6 +148,7 @@ void Deriver::provider_figures(const std::string& provider) {
       provider + ": best socket resolver throughput / best exec resolver throughput", "higher",
       ratio(peak(provider, "socket", "resolver"), peak(provider, "exec", "resolver")));
   for (const std::string transport : {"exec", "socket"}) validate_ratios(provider, transport);
+  durable_ratio(provider);
   const Series* validate = find(provider, "exec", "resolver", 1, "validate");
   add(provider + "/exec/keys100k_latency_ratio",
       provider + " exec: resolver p50 with 100k agents loaded / without, both validate only", "lower",

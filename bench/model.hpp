@@ -37,7 +37,7 @@ Percentiles percentiles_of(const Histogram& h);
 struct SeriesKey {
   std::string provider;   // reference, python, php, perl, null, calibration, or the user's --name
   std::string transport;  // exec, socket, none
-  std::string path;       // floor, resolver, startup (interpreter alone), loadgen
+  std::string path;       // floor, resolver, startup (interpreter alone), loadgen, fdatasync (the disk alone)
   std::string mode = "closed";  // closed, open
   int concurrency = 1;
   double rate_fraction = 0;  // open loop: fraction of the measured closed-loop maximum

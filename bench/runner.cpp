@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "bench/environment.hpp"
+#include "bench/fdatasync_probe.hpp"
 #include "bench/figures.hpp"
 #include "bench/format.hpp"
 #include "bench/herd.hpp"
@@ -206,6 +207,11 @@ void Runner::run_repetition(const ProviderSpec& p, const Sizing& sizing, const s
       auto run_resolver = [&] {
         auto keys = fresh_keys(report_.series[resolver].id);
         measure_resolver(resolver, *leg.client, keys.get(), spec, leg.cpu, leg.group);
+        // What the file system's fdatasync costs right now, next to the durable run it is compared with.
+        if (keys && c == 1 && leg.transport == "socket") {
+          measure(series(SeriesKey::closed(p.name, leg.transport, "fdatasync", 1)),
+                  [this] { return make_fdatasync_probe(workdir_->path() / "keys"); }, spec, CpuFrom::none);
+        }
       };
       // ABBA order across repetitions: drift on a shared machine hits both sides alike.
       if (rep % 2 == 0) run_floor(), run_resolver();

@@ -3,15 +3,18 @@
 //   parse_validate/{simdjson,nlohmann}  one provider answer, every MUST rule
 //   parse_request/{id,ip4,ip6}          one datagram (SPEC §2)
 //   keystore_insert/{durable,already_registered}  KeyStore::register_agent
+//   dispatcher_round_trip              submit → worker → on_done, in-memory provider, one at a time
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
 
 #include "bench/nlohmann_validator.hpp"
 #include "fixtures/dataset/dataset.hpp"
+#include "resolver/daemon/dispatcher.hpp"
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/core/request.hpp"
 #include "resolver/core/response_parser.hpp"
@@ -109,6 +112,41 @@ void keystore_insert_already_registered(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Answers every request at once from memory: what is left of a round trip
+// through the dispatcher is its hand-offs (queue, wake-up, callback).
+class MemoryProvider final : public ProviderClient {
+ public:
+  ProviderResult call(const Request&) override { return ProviderOutput{answer_, {}}; }
+  std::string describe() const override { return "memory"; }
+
+ private:
+  std::string answer_ = answer_for(1);
+};
+
+// One request at a time, the submitter waiting for on_done as the bench's
+// dispatcher probe does: the dispatcher's own cost at one request in flight,
+// its two hand-offs (issue 13).
+void dispatcher_round_trip(benchmark::State& state) {
+  MemoryProvider provider;
+  Dispatcher dispatcher(provider, nullptr, {.threads = 1, .queue_size = 4});
+  const Request request = id_request(1);
+  std::atomic<int> done{0};
+  for (auto _ : state) {
+    done.store(0, std::memory_order_relaxed);
+    const auto status = dispatcher.submit(request, [&done](const Finished&) {
+      done.store(1, std::memory_order_release);
+      done.notify_one();
+    });
+    if (status != SubmitStatus::accepted) {
+      state.SkipWithError("submit refused");
+      break;
+    }
+    done.wait(0, std::memory_order_acquire);
+  }
+  dispatcher.stop(Dispatcher::Clock::now());
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +158,7 @@ int main(int argc, char** argv) {
                                std::string("ip:fd00:6b72:0:0:0:0:1:2345"));
   benchmark::RegisterBenchmark("keystore_insert/durable", keystore_insert_durable)->UseRealTime();
   benchmark::RegisterBenchmark("keystore_insert/already_registered", keystore_insert_already_registered);
+  benchmark::RegisterBenchmark("dispatcher_round_trip", dispatcher_round_trip)->UseRealTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();

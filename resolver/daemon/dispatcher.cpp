@@ -77,34 +77,7 @@ void Dispatcher::work() {
       ++running_;
       if (queue_.empty()) idle_.notify_all();
       lock.unlock();
-
-      const auto started = Clock::now();
-      auto checked = [&]() -> std::variant<Outcome, AgentRecord> {
-        try {
-          return resolver.check(job.request);
-        } catch (const std::exception& e) {
-          return Outcome{outcome::ProviderFailed{
-              ProviderFailureClass::io_error, std::string("internal error: ") + e.what(), {}}};
-        }
-      }();
-      if (auto* outcome = std::get_if<Outcome>(&checked)) {
-        finish(job, outcome, started);
-        lock.lock();
-        continue;
-      }
-      // A valid agent: register it without waiting for the disk. on_done
-      // runs from the keystore's callback once the entry is durable.
-      AgentRecord agent = std::move(std::get<AgentRecord>(checked));
-      lock.lock();
-      registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
-      --running_;
-      ++registering_;
-      lock.unlock();
-      auto pending = std::make_shared<Job>(std::move(job));
-      keys_->register_agent_async(agent, [this, pending, started, agent](RegisterResult stored) mutable {
-        Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
-        finish(*pending, &outcome, started, true);
-      });
+      run(resolver, job);
       lock.lock();
       continue;
     }
@@ -113,6 +86,45 @@ void Dispatcher::work() {
     work_ready_.wait(lock);
     --idle_workers_;
   }
+}
+
+void Dispatcher::run(Resolver& resolver, Job& job) {
+  const auto started = Clock::now();
+  auto checked = [&]() -> std::variant<Outcome, AgentRecord> {
+    try {
+      return resolver.check(job.request);
+    } catch (const std::exception& e) {
+      return Outcome{
+          outcome::ProviderFailed{ProviderFailureClass::io_error, std::string("internal error: ") + e.what(), {}}};
+    }
+  }();
+  if (auto* outcome = std::get_if<Outcome>(&checked)) {
+    finish(job, outcome, started);
+    return;
+  }
+  // A valid agent: register it without waiting for the disk. on_done
+  // runs from the keystore's callback once the entry is durable.
+  AgentRecord agent = std::move(std::get<AgentRecord>(checked));
+  bool nothing_waiting = false;
+  {
+    std::unique_lock lock(mutex_);
+    registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
+    --running_;
+    ++registering_;
+    nothing_waiting = queue_.empty();
+  }
+  // With nothing else to do, this worker writes and syncs the batch itself
+  // when the disk is idle (one wake-up of the committer thread less); under
+  // load it hands the entry over and takes the next request.
+  const auto writer = nothing_waiting ? KeyStore::Writer::caller_if_idle : KeyStore::Writer::committer;
+  auto pending = std::make_shared<Job>(std::move(job));
+  keys_->register_agent_async(
+      agent,
+      [this, pending, started, agent](RegisterResult stored) mutable {
+        Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
+        finish(*pending, &outcome, started, true);
+      },
+      writer);
 }
 
 void Dispatcher::finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore) {

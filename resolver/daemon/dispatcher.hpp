@@ -15,13 +15,15 @@
 // submit() never blocks on the provider: it takes a lock, checks the
 // in-flight set and the queue, and returns. on_done runs exactly once for
 // every accepted request: on the worker thread that resolved it, or, for a
-// valid agent to register, on the keystore's committer thread once the entry
-// is durable (or failed), or on the thread calling stop() for a request
-// cancelled before it started. It must be quick and must not call stop().
+// valid agent to register, once the entry is durable (or failed): on the
+// keystore's committer thread, or on the worker when nothing else was
+// waiting and it wrote the batch itself; or on the thread calling stop() for
+// a request cancelled before it started. It must be quick and must not call stop().
 //
-// A worker does not wait for the disk: it calls the provider, checks the
-// answer, hands a valid agent to KeyStore::register_agent_async() and takes
-// the next request. The request stays in the de-duplication set until its
+// Under load a worker does not wait for the disk: it calls the provider,
+// checks the answer, hands a valid agent to KeyStore::register_agent_async()
+// and takes the next request (with nothing waiting it writes the batch
+// itself when the disk is idle: KeyStore::Writer::caller_if_idle). The request stays in the de-duplication set until its
 // on_done, and timing.finished is when client.keys holds it durably.
 #include <chrono>
 #include <condition_variable>
@@ -90,6 +92,8 @@ struct DispatcherCounts {
   std::uint64_t completed = 0;  // on_done ran with an outcome
 };
 
+class Resolver;
+
 class Dispatcher {
  public:
   using Clock = std::chrono::steady_clock;
@@ -132,6 +136,8 @@ class Dispatcher {
   };
 
   void work();
+  // Resolves one job a worker took; on_done runs here or from the keystore.
+  void run(Resolver& resolver, Job& job);
   // from_keystore: the outcome of an asynchronous registration (counted in
   // registering_, not running_).
   void finish(Job& job, const Outcome* outcome, Clock::time_point started, bool from_keystore = false);

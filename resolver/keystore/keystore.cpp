@@ -130,23 +130,28 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
   }
 }
 
-std::optional<RegisterResult> KeyStore::Impl::decide_now(const AgentRecord& agent, RegisterCallback& done) {
-  std::shared_ptr<Batch> rewritten;
+std::optional<RegisterResult> KeyStore::Impl::decide_now(const AgentRecord& agent, RegisterCallback& done,
+                                                         bool lead_if_idle) {
+  std::shared_ptr<Batch> rewritten, led;
   std::optional<RegisterResult> r;
   {
     std::unique_lock lock(mu);
     r = decide(lock, agent, done, rewritten);
+    // The entry joined the open batch and nobody is writing: write it here.
+    // The lock is held since decide(), so the committer cannot take it first.
+    if (lead_if_idle && !r && !rewritten && !writing && !open_batch_empty()) led = lead(lock);
   }
   if (rewritten) settle(rewritten);
+  if (led) settle(led);
   return r;
 }
 
-void KeyStore::register_agent_async(const AgentRecord& agent, RegisterCallback done) {
+void KeyStore::register_agent_async(const AgentRecord& agent, RegisterCallback done, Writer writer) {
   if (std::string why = unwritable_reason(agent); !why.empty()) {
     if (done) done(RegisterResult{RegisterStatus::conflict, "refused: " + why});
     return;
   }
-  if (auto r = impl_->decide_now(agent, done); r && done) done(std::move(*r));
+  if (auto r = impl_->decide_now(agent, done, writer == Writer::caller_if_idle); r && done) done(std::move(*r));
 }
 
 RegisterResult KeyStore::register_agent(const AgentRecord& agent) {

@@ -74,7 +74,15 @@ class KeyStore {
   // committer thread afterwards). force_insert over active entries and any
   // registration during a compaction do the rewrite / wait on the calling
   // thread. See docs/keystore.md.
-  void register_agent_async(const AgentRecord& agent, RegisterCallback done);
+  //
+  // Writer::caller_if_idle: when no batch is being written, the calling
+  // thread writes the open batch holding the new entry itself (the same one
+  // write() and one fdatasync) and runs its members' callbacks before
+  // returning, instead of waking the committer thread: one thread hand-off
+  // less for a lone registration (issue 13). When a batch is being written
+  // it behaves as Writer::committer.
+  enum class Writer { committer, caller_if_idle };
+  void register_agent_async(const AgentRecord& agent, RegisterCallback done, Writer writer = Writer::committer);
 
   // Thread-safe. Returns only once the entry is on disk (fsync); the fsync of
   // concurrent callers is shared (group commit). register_agent_async + wait.

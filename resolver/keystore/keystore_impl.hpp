@@ -87,7 +87,9 @@ struct KeyStore::Impl : keystore_internal::LineImage {
   std::optional<RegisterResult> decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
                                        RegisterCallback& done, std::shared_ptr<Batch>& rewritten);
   // decide() under the lock, then settles the rewrite it may have done.
-  std::optional<RegisterResult> decide_now(const AgentRecord& agent, RegisterCallback& done);
+  // lead_if_idle: a new entry's batch is written by this thread when no
+  // one holds the writer role (KeyStore::Writer::caller_if_idle).
+  std::optional<RegisterResult> decide_now(const AgentRecord& agent, RegisterCallback& done, bool lead_if_idle = false);
 
   // At open(), text[start..] is a last line without its newline (numbered
   // line_no): keeps it when it is an entry keyreq could have written,

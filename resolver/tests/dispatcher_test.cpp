@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -245,11 +246,72 @@ TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
   EXPECT_EQ(d.counts().deduplicated, static_cast<std::uint64_t>(deduplicated.load()));
 }
 
+// A new directory under the system's temp directory (the test removes it).
+std::filesystem::path fresh_dir() {
+  const auto dir = std::filesystem::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
+                                                             std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Records the thread that called the provider (the worker).
+class ThreadRecordingProvider final : public ProviderClient {
+ public:
+  ProviderResult call(const Request& request) override {
+    worker_ = std::this_thread::get_id();
+    return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
+                              R"(","ip":"any","key":"k)" + request.value + R"("}})",
+                          {}};
+  }
+  std::string describe() const override { return "thread-recording"; }
+  std::thread::id worker() const { return worker_; }
+
+ private:
+  std::thread::id worker_;
+};
+
+// Issue 13: a lone registration (nothing else waiting) is written and
+// fdatasync'ed by the worker itself instead of waking the keystore's
+// committer thread, so on_done runs on the worker, and only once the entry is
+// on disk.
+TEST(Dispatcher, LoneRegistrationIsMadeDurableByItsWorker) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fresh_dir();
+  const fs::path file = dir / "client.keys";
+  {
+    auto opened = KeyStore::open(file);
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(opened));
+    auto keys = std::get<std::unique_ptr<KeyStore>>(std::move(opened));
+    ThreadRecordingProvider provider;
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<std::thread::id> callback_thread;
+    bool registered = false, on_disk = false;
+    Dispatcher d(provider, keys.get(), {.threads = 1, .queue_size = 4});
+    ASSERT_EQ(d.submit(id(7), [&](const Finished& f) {
+      std::ifstream in(file, std::ios::binary);
+      std::ostringstream content;
+      content << in.rdbuf();
+      std::lock_guard lock(m);
+      registered = !f.cancelled() && std::holds_alternative<outcome::Registered>(*f.outcome);
+      on_disk = content.str().find("007 agent-007 any k007") != std::string::npos;
+      callback_thread = std::this_thread::get_id();
+      cv.notify_all();
+    }),
+              SubmitStatus::accepted);
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return callback_thread.has_value(); }));
+    EXPECT_TRUE(registered);
+    EXPECT_TRUE(on_disk);
+    EXPECT_EQ(*callback_thread, provider.worker());
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 TEST(Dispatcher, RegistrationsAreDurableAtOnDoneAndStopWaitsForThem) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
-                                                    std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir();
   const fs::path file = dir / "client.keys";
   auto read_file = [&] {
     std::ifstream in(file, std::ios::binary);
