@@ -33,7 +33,7 @@ struct CommandResult {
 struct CommandOptions {
   bool merge_stderr = false;                  // stderr into `out` (messages printed there)
   std::vector<std::string> extra_env;         // "NAME=value" added to ours
-  std::chrono::milliseconds timeout{300'000};  // then its whole process group is killed
+  std::chrono::milliseconds timeout{60'000};  // then its whole process group is killed
 
   CommandOptions& with_env(std::vector<std::string> env) {
     extra_env = std::move(env);

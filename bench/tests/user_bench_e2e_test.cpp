@@ -17,7 +17,6 @@
 #include <sstream>
 #include <string>
 
-#include "testkit/dataset_file.hpp"
 #include "testkit/files.hpp"
 #include "testkit/paths.hpp"
 #include "testkit/processes.hpp"
@@ -33,8 +32,8 @@ using keyreq::testkit::bin;
 class UserBench : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    keyreq::testkit::write_dataset(dir_ / "agents.db", 300);
-    keyreq::testkit::write_dataset(dir_ / "agents.csv", 300);
+    ASSERT_EQ(run_shell(keyreq() + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 300 2>/dev/null"), 0);
+    ASSERT_EQ(run_shell(keyreq() + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 300 2>/dev/null"), 0);
   }
   static std::string keyreq() { return bin("keyreq"); }
   // Exit code of `keyreq bench ARGS`; stderr in `err`.

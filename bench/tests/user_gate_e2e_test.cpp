@@ -16,7 +16,6 @@
 #include <sstream>
 #include <string>
 
-#include "testkit/dataset_file.hpp"
 #include "testkit/files.hpp"
 #include "testkit/paths.hpp"
 #include "testkit/processes.hpp"
@@ -32,8 +31,8 @@ using keyreq::testkit::bin;
 class UserProviderGate : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    keyreq::testkit::write_dataset(dir_ / "agents.db", 500);
-    keyreq::testkit::write_dataset(dir_ / "agents.csv", 500);
+    ASSERT_EQ(run_shell(bin("keyreq") + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 500 2>/dev/null"), 0);
+    ASSERT_EQ(run_shell(bin("keyreq") + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 500 2>/dev/null"), 0);
     // The same provider, 20 ms slower per call.
     keyreq::testkit::write_script(temp_, "slow-provider.sh", "sleep 0.02\nexec " + bin("keyreq-provider") + " \"$@\"");
   }

@@ -223,7 +223,9 @@ void expect_known_id_fails_with(const Certificate& cert, const std::string& rule
   EXPECT_FALSE(cert.certified());
   const ProbeResult* p = probe(cert, "smoke.known-id");
   ASSERT_TRUE(has_rule(p, rule)) << summary(cert);
-  if (!detail.empty()) EXPECT_NE(p->findings.front().message.find(detail), std::string::npos) << summary(cert);
+  if (!detail.empty()) {
+    EXPECT_NE(p->findings.front().message.find(detail), std::string::npos) << summary(cert);
+  }
 }
 
 TEST_F(FaultyExec, GarbageOutputIsD1) {
