@@ -9,6 +9,10 @@
 #include <sstream>
 
 #include "bench/report.hpp"
+#include "testkit/files.hpp"
+#include "testkit/paths.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq::bench {
 namespace {
@@ -17,25 +21,12 @@ namespace fs = std::filesystem;
 
 class GateCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char templ[] = "/tmp/keyreq-gate-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   // Runs keyreq with `args`; returns the exit status, output in output_.
   int keyreq(const std::string& args) {
     const fs::path log = dir_ / "out.txt";
-    const int status =
-        std::system((std::string(KEYREQ_BIN_DIR) + "/keyreq " + args + " >" + log.string() + " 2>&1").c_str());
-    std::ifstream in(log);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    output_ = ss.str();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const int status = testkit::run_shell(testkit::bin("keyreq") + " " + args + " >" + log.string() + " 2>&1");
+    output_ = testkit::read_file(log);
+    return status;
   }
   fs::path write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name) << text;
@@ -47,7 +38,8 @@ class GateCli : public ::testing::Test {
     r.figures.push_back(Figure{"mine/exec/floor_calibrated_p50", "floor / bare spawn", "lower", true, 0.3, values});
     return r;
   }
-  fs::path dir_;
+  testkit::TempDir temp_;
+  fs::path dir_ = temp_.path();
   std::string output_;
 };
 

@@ -8,38 +8,33 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 
-#include "bench/tests/e2e_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/paths.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using keyreq::bench::testing::run;
-using keyreq::bench::testing::bin;
+using keyreq::testkit::run_shell;
+using keyreq::testkit::bin;
 
 class GateEndToEnd : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    char templ[] = "/tmp/keyreq-gate-e2e-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    dir_ = templ;
-  }
-  static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   static std::string keyreq() { return bin("keyreq"); }
   static int bench(const std::string& out, const std::string& extra = "") {
-    return run(keyreq() + " bench --profile smoke --providers reference --no-micro --no-progress --workdir " +
+    return run_shell(keyreq() + " bench --profile smoke --providers reference --no-micro --no-progress --workdir " +
                dir_.string() + " --out " + (dir_ / out).string() + " " + extra + " >" + (dir_ / (out + ".log")).string() +
                " 2>&1");
   }
   static int gate(const std::string& baseline, const std::string& current) {
-    return run(keyreq() + " gate --baseline " + (dir_ / baseline / "report.json").string() + " --current " +
+    return run_shell(keyreq() + " gate --baseline " + (dir_ / baseline / "report.json").string() + " --current " +
                (dir_ / current / "report.json").string() + " >" + (dir_ / (current + "-gate.md")).string() + " 2>&1");
   }
   static void show(const std::string& name) {
@@ -48,9 +43,10 @@ class GateEndToEnd : public ::testing::Test {
     ss << in.rdbuf();
     std::cout << "---- " << name << "\n" << ss.str() << "\n";
   }
-  static fs::path dir_;
+  // One directory for the suite (datasets made once), removed at exit.
+  static inline const keyreq::testkit::TempDir temp_;
+  static inline const fs::path dir_ = temp_.path();
 };
-fs::path GateEndToEnd::dir_;
 
 TEST_F(GateEndToEnd, PassesAnUnchangedBuildAndCatchesAnInjectedDelay) {
   ASSERT_EQ(bench("baseline"), 0);

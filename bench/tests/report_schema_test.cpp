@@ -12,30 +12,23 @@
 
 #include "bench/report.hpp"
 
-#include "bench/tests/e2e_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/paths.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq::bench {
 namespace {
 
 namespace fs = std::filesystem;
-using keyreq::bench::testing::run;
+using keyreq::testkit::run_shell;
 
 int validate(const fs::path& report) {
-  return run(std::string(KEYREQ_PYTHON3) + " " + KEYREQ_SOURCE_ROOT + "/bench/tests/validate_report_schema.py " +
-             KEYREQ_SOURCE_ROOT + "/bench/report.schema.json " + report.string());
+  return run_shell(std::string(KEYREQ_PYTHON3) + " " + testkit::source_path("bench/tests/validate_report_schema.py") + " " +
+                   testkit::source_path("bench/report.schema.json") + " " + report.string());
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char templ[] = "/tmp/keyreq-schema-test-XXXXXX";
-    if (::mkdtemp(templ) != nullptr) path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using testkit::TempDir;
 
 Report populated() {
   Report r;
@@ -106,34 +99,34 @@ Report populated() {
 
 TEST(ReportSchema, TheWriterMatchesTheSchemaOnAPopulatedModel) {
   TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
-  const fs::path file = dir.path / "report.json";
+  ASSERT_FALSE(dir.path().empty());
+  const fs::path file = dir.path() / "report.json";
   std::ofstream(file) << report_json(populated());
   EXPECT_EQ(validate(file), 0) << "report.json written from a populated model does not match the schema";
 }
 
 TEST(ReportSchema, TheValidatorRejectsAReportThatBreaksTheSchema) {
   TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
+  ASSERT_FALSE(dir.path().empty());
   std::string text = report_json(populated());
   const std::string typed = "\"repetitions\": 5";
   ASSERT_NE(text.find(typed), std::string::npos);
   text.replace(text.find(typed), typed.size(), "\"repetitions\": [5]");  // neither a number nor a string
-  const fs::path file = dir.path / "report.json";
+  const fs::path file = dir.path() / "report.json";
   std::ofstream(file) << text;
   EXPECT_EQ(validate(file), 1);
 }
 
 TEST(ReportSchema, ARealBenchReportMatchesTheSchema) {
   TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
-  const std::string keyreq = std::string(KEYREQ_BIN_DIR) + "/keyreq";
-  ASSERT_EQ(run(keyreq + " bench --profile smoke --providers reference --no-micro --no-progress --workdir " +
-                dir.path.string() + " --out " + (dir.path / "out").string() + " >" + (dir.path / "bench.log").string() +
+  ASSERT_FALSE(dir.path().empty());
+  const std::string keyreq = keyreq::testkit::bin("keyreq");
+  ASSERT_EQ(run_shell(keyreq + " bench --profile smoke --providers reference --no-micro --no-progress --workdir " +
+                dir.path().string() + " --out " + (dir.path() / "out").string() + " >" + (dir.path() / "bench.log").string() +
                 " 2>&1"),
             0)
-      << "keyreq bench failed; log: " << (dir.path / "bench.log");
-  EXPECT_EQ(validate(dir.path / "out" / "report.json"), 0);
+      << "keyreq bench failed; log: " << (dir.path() / "bench.log");
+  EXPECT_EQ(validate(dir.path() / "out" / "report.json"), 0);
 }
 
 }  // namespace

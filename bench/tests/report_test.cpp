@@ -10,6 +10,7 @@
 
 #include "bench/report.hpp"
 #include "bench/targets.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq::bench {
 namespace {
@@ -209,9 +210,8 @@ TEST(Targets, EachTargetIsALineWithItsMeasuredFigure) {
 
 TEST(Report, FilesAreWritten) {
   Report r = sample();
-  char templ[] = "/tmp/keyreq-report-test-XXXXXX";
-  ASSERT_NE(::mkdtemp(templ), nullptr);
-  const std::filesystem::path dir = templ;
+  const testkit::TempDir temp;
+  const std::filesystem::path dir = temp.path();
   std::ofstream(dir / "old_series.hgrm") << "stale";
   std::ofstream(dir / "notes.txt") << "kept";
   std::string warnings;
@@ -236,7 +236,6 @@ TEST(Report, FilesAreWritten) {
     EXPECT_EQ(html.str().find("<?xml"), std::string::npos);  // inline, no prologue
   }
   EXPECT_FALSE(std::filesystem::exists(dir / ".charts"));
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

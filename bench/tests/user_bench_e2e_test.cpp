@@ -11,49 +11,47 @@
 #include <set>
 
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
-#include "bench/tests/e2e_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/paths.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using keyreq::bench::testing::run;
-using keyreq::bench::testing::slurp;
-using keyreq::bench::testing::bin;
+using keyreq::testkit::run_shell;
+using keyreq::testkit::read_file;
+using keyreq::testkit::bin;
 
 class UserBench : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char templ[] = "/tmp/keyreq-user-bench-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    dir_ = templ;
-    ASSERT_EQ(run(keyreq() + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 300 2>/dev/null"), 0);
-    ASSERT_EQ(run(keyreq() + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 300 2>/dev/null"), 0);
-  }
-  static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    ASSERT_EQ(run_shell(keyreq() + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 300 2>/dev/null"), 0);
+    ASSERT_EQ(run_shell(keyreq() + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 300 2>/dev/null"), 0);
   }
   static std::string keyreq() { return bin("keyreq"); }
   // Exit code of `keyreq bench ARGS`; stderr in `err`.
   static int bench(const std::string& args, std::string& err) {
     const fs::path log = dir_ / "stderr.txt";
-    const int rc = run(keyreq() + " bench --profile smoke --no-progress --no-micro --workdir " + dir_.string() +
+    const int rc = run_shell(keyreq() + " bench --profile smoke --no-progress --no-micro --workdir " + dir_.string() +
                        " --out " + (dir_ / "out").string() + " " + args + " >/dev/null 2>" + log.string());
-    err = slurp(log);
+    err = read_file(log);
     return rc;
   }
-  static fs::path dir_;
+  // One directory for the suite (datasets made once), removed at exit.
+  static inline const keyreq::testkit::TempDir temp_;
+  static inline const fs::path dir_ = temp_.path();
 };
-fs::path UserBench::dir_;
 
 TEST_F(UserBench, BadInputsExit2NamingWhatWasWrong) {
   std::string err;
-  const std::string provider = std::string(KEYREQ_BIN_DIR) + "/keyreq-provider --db " + (dir_ / "agents.db").string();
+  const std::string provider = bin("keyreq-provider") + " --db " + (dir_ / "agents.db").string();
   EXPECT_EQ(bench("--exec \"" + provider + "\"", err), 2);
   EXPECT_NE(err.find("--dataset FILE"), std::string::npos) << err;
   EXPECT_EQ(bench("--exec \"" + provider + "\" --dataset " + (dir_ / "missing.csv").string(), err), 2);
@@ -72,7 +70,7 @@ TEST_F(UserBench, BadInputsExit2NamingWhatWasWrong) {
 
 TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
   if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
-  const std::string script = std::string(KEYREQ_SOURCE_DIR) + "/fixtures/providers/python/provider.py";
+  const std::string script = keyreq::testkit::source_path("fixtures/providers/python/provider.py");
   const std::string db = (dir_ / "agents.db").string();
   const std::string sock = (dir_ / "py.sock").string();
   std::string err;
@@ -82,7 +80,7 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
                   err),
             0)
       << err;
-  const auto report = nlohmann::json::parse(slurp(dir_ / "out" / "report.json"));
+  const auto report = nlohmann::json::parse(read_file(dir_ / "out" / "report.json"));
   std::set<std::string> figures;
   for (const auto& f : report["figures"]) figures.insert(f["id"].get<std::string>());
   for (const char* id : {"python-provider/exec/floor_calibrated_p50", "python-provider/socket/floor_calibrated_p50",
@@ -105,26 +103,26 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
     for (const auto& rep : s["repetitions"]) EXPECT_EQ(rep["errors"].get<int>(), 0) << s["id"] << rep["first_error"];
   }
   EXPECT_FALSE(report["interpretation"].empty());
-  EXPECT_NE(slurp(dir_ / "out" / "report.md").find("## What this means"), std::string::npos);
+  EXPECT_NE(read_file(dir_ / "out" / "report.md").find("## What this means"), std::string::npos);
 }
 
 // A daemon the user already runs: bench measures it as it is (no
 // --socket-cmd), and leaves it running.
 TEST_F(UserBench, SocketAlreadyServingIsBenchedAsItIs) {
   const std::string sock = (dir_ / "ref.sock").string();
-  const std::string daemon = std::string(KEYREQ_BIN_DIR) + "/keyreq-provider --db " + (dir_ / "agents.db").string() +
+  const std::string daemon = bin("keyreq-provider") + " --db " + (dir_ / "agents.db").string() +
                              " --socket " + sock;
-  ASSERT_EQ(run(daemon + " >/dev/null 2>&1 & echo $! >" + (dir_ / "daemon.pid").string()), 0);
+  ASSERT_EQ(run_shell(daemon + " >/dev/null 2>&1 & echo $! >" + (dir_ / "daemon.pid").string()), 0);
   for (int i = 0; i < 100 && !fs::exists(sock); ++i) ::usleep(50'000);
   std::string err;
   const int rc = bench("--repetitions 2 --herd 50 --name mine --socket " + sock + " --dataset " +
                            (dir_ / "agents.csv").string(),
                        err);
   const bool still_serving = fs::exists(sock);
-  run("kill $(cat " + (dir_ / "daemon.pid").string() + ")");
+  run_shell("kill $(cat " + (dir_ / "daemon.pid").string() + ")");
   ASSERT_EQ(rc, 0) << err;
   EXPECT_TRUE(still_serving) << "bench stopped a daemon it did not start";
-  const auto report = nlohmann::json::parse(slurp(dir_ / "out" / "report.json"));
+  const auto report = nlohmann::json::parse(read_file(dir_ / "out" / "report.json"));
   std::set<std::string> figures;
   for (const auto& f : report["figures"]) figures.insert(f["id"].get<std::string>());
   EXPECT_TRUE(figures.count("mine/socket/floor_calibrated_p50"));

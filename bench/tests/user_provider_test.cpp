@@ -16,6 +16,7 @@
 #include "bench/user_provider.hpp"
 #include "bench/workload.hpp"
 #include "fixtures/dataset/dataset.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq::bench {
 namespace {
@@ -26,21 +27,15 @@ using namespace std::chrono_literals;
 class UserProviderInput : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/keyreq-user-provider-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    dir_ = templ;
     csv_ = (dir_ / "agents.csv").string();
     ASSERT_FALSE(fixtures::write_csv_dataset(csv_, 20).has_value());
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
   static std::string error_of(const UserProviderOptions& o) {
     auto r = prepare_user_provider(o);
     return std::holds_alternative<UsageError>(r) ? std::get<UsageError>(r).message : "";
   }
-  fs::path dir_;
+  testkit::TempDir temp_;
+  fs::path dir_ = temp_.path();
   std::string csv_;
 };
 

@@ -21,25 +21,18 @@
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/resolve/resolver.hpp"
 #include "resolver/core/response_parser.hpp"
+#include "testkit/files.hpp"
+#include "testkit/paths.hpp"
 
-#ifndef KEYREQ_SOURCE_ROOT_DEFAULT
-#define KEYREQ_SOURCE_ROOT_DEFAULT "."
-#endif
 
 namespace keyreq::conformance {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path source_root() {
-  const char* env = std::getenv("KEYREQ_SOURCE_ROOT");
-  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path(KEYREQ_SOURCE_ROOT_DEFAULT);
-}
+fs::path source_root() { return testkit::source_root(); }
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+std::string read_bytes(const fs::path& p) { return testkit::read_file(p); }
 
 std::vector<std::string> split_name(std::string stem) {
   std::vector<std::string> tokens;
@@ -191,7 +184,7 @@ TEST(CorpusCoverage, EveryVerdictAndRuleHasFiles) {
 
 // ---- JSONTestSuite ------------------------------------------------------------
 
-fs::path json_test_suite() { return source_root() / ".." / "shared" / "corpora" / "JSONTestSuite" / "test_parsing"; }
+fs::path json_test_suite() { return fs::path(testkit::shared_dir()) / "corpora" / "JSONTestSuite" / "test_parsing"; }
 
 struct SuiteRun {
   std::string file;
@@ -221,7 +214,9 @@ std::vector<SuiteRun> run_suite(char prefix) {
 class JsonTestSuite : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::is_directory(json_test_suite())) GTEST_SKIP() << "no JSONTestSuite at " << json_test_suite();
+    // A missing corpus fails: skipping would pass without checking anything.
+    ASSERT_TRUE(fs::is_directory(json_test_suite()))
+        << "no JSONTestSuite at " << json_test_suite() << ": the corpus lives in ../shared beside the clone";
   }
 };
 

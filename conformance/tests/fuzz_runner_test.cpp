@@ -14,19 +14,13 @@
 #include "conformance/shrink.hpp"
 #include "conformance/tests/known_resolver_bugs.hpp"
 #include "conformance/transport.hpp"
+#include "testkit/paths.hpp"
 
 namespace keyreq::conformance {
 namespace {
 
 namespace fs = std::filesystem;
 
-#ifndef KEYREQ_BIN_DIR_DEFAULT
-#define KEYREQ_BIN_DIR_DEFAULT "."
-#endif
-const char* bin_dir() {
-  const char* env = std::getenv("KEYREQ_BIN_DIR");
-  return env != nullptr && *env != '\0' ? env : KEYREQ_BIN_DIR_DEFAULT;
-}
 
 bool only_known_bugs(const FuzzReport& r) {
   if (r.disagreement_count != r.disagreements.size()) return false;
@@ -60,14 +54,13 @@ TEST(FuzzRunner, SameSeedSameCases) {
 }
 
 TEST(FuzzRunner, ThousandsOfCasesWithTransportsAndNoDisagreement) {
-  const char* dir = bin_dir();
   FuzzOptions o;
   o.cases = 4000;
   o.seed = 11;
   o.transport_every = 50;
   o.transport_max = 80;
   o.max_shrunk = 1000;  // keep every disagreement: each must be a known resolver bug
-  o.replay_program = (fs::path(dir) / "keyreq-replay-provider").string();
+  o.replay_program = testkit::bin("keyreq-replay-provider");
   const auto r = run_fuzz(o);
   std::ostringstream text;
   print_report(r, text);
@@ -130,7 +123,7 @@ TEST(Transport, FirstDocumentEnd) {
 }
 
 TEST(Transport, ExecAndSocketRegisterOnlyConformingAnswers) {
-  TransportSample t((fs::path(bin_dir()) / "keyreq-replay-provider").string());
+  TransportSample t(testkit::bin("keyreq-replay-provider"));
   ASSERT_EQ(t.error(), "");
   Case ok;
   ok.request = OracleRequest{"id", "001"};
@@ -176,10 +169,10 @@ TEST(FuzzRunner, CorpusDirectoryGetsOneExamplePerVerdict) {
   (void)r;
 }
 
-// The command itself, when the keyreq binary has been built beside the tests.
+// The command itself (the build makes keyreq before this test).
 TEST(FuzzCommand, ReportsRateAndExitCodeMatchesVerdict) {
-  const fs::path keyreq = fs::path(bin_dir()) / "keyreq";
-  if (::access(keyreq.c_str(), X_OK) != 0) GTEST_SKIP() << "no " << keyreq;
+  const fs::path keyreq = testkit::bin("keyreq");
+  ASSERT_TRUE(testkit::executable(keyreq)) << keyreq << " is not built";
   const std::string command = keyreq.string() + " fuzz --cases 1500 --seed 3 --quiet 2>&1";
   std::FILE* p = ::popen(command.c_str(), "r");
   ASSERT_NE(p, nullptr);

@@ -144,19 +144,23 @@ TEST(Oracle, RuleOrder) {
 TEST(Oracle, C2Coverage) {
   const OracleRequest v4{"ip", "10.1.2.3"};
   const OracleRequest v6{"ip", "fe80::1"};
-  EXPECT_EQ(label(answer("001", "a", "any", "k"), v4), "accept");
-  EXPECT_EQ(label(answer("001", "a", "10.1.2.3", "k"), v4), "accept");
-  EXPECT_EQ(label(answer("001", "a", "10.1.2.99/24", "k"), v4), "accept");
-  EXPECT_EQ(label(answer("001", "a", "10.1.0.0/255.255.0.0", "k"), v4), "accept");
-  EXPECT_EQ(label(answer("001", "a", "0.0.0.0/0", "k"), v4), "accept");
-  EXPECT_EQ(label(answer("001", "a", "10.1.2.4", "k"), v4), "C2");
-  EXPECT_EQ(label(answer("001", "a", "10.1.3.0/24", "k"), v4), "C2");
-  EXPECT_EQ(label(answer("001", "a", "::/0", "k"), v4), "C2");
-  EXPECT_EQ(label(answer("001", "a", "::ffff:10.1.2.3", "k"), v4), "C2");
-  EXPECT_EQ(label(answer("001", "a", "FE80:0:0:0:0:0:0:0001", "k"), v6), "accept");
-  EXPECT_EQ(label(answer("001", "a", "febf::/10", "k"), v6), "accept");
-  EXPECT_EQ(label(answer("001", "a", "fe81::/16", "k"), v6), "C2");
-  EXPECT_EQ(label(answer("001", "a", "0.0.0.0/0", "k"), v6), "C2");
+  struct Case {
+    const char* ip;  // the answer's ip field
+    const OracleRequest& request;
+    const char* label;
+  };
+  const Case cases[] = {
+      {"any", v4, "accept"},          {"10.1.2.3", v4, "accept"},
+      {"10.1.2.99/24", v4, "accept"}, {"10.1.0.0/255.255.0.0", v4, "accept"},
+      {"0.0.0.0/0", v4, "accept"},    {"10.1.2.4", v4, "C2"},
+      {"10.1.3.0/24", v4, "C2"},      {"::/0", v4, "C2"},
+      {"::ffff:10.1.2.3", v4, "C2"},  {"FE80:0:0:0:0:0:0:0001", v6, "accept"},
+      {"febf::/10", v6, "accept"},    {"fe81::/16", v6, "C2"},
+      {"0.0.0.0/0", v6, "C2"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(label(answer("001", "a", c.ip, "k"), c.request), c.label) << c.ip << " for ip:" << c.request.value;
+  }
 }
 
 TEST(Oracle, NetworkForms) {

@@ -7,17 +7,17 @@
 #include <set>
 
 #include "harness/suggest.hpp"
-#include "harness/tests/run_command.hpp"
+#include "testkit/paths.hpp"
+#include "testkit/processes.hpp"
 
 namespace keyreq::harness {
 namespace {
 
-using keyreq::testing::env_or;
-using keyreq::testing::run_command;
+using keyreq::testkit::bin;
+using keyreq::testkit::run_command;
 
-std::string bin(const std::string& name) { return env_or("KEYREQ_BIN_DIR", KEYREQ_DEFAULT_BIN_DIR) + "/" + name; }
 
-keyreq::testing::CommandResult keyreq(std::vector<std::string> args) {
+keyreq::testkit::CommandResult keyreq(std::vector<std::string> args) {
   args.insert(args.begin(), bin("keyreq"));
   return run_command(args, true);
 }

@@ -68,12 +68,17 @@ TEST(Progress, ThrottledLinesStillShowTheLastStep) {
   EXPECT_EQ(out.str(), "fuzz 1/3 one, ETA 0s\nfuzz 3/3 three\n");
 }
 
-TEST(Progress, OnATerminalRedrawsInPlaceAndClearsAtTheEnd) {
-  std::ostringstream out;
+// A terminal: the line is redrawn in place, with ANSI escapes or without (NO_COLOR).
+Progress::Style terminal_style(bool ansi) {
   auto style = plain_style();
   style.redraw = true;
-  style.ansi = true;
-  Progress p(out, style, "certify", 0);
+  style.ansi = ansi;
+  return style;
+}
+
+TEST(Progress, OnATerminalRedrawsInPlaceAndClearsAtTheEnd) {
+  std::ostringstream out;
+  Progress p(out, terminal_style(true), "certify", 0);
   p.step("x");
   p.finish();
   EXPECT_EQ(out.str(), "\rcertify 1 x\033[K\r\033[K");
@@ -81,10 +86,7 @@ TEST(Progress, OnATerminalRedrawsInPlaceAndClearsAtTheEnd) {
 
 TEST(Progress, NoColorOnATerminalClearsWithSpacesNotEscapes) {
   std::ostringstream out;
-  auto style = plain_style();
-  style.redraw = true;
-  style.ansi = false;
-  Progress p(out, style, "c", 0);
+  Progress p(out, terminal_style(false), "c", 0);
   p.step("long-name");
   p.step("x");
   p.finish();

@@ -4,24 +4,25 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
-#include "harness/tests/run_command.hpp"
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/paths.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/provider_daemon.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using keyreq::testing::env_or;
-using keyreq::testing::read_file;
-using keyreq::testing::run_command;
-using keyreq::testing::TempDir;
+using keyreq::testkit::read_file;
+using keyreq::testkit::run_command;
+using keyreq::testkit::TempDir;
 
-const std::string kBin = env_or("KEYREQ_BIN_DIR", KEYREQ_DEFAULT_BIN_DIR);
-const std::string kRoot = env_or("KEYREQ_SOURCE_ROOT", KEYREQ_DEFAULT_SOURCE_ROOT);
-const std::string kKeyreq = kBin + "/keyreq";
-const std::string kProvider = kBin + "/keyreq-provider";
-std::string faulty(const std::string& name) { return kRoot + "/fixtures/faulty/" + name; }
+const std::string kKeyreq = testkit::bin("keyreq");
+const std::string kProvider = testkit::bin("keyreq-provider");
+std::string faulty(const std::string& name) { return testkit::source_path("fixtures/faulty/" + name); }
 
 class ResolveE2E : public ::testing::Test {
  protected:
@@ -35,7 +36,7 @@ class ResolveE2E : public ::testing::Test {
   std::string db() const { return *dir_ / "agents.db"; }
   std::string keys() const { return local_ / "client.keys"; }
 
-  keyreq::testing::CommandResult resolve(const std::vector<std::string>& transport, std::string kind,
+  testkit::CommandResult resolve(const std::vector<std::string>& transport, std::string kind,
                                          std::string value, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{kKeyreq, "resolve"};
     argv.insert(argv.end(), transport.begin(), transport.end());
@@ -49,29 +50,15 @@ class ResolveE2E : public ::testing::Test {
   std::string start_daemon(std::vector<std::string> argv, const std::string& name) {
     const std::string path = local_ / (name + ".sock");
     argv.insert(argv.end(), {"--socket", path});
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ);
-    EXPECT_EQ(rc, 0) << "cannot start " << argv[0];
-    if (rc == 0 && pid > 0) daemons_.push_back(pid);  // never kill(-1) or kill(0)
-    for (int i = 0; i < 300 && !std::filesystem::exists(path); ++i) std::this_thread::sleep_for(10ms);
-    EXPECT_TRUE(std::filesystem::exists(path)) << "daemon did not create " << path;
+    daemons_.push_back(std::make_unique<testkit::ProviderDaemon>(argv, path, local_ / (name + ".log")));
+    EXPECT_TRUE(daemons_.back()->up()) << "daemon did not listen on " << path << ": "
+                                       << read_file(local_ / (name + ".log"));
     return path;
-  }
-
-  void TearDown() override {
-    for (pid_t pid : daemons_) {
-      if (pid <= 0) continue;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
   }
 
   static TempDir* dir_;
   TempDir local_;
-  std::vector<pid_t> daemons_;
+  std::vector<std::unique_ptr<testkit::ProviderDaemon>> daemons_;
 };
 TempDir* ResolveE2E::dir_ = nullptr;
 

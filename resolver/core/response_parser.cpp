@@ -1,3 +1,7 @@
+// Compiled once per SIMD kernel (resolver/core/CMakeLists.txt): simdjson
+// On-Demand takes its kernel from the compile flags, so this file defines the
+// kernel's factory, KEYREQ_PARSE_KERNEL_FACTORY; parse_kernel_dispatch.cpp picks one.
+#include "resolver/core/parse_kernel.hpp"
 #include "resolver/core/response_parser.hpp"
 
 #include <simdjson.h>
@@ -393,12 +397,16 @@ ResponseVerdict judge(const Findings& f, const Request& request) {
 
 }  // namespace
 
-struct ResponseParser::Impl {
-  od::parser parser;
-  std::string padded;  // the output copied with simdjson's padding behind it
-};
-
 namespace {
+
+class SimdjsonKernel final : public ParseKernel {
+ public:
+  ResponseVerdict parse(std::string_view output, const Request& request) override;
+
+ private:
+  od::parser parser_;
+  std::string padded_;  // the output copied with simdjson's padding behind it
+};
 
 // "[" output "]" must be an array of exactly one valid value with nothing after it.
 ResponseVerdict judge_wrapped_scalar(od::parser& parser, std::string& padded, std::string_view output,
@@ -431,26 +439,19 @@ ResponseVerdict judge_wrapped_scalar(od::parser& parser, std::string& padded, st
   return judge(findings, request);
 }
 
-}  // namespace
-
-ResponseParser::ResponseParser() : impl_(std::make_unique<Impl>()) {}
-ResponseParser::~ResponseParser() = default;
-ResponseParser::ResponseParser(ResponseParser&&) noexcept = default;
-ResponseParser& ResponseParser::operator=(ResponseParser&&) noexcept = default;
-
-ResponseVerdict ResponseParser::parse(std::string_view output, const Request& request) {
+ResponseVerdict SimdjsonKernel::parse(std::string_view output, const Request& request) {
   if (too_deep(output)) return violation("D1", "nesting deeper than 64 levels");
 
   // The copy is needed (simdjson reads up to SIMDJSON_PADDING bytes past the
   // end); only the padding is written fresh, and the buffer keeps its capacity.
-  auto& padded = impl_->padded;
+  auto& padded = padded_;
   padded.resize(output.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(padded.data(), output.data(), output.size());
   std::memset(padded.data() + output.size(), ' ', simdjson::SIMDJSON_PADDING);
 
   Findings findings;
   od::document doc;
-  if (auto e = impl_->parser.iterate(padded.data(), output.size(), padded.size()).get(doc)) {
+  if (auto e = parser_.iterate(padded.data(), output.size(), padded.size()).get(doc)) {
     return violation("D1", "not valid JSON: " + simdjson_problem(e));
   }
   Walker walker(findings);
@@ -484,7 +485,7 @@ ResponseVerdict ResponseParser::parse(std::string_view output, const Request& re
       // A top-level scalar (D2 at best). simdjson's root-scalar getters judge
       // trailing bytes and big integers differently from docs/rules.md, so the
       // scalar is validated as the only element of an array instead.
-      return judge_wrapped_scalar(impl_->parser, impl_->padded, output, request);
+      return judge_wrapped_scalar(parser_, padded_, output, request);
     }
   }
   // Past the end of the document, simdjson reports OUT_OF_BOUNDS for the location.
@@ -495,5 +496,9 @@ ResponseVerdict ResponseParser::parse(std::string_view output, const Request& re
   if (!walked && findings.d1.empty()) findings.d1 = "not valid JSON";
   return judge(findings, request);
 }
+
+}  // namespace
+
+std::unique_ptr<ParseKernel> KEYREQ_PARSE_KERNEL_FACTORY() { return std::make_unique<SimdjsonKernel>(); }
 
 }  // namespace keyreq

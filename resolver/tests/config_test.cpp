@@ -4,7 +4,9 @@
 
 #include <fstream>
 
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
@@ -206,7 +208,7 @@ TEST(Config, EnabledNeedsAProvider) {
 }
 
 TEST(Config, LoadsAFileAndNamesAMissingOne) {
-  keyreq::testing::TempDir dir;
+  keyreq::testkit::TempDir dir;
   std::ofstream(dir / "ossec.conf") << block("<socket>/run/p.sock</socket><timeout>5</timeout>");
   auto r = load_key_request_config(dir / "ossec.conf");
   ASSERT_TRUE(std::holds_alternative<KeyRequestConfig>(r));

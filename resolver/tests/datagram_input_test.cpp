@@ -11,12 +11,14 @@
 #include <mutex>
 #include <vector>
 
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using keyreq::testing::TempDir;
+using keyreq::testkit::TempDir;
 
 struct Received {
   std::mutex m;
@@ -106,7 +108,7 @@ TEST(DatagramInput, ReplacesAStaleSocketButNotALiveOneNorAnotherFile) {
   std::ofstream(file) << "keep me";
   auto third = DatagramInput::open(DatagramInputOptions{file});
   ASSERT_TRUE(std::holds_alternative<std::string>(third));
-  EXPECT_EQ(keyreq::testing::read_file(file), "keep me");
+  EXPECT_EQ(keyreq::testkit::read_file(file), "keep me");
 
   auto too_long = DatagramInput::open(DatagramInputOptions{"/tmp/" + std::string(110, 'a')});
   ASSERT_TRUE(std::holds_alternative<std::string>(too_long));

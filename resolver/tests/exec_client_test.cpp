@@ -7,13 +7,15 @@
 #include <chrono>
 #include <thread>
 
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using keyreq::testing::TempDir;
-using keyreq::testing::write_script;
+using keyreq::testkit::TempDir;
+using keyreq::testkit::write_script;
 using Clock = std::chrono::steady_clock;
 
 const Request kId001{RequestKind::id, "001"};
@@ -40,7 +42,7 @@ ProviderFailure expect_failure(const ProviderResult& r, ProviderFailureClass exp
 
 pid_t read_pid(const std::string& path) {
   for (int i = 0; i < 200; ++i) {
-    auto text = keyreq::testing::read_file(path);
+    auto text = keyreq::testkit::read_file(path);
     if (!text.empty() && text.back() == '\n') return static_cast<pid_t>(std::stol(text));
     std::this_thread::sleep_for(10ms);
   }
@@ -107,7 +109,7 @@ TEST(ExecClient, TimeoutKillsTheProcessGroup) {
   const auto start = Clock::now();
   const auto f = expect_failure(run({script}, limits(300ms)), ProviderFailureClass::timeout);
   EXPECT_LT(Clock::now() - start, 2s);
-  EXPECT_FALSE(keyreq::testing::process_alive(read_pid(dir / "pid")));
+  EXPECT_FALSE(keyreq::testkit::process_alive(read_pid(dir / "pid")));
   // Issue 11: it was reported as "the provider exited but a process it left
   // holds stdout open"; it was still running and was stopped by us.
   EXPECT_EQ(f.detail.find("holds stdout"), std::string::npos) << f.detail;
@@ -124,7 +126,7 @@ TEST(ExecClient, ProviderIgnoringSigtermIsKilledAfterTheGrace) {
   const auto elapsed = Clock::now() - start;
   EXPECT_GE(elapsed, 550ms);  // it really waited for the grace before SIGKILL
   EXPECT_LT(elapsed, 2300ms);  // timeout + 2 s at the very most
-  EXPECT_FALSE(keyreq::testing::process_alive(read_pid(dir / "pid")));
+  EXPECT_FALSE(keyreq::testkit::process_alive(read_pid(dir / "pid")));
 }
 
 TEST(ExecClient, GrandchildHoldingStdoutCannotHoldTheCall) {
@@ -135,7 +137,7 @@ TEST(ExecClient, GrandchildHoldingStdoutCannotHoldTheCall) {
   auto f = expect_failure(run({script}, limits(400ms)), ProviderFailureClass::timeout);
   EXPECT_LT(Clock::now() - start, 2s);
   EXPECT_NE(f.detail.find("holds stdout"), std::string::npos) << f.detail;
-  EXPECT_FALSE(keyreq::testing::process_alive(read_pid(dir / "gpid")));
+  EXPECT_FALSE(keyreq::testkit::process_alive(read_pid(dir / "gpid")));
 
   // A grandchild that left the group (setsid) is out of reach, but the call still ends at the deadline.
   auto escaped = write_script(dir, "gc2", "setsid sh -c 'echo $$ > " + (dir / "spid") + "; sleep 30' & exit 0");

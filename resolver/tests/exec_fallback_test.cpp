@@ -8,14 +8,15 @@
 
 #include "resolver/daemon/exec_fallback.hpp"
 #include "resolver/daemon/provider_supervisor.hpp"
-#include "resolver/tests/test_support.hpp"
-#include "resolver/tests/unix_test_server.hpp"
+#include "testkit/temp_dir.hpp"
+#include "testkit/unix_sockets.hpp"
+#include "testkit/unix_test_server.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using keyreq::testing::TempDir;
-using keyreq::testing::UnixTestServer;
+using keyreq::testkit::TempDir;
+using keyreq::testkit::UnixTestServer;
 
 const Request kId001{RequestKind::id, "001"};
 const std::string kFromExec = R"({"error":0,"data":{"id":"001","name":"from-exec","ip":"any","key":"k"}})";
@@ -50,20 +51,20 @@ struct Case {
 
 TEST(ExecFallback, OnConnectFailureEmptyAnswerAndTransportErrorNeverOnAnAnswer) {
   const std::vector<Case> cases{
-      {"empty answer", [](int fd) { UnixTestServer::read_some(fd, 6); }, true},
+      {"empty answer", [](int fd) { testkit::read_some(fd, 6); }, true},
       {"connection reset",
        [](int) { std::this_thread::sleep_for(50ms); },  // closes with the request unread: the client sees a reset
        true},
       {"declined",
        [](int fd) {
-         UnixTestServer::read_some(fd, 6);
-         UnixTestServer::write_all(fd, R"({"error":1,"message":"no such agent"})");
+         testkit::read_some(fd, 6);
+         testkit::write_all(fd, R"({"error":1,"message":"no such agent"})");
        },
        false},
       {"garbage (refused by the rules later)",
        [](int fd) {
-         UnixTestServer::read_some(fd, 6);
-         UnixTestServer::write_all(fd, "not json");
+         testkit::read_some(fd, 6);
+         testkit::write_all(fd, "not json");
        },
        false},
   };
@@ -103,7 +104,7 @@ TEST(ExecFallback, SocketDownGoesToExecAndWithoutAFallbackTheResultStands) {
   EXPECT_EQ(answer_of(provider.call(kId001)), kFromExec);  // now known down
   EXPECT_EQ(exec.calls.load(), 2);
 
-  UnixTestServer server(dir / "s", [](int fd) { UnixTestServer::read_some(fd, 6); });
+  UnixTestServer server(dir / "s", [](int fd) { testkit::read_some(fd, 6); });
   SocketProvider alone(SocketProviderOptions{dir / "s", limits()});
   EXPECT_EQ(answer_of(alone.call(kId001)), "");  // the empty answer goes on to the rules (D1)
 }

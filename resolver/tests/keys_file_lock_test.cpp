@@ -13,12 +13,14 @@
 #include <sstream>
 
 #include "resolver/keystore/keystore.hpp"
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
 
-using testing::TempDir;
+using testkit::TempDir;
 
 std::string read_all(const std::string& p) {
   std::ifstream in(p, std::ios::binary);

@@ -87,6 +87,15 @@ KeyStoreError open_err(const fs::path& p, KeyStoreOptions options = {}) {
   return {};
 }
 
+// Closes `store` (one writer per file, KeysFileLock) and opens the file again:
+// the reloaded store holds `expected` active agents.
+void expect_active_after_reopen(std::unique_ptr<KeyStore>& store, const fs::path& keys, std::size_t expected) {
+  store.reset();
+  auto reloaded = open_ok(keys);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->active_count(), expected);
+}
+
 std::vector<std::string> split_lines(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -137,6 +146,20 @@ int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);
+}
+
+// kSample in `keys`, then `body` on a store opened over it in a child process
+// whose file size limit leaves 30 bytes of room (writes past it fail with
+// EFBIG). The child's exit code is body's result; 1: the store did not open.
+int in_child_with_sample_store_and_30_bytes_of_room(const fs::path& keys, const KeyStoreOptions& options,
+                                                    const std::function<int(KeyStore&)>& body) {
+  write_bytes(keys, kSample);
+  const auto size = static_cast<rlim_t>(std::string(kSample).size());
+  return in_child_with_file_limit(size + 30, [&]() -> int {
+    auto r = KeyStore::open(keys, options);
+    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
+    return body(*std::get<std::unique_ptr<KeyStore>>(r));
+  });
 }
 
 }  // namespace
@@ -362,10 +385,7 @@ TEST(KeyStoreRegister, AnyIpIsShared) {
   EXPECT_EQ(store->register_agent({"011", "y", "any", "k"}).status, RegisterStatus::registered);
   EXPECT_EQ(store->register_agent({"012", "z", "0.0.0.0/0", "k"}).status, RegisterStatus::registered);
   EXPECT_EQ(store->active_count(), 6u);
-  store.reset();  // one writer per file (KeysFileLock): close before reopening
-  auto again = open_ok(keys);
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->active_count(), 6u);
+  expect_active_after_reopen(store, keys, 6u);
 }
 
 // Issue 11 #4: uniqueness compared the ip text, so four spellings of one
@@ -485,10 +505,7 @@ TEST(KeyStoreRegister, ForceInsertOverARemovedIdJustAppends) {
   auto e = store->find_by_id("002");
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->removed);
-  store.reset();  // one writer per file (KeysFileLock): close before reopening
-  auto reloaded = open_ok(keys);
-  ASSERT_TRUE(reloaded);
-  EXPECT_EQ(reloaded->active_count(), 4u);
+  expect_active_after_reopen(store, keys, 4u);
 }
 
 TEST(KeyStoreRegister, ForceInsertKeepsFileModeOnRewrite) {
@@ -699,10 +716,7 @@ TEST(KeyStoreConcurrency, SameEntriesRacingAreRegisteredExactlyOnce) {
   EXPECT_EQ(registered + already + conflicts, kThreads * kAgents);
   EXPECT_EQ(other.load(), 0);
   EXPECT_EQ(split_lines(read_bytes(keys)).size(), static_cast<std::size_t>(kAgents));
-  store.reset();  // one writer per file (KeysFileLock): close before reopening
-  auto reloaded = open_ok(keys);
-  ASSERT_TRUE(reloaded);
-  EXPECT_EQ(reloaded->active_count(), static_cast<std::size_t>(kAgents));
+  expect_active_after_reopen(store, keys, static_cast<std::size_t>(kAgents));
 }
 
 TEST(KeyStoreConcurrency, RewritesRaceWithAppends) {
@@ -880,10 +894,7 @@ TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
   // The removed ids are free now; appends go to the new file.
   EXPECT_EQ(store->register_agent({"002", "two", "10.0.0.2", "k"}).status, RegisterStatus::registered);
   EXPECT_EQ(read_bytes(keys), compacted + "002 two 10.0.0.2 k\n");
-  store.reset();  // one writer per file (KeysFileLock): close before reopening
-  auto reloaded = open_ok(keys);
-  ASSERT_TRUE(reloaded);
-  EXPECT_EQ(reloaded->active_count(), 4u);
+  expect_active_after_reopen(store, keys, 4u);
 }
 
 // ---- I/O failure ----------------------------------------------------------
@@ -892,12 +903,7 @@ TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
 TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
-  write_bytes(keys, kSample);
-  const auto size = static_cast<rlim_t>(std::string(kSample).size());
-  const int rc = in_child_with_file_limit(size + 30, [&]() -> int {
-    auto r = KeyStore::open(keys);
-    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
-    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+  const int rc = in_child_with_sample_store_and_30_bytes_of_room(keys, {}, [&](KeyStore& store) -> int {
     const AgentRecord big{"050", "big", "10.0.0.50", std::string(100, 'x')};
     auto res = store.register_agent(big);
     if (res.status != RegisterStatus::io_error) return 2;
@@ -915,12 +921,7 @@ TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
 TEST(KeyStoreIoError, FailedRewriteLeavesFileAndIndexAsTheyWere) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
-  write_bytes(keys, kSample);
-  const auto size = static_cast<rlim_t>(std::string(kSample).size());
-  const int rc = in_child_with_file_limit(size + 30, [&]() -> int {
-    auto r = KeyStore::open(keys, {.force_insert = true});
-    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
-    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+  const int rc = in_child_with_sample_store_and_30_bytes_of_room(keys, {.force_insert = true}, [&](KeyStore& store) -> int {
     auto res = store.register_agent({"001", "web1b", "10.0.0.1", std::string(60, 'k')});
     if (res.status != RegisterStatus::io_error) return 2;
     auto e = store.find_by_id("001");
@@ -984,10 +985,7 @@ TEST(KeyStoreAsync, ManyInFlightAreDurableWhenReported) {
   store->flush();
   EXPECT_EQ(done.load(), kCount);
   EXPECT_EQ(not_on_disk.load(), 0);
-  store.reset();
-  auto reopened = open_ok(keys);
-  ASSERT_TRUE(reopened);
-  EXPECT_EQ(reopened->active_count(), 3u + kCount);
+  expect_active_after_reopen(store, keys, 3u + kCount);
 }
 
 // Issue 13: Writer::caller_if_idle with no batch being written: the caller
@@ -1097,21 +1095,13 @@ TEST(KeyStoreAsync, CompactionWhileRegistrationsAreInFlight) {
   compactor.join();
   store->flush();
   EXPECT_EQ(c.count(RegisterStatus::registered), 1000u);
-  store.reset();
-  auto reopened = open_ok(keys);
-  ASSERT_TRUE(reopened);
-  EXPECT_EQ(reopened->active_count(), 1003u);
+  expect_active_after_reopen(store, keys, 1003u);
 }
 
 TEST(KeyStoreAsync, FailedBatchReportsIoErrorToEveryMember) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
-  write_bytes(keys, kSample);
-  const auto size = static_cast<rlim_t>(std::string(kSample).size());
-  const int rc = in_child_with_file_limit(size + 30, [&]() -> int {
-    auto r = KeyStore::open(keys);
-    if (!std::holds_alternative<std::unique_ptr<KeyStore>>(r)) return 1;
-    KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
+  const int rc = in_child_with_sample_store_and_30_bytes_of_room(keys, {}, [&](KeyStore& store) -> int {
     Collected c;
     for (int i = 0; i < 50; ++i) store.register_agent_async(agent_n(4000 + i), c.callback());
     store.flush();

@@ -7,7 +7,9 @@
 #include "resolver/platform/escape.hpp"
 #include "resolver/daemon/log.hpp"
 #include "resolver/daemon/metrics.hpp"
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
@@ -69,11 +71,11 @@ TEST(Metrics, CountsEveryKindOfEventInPrometheusText) {
 }
 
 TEST(Metrics, FileIsReplacedAtomically) {
-  keyreq::testing::TempDir dir;
+  keyreq::testkit::TempDir dir;
   const std::string path = dir / "metrics.prom";
   ASSERT_FALSE(write_file_atomically(path, "a 1\n"));
   ASSERT_FALSE(write_file_atomically(path, "a 2\n"));
-  EXPECT_EQ(keyreq::testing::read_file(path), "a 2\n");
+  EXPECT_EQ(keyreq::testkit::read_file(path), "a 2\n");
   int files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
   EXPECT_EQ(files, 1);  // no temporary left behind

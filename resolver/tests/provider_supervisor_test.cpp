@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "resolver/transport/exec_client.hpp"
-#include "resolver/tests/serve_support.hpp"
+#include "testkit/testkit.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using namespace keyreq::testing;
+using namespace keyreq::testkit;
 using Clock = std::chrono::steady_clock;
 
 CallLimits limits(std::chrono::milliseconds timeout) {
@@ -25,7 +25,6 @@ std::string answer_of(const ProviderResult& r) {
 class SupervisorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(bin_dir().empty()) << "KEYREQ_BIN_DIR is not set";
     db_ = make_dataset(dir_, 20);
     socket_ = dir_ / "provider.sock";
   }
@@ -132,7 +131,7 @@ TEST_F(SupervisorTest, UnsupervisedSocketDownFailsFastIsProbedAndComesBack) {
   EXPECT_EQ(std::get<ProviderFailure>(r).failure, ProviderFailureClass::cannot_start);
   EXPECT_NE(std::get<ProviderFailure>(r).detail.find("is down"), std::string::npos);
 
-  Child daemon(daemon_command(), dir_ / "daemon.log");
+  BackgroundProcess daemon(daemon_command(), dir_ / "daemon.log");
   ASSERT_TRUE(wait_until([&] { return provider.up(); }, 5s));
   EXPECT_NE(answer_of(provider.call(Request{RequestKind::id, "003"})).find("agent-003"), std::string::npos);
 

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
-using keyreq::testing::TempDir;
+using keyreq::testkit::TempDir;
 
 // Answers every request with fixed bytes, or fails, as told.
 class ScriptedProvider final : public ProviderClient {
@@ -37,7 +39,7 @@ class ResolverTest : public ::testing::Test {
     Resolver resolver(provider_, keys_.get());
     return resolver.resolve(request);
   }
-  std::string keys_file() const { return keyreq::testing::read_file(dir_ / "client.keys"); }
+  std::string keys_file() const { return keyreq::testkit::read_file(dir_ / "client.keys"); }
 
   TempDir dir_;
   ScriptedProvider provider_;

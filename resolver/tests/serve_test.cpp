@@ -8,17 +8,26 @@
 
 #include "resolver/daemon/datagram_input.hpp"
 #include "resolver/keystore/keystore.hpp"
-#include "resolver/tests/serve_support.hpp"
+#include "testkit/testkit.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using namespace keyreq::testing;
+using namespace keyreq::testkit;
+
+// {exit code, stdout and stderr} of a command run to completion.
+std::pair<int, std::string> run_merged(const std::vector<std::string>& argv,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  CommandOptions options;
+  options.merge_stderr = true;
+  options.timeout = timeout;
+  const CommandResult r = run_command(argv, options);
+  return {r.exit_code, r.out};
+}
 
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(bin_dir().empty()) << "KEYREQ_BIN_DIR is not set";
     db_ = make_dataset(dir_, 2000);
     input_ = dir_ / "queue/sockets/krequest";
     keys_ = dir_ / "etc/client.keys";
@@ -82,7 +91,7 @@ class Serve : public ::testing::Test {
 
   TempDir dir_;
   std::string db_, input_, keys_, metrics_, log_;
-  Child serve_;
+  BackgroundProcess serve_;
 };
 
 TEST_F(Serve, RegistersIdAndIpRequestsThroughTheExecProvider) {
@@ -224,15 +233,13 @@ TEST_F(Serve, EveryInvalidConfigurationValueExits2NamingTheTag) {
       {"<threads>2</threads>", "neither <exec_path> nor <socket>"},
   };
   for (const auto& [inner, tag] : cases) {
-    auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file(inner), "--home", dir_.path().string()},
-                           dir_ / "config.log");
+    auto [code, out] = run_merged({bin("keyreq"), "serve", "--config", config_file(inner), "--home", dir_.path().string()});
     EXPECT_EQ(code, 2) << inner << "\n" << out;
     EXPECT_NE(out.find(tag), std::string::npos) << inner << "\n" << out;
     std::filesystem::remove(dir_ / "config.log");
   }
   // Flags are checked the same way.
-  auto [code, out] = run({bin("keyreq"), "serve", "--exec", "/bin/true", "--threads", "33", "--home", dir_.path().string()},
-                         dir_ / "flags.log");
+  auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--threads", "33", "--home", dir_.path().string()});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("--threads: \"33\" is not allowed; expected an integer from 1 to 32"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(input_));  // nothing was started
@@ -242,14 +249,13 @@ TEST_F(Serve, EveryInvalidConfigurationValueExits2NamingTheTag) {
 // configuration, before client.keys is opened or a provider started.
 TEST_F(Serve, InputSocketPathTooLongExits2BeforeAnythingIsOpened) {
   const std::string home = dir_ / std::string(100, 'h');  // + /queue/sockets/krequest: over 107 bytes
-  auto [code, out] = run({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", home}, dir_ / "long.log");
+  auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", home});
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("--home"), std::string::npos) << out;
   EXPECT_NE(out.find("a socket path of 1 to 107 bytes"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(home + "/etc/client.keys")) << "keys were opened first";
-  std::tie(code, out) = run({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", dir_.path().string(), "--input",
-                             dir_ / std::string(110, 'i')},
-                            dir_ / "long2.log");
+  std::tie(code, out) = run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", dir_.path().string(), "--input",
+                             dir_ / std::string(110, 'i')});
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("--input"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(keys_));
@@ -351,7 +357,7 @@ TEST_F(Serve, SigtermDuringLoadLosesNoReportedRegistrationAndLeavesNoChild) {
 TEST_F(Serve, AllRequestsRegisterThroughAProviderWithASmallBacklog) {
   const std::string socket = dir_ / "provider.sock";
   const std::string provider =
-      std::string("/usr/bin/python3 ") + KEYREQ_SOURCE_ROOT + "/fixtures/faulty/faulty_socket.py --mode small_backlog";
+      "/usr/bin/python3 " + source_path("fixtures/faulty/faulty_socket.py") + " --mode small_backlog";
   ASSERT_TRUE(start("<exec_path>" + provider + " --socket " + socket + "</exec_path><socket>" + socket +
                         "</socket><threads>32</threads><queue_size>1000</queue_size><timeout>20</timeout>",
                     "info"));
@@ -379,7 +385,7 @@ TEST_F(Serve, AllRequestsRegisterThroughAProviderWithASmallBacklog) {
 // line saying why.
 TEST_F(Serve, ExecFallbackOnAnEmptySocketAnswer) {
   const std::string socket = dir_ / "provider.sock";
-  Child provider({"/usr/bin/python3", std::string(KEYREQ_SOURCE_ROOT) + "/fixtures/faulty/faulty_socket.py", "--mode",
+  BackgroundProcess provider({"/usr/bin/python3", source_path("fixtures/faulty/faulty_socket.py"), "--mode",
                   "close_without_answer", "--socket", socket},
                  dir_ / "provider.log");
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 10s)) << read_file(dir_ / "provider.log");
@@ -399,8 +405,7 @@ TEST_F(Serve, ResolveOnTheKeysServeHoldsExits2NamingServeAndLeavesTheFileAlone) 
   send("id:001");
   ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
   const std::string before = read_file(keys_);
-  auto [code, out] = run({bin("keyreq"), "resolve", "--exec", reference_exec(), "--keys", keys_, "id", "001"},
-                         dir_ / "resolve.log");
+  auto [code, out] = run_merged({bin("keyreq"), "resolve", "--exec", reference_exec(), "--keys", keys_, "id", "001"});
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
   EXPECT_EQ(read_file(keys_), before);
@@ -414,8 +419,7 @@ TEST_F(Serve, SecondServeOnTheSameKeysExits2WithoutRepairingOrServing) {
   std::ofstream(keys_, std::ios::app) << "002 agent-0";
   const std::string before = read_file(keys_);
   for (const std::string& input : {input_, dir_ / "other.sock"}) {
-    auto [code, out] = run({bin("keyreq"), "serve", "--exec", reference_exec(), "--input", input, "--keys", keys_},
-                           dir_ / "second.log");
+    auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", reference_exec(), "--input", input, "--keys", keys_});
     EXPECT_EQ(code, 2) << out;
     EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
     EXPECT_EQ(read_file(keys_), before);
@@ -429,8 +433,7 @@ TEST_F(Serve, SecondServeOnTheSameKeysExits2WithoutRepairingOrServing) {
 TEST_F(Serve, FifoAsClientKeysExits2AtOnce) {
   std::filesystem::create_directories(dir_ / "etc");
   ASSERT_EQ(::mkfifo(keys_.c_str(), 0600), 0);
-  auto [code, out] = run({bin("keyreq"), "serve", "--exec", reference_exec(), "--home", dir_.path().string()},
-                         dir_ / "fifo.log", 5s);
+  auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", reference_exec(), "--home", dir_.path().string()}, 5s);
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("not a regular file"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(input_));
@@ -484,7 +487,7 @@ TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
     const std::string pid_file = dir_ / "provider.pid";
     std::filesystem::remove(pid_file);
     const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nsleep 30 &\nwait");
-    Child resolve({bin("keyreq"), "resolve", "--exec", hang, "--keys", dir_ / "resolve.keys", "id", "001"},
+    BackgroundProcess resolve({bin("keyreq"), "resolve", "--exec", hang, "--keys", dir_ / "resolve.keys", "id", "001"},
                   dir_ / "resolve.log");
     ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
     std::this_thread::sleep_for(200ms);  // the sleep started
@@ -492,12 +495,20 @@ TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
     ASSERT_GT(provider, 0);
     ASSERT_FALSE(processes_in_group(provider).empty());
     resolve.signal(sig);
-    const auto status = resolve.wait(5s);
-    ASSERT_TRUE(status);
-    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == sig) << "status " << *status;
+    ASSERT_TRUE(resolve.wait(5s));
+    const int status = *resolve.wait_status();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
     EXPECT_TRUE(wait_until([&] { return processes_in_group(provider).empty(); }, 1s))
         << processes_in_group(provider).size() << " left in the provider's group after signal " << sig;
   }
+}
+
+// kill -9 of `parent` (serve or resolve): its provider must be gone within 1 s.
+void expect_kill9_takes_provider_along(BackgroundProcess& parent, pid_t provider) {
+  parent.signal(SIGKILL);
+  parent.wait(5s);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived "
+                                                                         << parent.pid();
 }
 
 // Issue 11 item 7: after kill -9 of serve or resolve, providers lived on with PPID 1.
@@ -506,28 +517,24 @@ TEST_F(Serve, SupervisedProviderDiesWithServeKilledByKill9) {
   ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket + "</socket>"));
   const pid_t provider = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
   ASSERT_GT(provider, 0);
-  serve_.signal(SIGKILL);
-  serve_.wait(5s);
-  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived serve";
+  expect_kill9_takes_provider_along(serve_, provider);
 }
 
 TEST_F(Serve, ExecProviderDiesWithResolveKilledByKill9) {
   const std::string pid_file = dir_ / "provider.pid";
   const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nexec sleep 30");
-  Child resolve({bin("keyreq"), "resolve", "--exec", hang, "id", "001"}, dir_ / "resolve.log");
+  BackgroundProcess resolve({bin("keyreq"), "resolve", "--exec", hang, "id", "001"}, dir_ / "resolve.log");
   ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
   const pid_t provider = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
   ASSERT_GT(provider, 0);
-  resolve.signal(SIGKILL);
-  resolve.wait(5s);
-  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived resolve";
+  expect_kill9_takes_provider_along(resolve, provider);
 }
 
 // Issue 11 item 7b: a socket already served at start-up (an orphan, an
 // external daemon) was treated as unsupervised for good.
 TEST_F(Serve, SocketServedByAnotherAtStartIsTakenOverWhenItGoesDown) {
   const std::string socket = dir_ / "provider.sock";
-  Child external({bin("keyreq-provider"), "--db", db_, "--socket", socket}, dir_ / "external.log");
+  BackgroundProcess external({bin("keyreq-provider"), "--db", db_, "--socket", socket}, dir_ / "external.log");
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 5s));
   ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
                     "</socket><timeout>10</timeout>"));
@@ -629,9 +636,8 @@ TEST_F(Serve, ProviderMessagesAreEscapedOnceAndEveryOutcomeLineHasQueueMs) {
 }
 
 TEST_F(Serve, DisabledBlockServesNothing) {
-  auto [code, out] = run({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
-                          dir_.path().string()},
-                         dir_ / "disabled.log");
+  auto [code, out] = run_merged({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
+                          dir_.path().string()});
   EXPECT_EQ(code, 0);
   EXPECT_NE(out.find("disabled"), std::string::npos) << out;
 }

@@ -10,12 +10,12 @@
 #include "resolver/daemon/datagram_input.hpp"
 #include "resolver/keystore/keys_file_lock.hpp"
 #include "resolver/keystore/keystore.hpp"
-#include "resolver/tests/serve_support.hpp"
+#include "testkit/testkit.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using namespace keyreq::testing;
+using namespace keyreq::testkit;
 
 class ServerTest : public ::testing::Test {
  protected:

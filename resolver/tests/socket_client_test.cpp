@@ -7,14 +7,15 @@
 #include <vector>
 #include <thread>
 
-#include "resolver/tests/test_support.hpp"
-#include "resolver/tests/unix_test_server.hpp"
+#include "testkit/temp_dir.hpp"
+#include "testkit/unix_sockets.hpp"
+#include "testkit/unix_test_server.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using keyreq::testing::TempDir;
-using keyreq::testing::UnixTestServer;
+using keyreq::testkit::TempDir;
+using keyreq::testkit::UnixTestServer;
 using Clock = std::chrono::steady_clock;
 
 const Request kId001{RequestKind::id, "001"};
@@ -40,12 +41,12 @@ TEST(SocketClient, SendsTheRequestWithoutTerminatorAndReadsWithoutWaitingForEof)
   std::string received;
   std::mutex m;
   UnixTestServer server(dir / "s", [&](int fd) {
-    auto got = UnixTestServer::read_some(fd, 6);
+    auto got = testkit::read_some(fd, 6);
     {
       std::lock_guard lock(m);
       received = got;
     }
-    UnixTestServer::write_all(fd, kAnswer);
+    testkit::write_all(fd, kAnswer);
     std::this_thread::sleep_for(1500ms);  // keep the connection open: the client must not wait for EOF
   });
   SocketClient client(dir / "s", limits(5s));
@@ -61,9 +62,9 @@ TEST(SocketClient, SendsTheRequestWithoutTerminatorAndReadsWithoutWaitingForEof)
 TEST(SocketClient, ReassemblesAReplyArrivingInPieces) {
   TempDir dir;
   UnixTestServer server(dir / "s", [&](int fd) {
-    UnixTestServer::read_some(fd, 6);
+    testkit::read_some(fd, 6);
     for (std::size_t i = 0; i < kAnswer.size(); i += 7) {
-      UnixTestServer::write_all(fd, kAnswer.substr(i, 7));
+      testkit::write_all(fd, kAnswer.substr(i, 7));
       std::this_thread::sleep_for(5ms);
     }
   });
@@ -76,8 +77,8 @@ TEST(SocketClient, ReassemblesAReplyArrivingInPieces) {
 TEST(SocketClient, EofEndsAReplyThatIsNotAnObject) {
   TempDir dir;
   UnixTestServer server(dir / "s", [&](int fd) {
-    UnixTestServer::read_some(fd, 6);
-    UnixTestServer::write_all(fd, "garbage");
+    testkit::read_some(fd, 6);
+    testkit::write_all(fd, "garbage");
   });
   SocketClient client(dir / "s", limits(5s));
   auto r = client.call(kId001);
@@ -88,7 +89,7 @@ TEST(SocketClient, EofEndsAReplyThatIsNotAnObject) {
 TEST(SocketClient, DeadlineCapAndNobodyListening) {
   TempDir dir;
   {
-    UnixTestServer silent(dir / "silent", [&](int fd) { UnixTestServer::read_some(fd, 100, 2000); });
+    UnixTestServer silent(dir / "silent", [&](int fd) { testkit::read_some(fd, 100, std::chrono::milliseconds(2000)); });
     SocketClient client(dir / "silent", limits(300ms));
     const auto start = Clock::now();
     auto r = client.call(kId001);
@@ -98,8 +99,8 @@ TEST(SocketClient, DeadlineCapAndNobodyListening) {
   }
   {
     UnixTestServer big(dir / "big", [&](int fd) {
-      UnixTestServer::read_some(fd, 6);
-      UnixTestServer::write_all(fd, "[" + std::string(70000, ' '));
+      testkit::read_some(fd, 6);
+      testkit::write_all(fd, "[" + std::string(70000, ' '));
     });
     SocketClient client(dir / "big", limits(5s));
     auto r = client.call(kId001);
@@ -122,8 +123,8 @@ TEST(SocketClient, ConnectRetryCatchesAProviderThatComesUpLate) {
   std::thread starter([&] {
     std::this_thread::sleep_for(150ms);
     server = std::make_unique<UnixTestServer>(dir / "late", [&](int fd) {
-      UnixTestServer::read_some(fd, 6);
-      UnixTestServer::write_all(fd, kAnswer);
+      testkit::read_some(fd, 6);
+      testkit::write_all(fd, kAnswer);
     });
   });
   SocketClient client(dir / "late", limits(5s), 2s);
@@ -141,9 +142,9 @@ TEST(SocketClient, FullListenBacklogIsWaitedForNotTakenAsConnected) {
   UnixTestServer server(
       dir / "s",
       [&](int fd) {
-        UnixTestServer::read_some(fd, 6);
+        testkit::read_some(fd, 6);
         std::this_thread::sleep_for(5ms);
-        UnixTestServer::write_all(fd, kAnswer);
+        testkit::write_all(fd, kAnswer);
       },
       /*backlog=*/1);
   SocketClient client(dir / "s", limits(10s));
@@ -166,7 +167,7 @@ TEST(SocketClient, HealthCheckSendsNothing) {
   TempDir dir;
   std::atomic<int> bytes_seen{-1};
   UnixTestServer server(dir / "s", [&](int fd) {
-    bytes_seen = static_cast<int>(UnixTestServer::read_some(fd, 1, 1000).size());
+    bytes_seen = static_cast<int>(testkit::read_some(fd, 1, std::chrono::milliseconds(1000)).size());
   });
   SocketClient client(dir / "s", limits(5s));
   EXPECT_TRUE(client.health_check());

@@ -8,12 +8,14 @@
 #include <cstring>
 #include <vector>
 
-#include "resolver/tests/test_support.hpp"
+#include "testkit/files.hpp"
+#include "testkit/processes.hpp"
+#include "testkit/temp_dir.hpp"
 
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
-using keyreq::testing::TempDir;
+using keyreq::testkit::TempDir;
 using Clock = std::chrono::steady_clock;
 
 // A socket that listens with a backlog of 0 and never accepts.

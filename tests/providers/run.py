@@ -62,6 +62,25 @@ INJECTIONS_VIA_RESOLVE = [("id", "' OR '1'='1"), ("id", "1 OR 1=1"), ("ip", "' O
 # --------------------------------------------------------------------------
 # results
 
+
+def exit_code_within(proc, seconds):
+    """The process's exit code, or "still running" (then it is killed) after `seconds`."""
+    try:
+        return proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return "still running"
+
+
+def answers_with_row(path, row):
+    """Whether the daemon on `path` answers id:<row's id> with exactly that row."""
+    try:
+        doc, _ = one_json_object(socket_request(path, ("id:%s" % row[0]).encode()))
+        return doc is not None and is_exact_record(doc, row)
+    except OSError:
+        return False
+
 class Results:
     def __init__(self, verbose):
         self.verbose = verbose
@@ -563,19 +582,8 @@ class Combo:
     def socket_lifecycle_checks(self):
         row = self.s.rows[0]
         # a second daemon must not steal the live socket
-        second = self.start_daemon(self.sock)
-        try:
-            rc = second.wait(15)
-        except subprocess.TimeoutExpired:
-            rc = "still running"
-            second.kill()
-            second.wait()
-        alive = False
-        try:
-            doc, _ = one_json_object(socket_request(self.sock, ("id:%s" % row[0]).encode()))
-            alive = doc is not None and is_exact_record(doc, row)
-        except OSError:
-            pass
+        rc = exit_code_within(self.start_daemon(self.sock), 15)
+        alive = answers_with_row(self.sock, row)
         self.check("a second daemon refuses a live socket and the first keeps serving",
                    rc not in (0, "still running") and alive, "second rc=%s first alive=%s" % (rc, alive))
         # a stale socket file is replaced
@@ -585,26 +593,14 @@ class Combo:
         s.close()  # the file stays, nobody listens
         proc = self.start_daemon(stale)
         up = wait_for_socket(stale, proc)
-        ok = False
-        if up:
-            try:
-                doc, _ = one_json_object(socket_request(stale, ("id:%s" % row[0]).encode()))
-                ok = doc is not None and is_exact_record(doc, row)
-            except OSError:
-                pass
+        ok = up and answers_with_row(stale, row)
         self.check("a stale socket file is replaced", up and ok, "up=%s answered=%s" % (up, ok))
         self.stop_daemon(proc, stale, "stale-socket daemon")
         # a path that is not a socket is left alone
         regular = os.path.join(self.dir, "regular.sock")
         with open(regular, "w") as f:
             f.write("keep me\n")
-        proc = self.start_daemon(regular)
-        try:
-            rc = proc.wait(15)
-        except subprocess.TimeoutExpired:
-            rc = "still running"
-            proc.kill()
-            proc.wait()
+        rc = exit_code_within(self.start_daemon(regular), 15)
         self.check("a regular file at the socket path is refused and kept",
                    rc not in (0, "still running") and open(regular).read() == "keep me\n", "rc=%s" % rc)
 

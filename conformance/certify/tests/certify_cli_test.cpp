@@ -19,7 +19,7 @@ namespace {
 
 using namespace testing;
 
-std::string keyreq_binary() { return bin_dir() + "/keyreq"; }
+std::string keyreq_binary() { return bin("keyreq"); }
 
 ProcessRun keyreq(std::vector<std::string> args) {
   args.insert(args.begin(), {keyreq_binary(), "certify"});
@@ -29,18 +29,9 @@ ProcessRun keyreq(std::vector<std::string> args) {
   return run_process(args, limits);
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class CertifyCommand : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!executable(keyreq_binary())) GTEST_SKIP() << keyreq_binary() << " is not built";
-  }
+  void SetUp() override { ASSERT_TRUE(executable(keyreq_binary())) << keyreq_binary() << " is not built"; }
   TempDir dir;
   std::string dataset = make_sqlite_dataset(dir, 50);
 };
@@ -50,13 +41,13 @@ TEST_F(CertifyCommand, ReferenceProviderIsCertifiedWithEveryReport) {
                                  dir / "out", "--junit", dir / "junit.xml", "--parallel", "2"});
   EXPECT_EQ(run.exit_code, 0) << run.stdout_bytes << run.stderr_bytes;
   EXPECT_NE(run.stdout_bytes.find("\nCERTIFIED"), std::string::npos) << run.stdout_bytes;
-  const auto json = nlohmann::json::parse(slurp(dir / "out/certificate.json"));
+  const auto json = nlohmann::json::parse(read_file(dir / "out/certificate.json"));
   EXPECT_EQ(json["verdict"], "CERTIFIED");
   EXPECT_EQ(json["settings"]["parallel"], 2);
   EXPECT_EQ(json["dataset"]["agents"], 50);
   EXPECT_GT(json["probes"].size(), 80u);
-  EXPECT_NE(slurp(dir / "out/certificate.md").find("# keyreq certificate: CERTIFIED"), std::string::npos);
-  const std::string junit = slurp(dir / "junit.xml");
+  EXPECT_NE(read_file(dir / "out/certificate.md").find("# keyreq certificate: CERTIFIED"), std::string::npos);
+  const std::string junit = read_file(dir / "junit.xml");
   EXPECT_NE(junit.find("<testsuites name=\"keyreq certify\""), std::string::npos);
   EXPECT_NE(junit.find("failures=\"0\""), std::string::npos);
 }
@@ -64,7 +55,7 @@ TEST_F(CertifyCommand, ReferenceProviderIsCertifiedWithEveryReport) {
 TEST_F(CertifyCommand, CsvDatasetAndSocketTransport) {
   ASSERT_FALSE(fixtures::write_csv_dataset(dir / "agents.csv", 50));
   const std::string sock = dir / "ref.sock";
-  Daemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
+  ProviderDaemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
   ASSERT_TRUE(daemon.up());
   const ProcessRun run = keyreq({"--socket", sock, "--dataset", dir / "agents.csv", "--timeout", "2"});
   EXPECT_EQ(run.exit_code, 0) << run.stdout_bytes << run.stderr_bytes;
@@ -80,9 +71,9 @@ TEST_F(CertifyCommand, VulnerableProviderIsNotCertifiedAndThePayloadIsShown) {
   EXPECT_NE(run.stdout_bytes.find("[SQLI]"), std::string::npos);
   EXPECT_NE(run.stdout_bytes.find("the payload \"'OR 1--\""), std::string::npos) << run.stdout_bytes;
   EXPECT_NE(run.stdout_bytes.find("repro:  " + source_root() + "/fixtures/vulnerable/provider.py"), std::string::npos);
-  EXPECT_NE(slurp(dir / "out/certificate.md").find("'OR 1--"), std::string::npos);
-  EXPECT_NE(slurp(dir / "junit.xml").find("type=\"SQLI\""), std::string::npos);
-  EXPECT_EQ(nlohmann::json::parse(slurp(dir / "out/certificate.json"))["certified"], false);
+  EXPECT_NE(read_file(dir / "out/certificate.md").find("'OR 1--"), std::string::npos);
+  EXPECT_NE(read_file(dir / "junit.xml").find("type=\"SQLI\""), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "out/certificate.json"))["certified"], false);
 }
 
 TEST_F(CertifyCommand, UsageErrorsExit2) {
@@ -128,7 +119,7 @@ TEST_F(CertifyCommand, UpperCaseFieldNamesFitIn60ConsoleLinesWithAHint) {
   EXPECT_NE(run.stdout_bytes.find("[E1]"), std::string::npos) << run.stdout_bytes;
   EXPECT_NE(run.stdout_bytes.find("field names are case-sensitive (SPEC §4)"), std::string::npos) << run.stdout_bytes;
   // the full detail stays in certificate.json: one probe each
-  const auto json = nlohmann::json::parse(slurp(dir / "out/certificate.json"));
+  const auto json = nlohmann::json::parse(read_file(dir / "out/certificate.json"));
   EXPECT_GT(json["summary"]["fail"].get<int>(), 60);
 }
 
@@ -144,8 +135,8 @@ TEST_F(CertifyCommand, NoArtifactHoldsAWholeKeyWithoutShowKeys) {
     if (show) args.push_back("--show-keys");
     const ProcessRun run = keyreq(args);
     EXPECT_EQ(run.exit_code, 1) << run.stderr_bytes;
-    for (const std::string& text : {run.stdout_bytes, run.stderr_bytes, slurp(out + "/certificate.json"),
-                                    slurp(out + "/certificate.md"), slurp(out + "/junit.xml")}) {
+    for (const std::string& text : {run.stdout_bytes, run.stderr_bytes, read_file(out + "/certificate.json"),
+                                    read_file(out + "/certificate.md"), read_file(out + "/junit.xml")}) {
       const bool whole = text.find(agents[0].key) != std::string::npos;
       if (show && text.size() > 200 && text != run.stderr_bytes) {
         EXPECT_TRUE(whole) << text.substr(0, 300);
@@ -161,7 +152,7 @@ TEST_F(CertifyCommand, NoArtifactHoldsAWholeKeyWithoutShowKeys) {
   const ProcessRun ok = keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset, "--out",
                                 dir / "ok"});
   EXPECT_EQ(ok.exit_code, 0) << ok.stdout_bytes;
-  const std::string json = slurp(dir / "ok/certificate.json");
+  const std::string json = read_file(dir / "ok/certificate.json");
   EXPECT_NE(json.find("(64 hex)"), std::string::npos);
   for (const auto& a : agents) ASSERT_EQ(json.find(a.key), std::string::npos) << a.id;
 }
@@ -170,7 +161,7 @@ TEST_F(CertifyCommand, MaxFailuresStopsProbingAfterNFailedProbes) {
   const ProcessRun run = keyreq({"--exec", faulty("garbage_output"), "--dataset", dataset, "--max-failures", "3",
                                  "--out", dir / "out"});
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
-  const auto json = nlohmann::json::parse(slurp(dir / "out/certificate.json"));
+  const auto json = nlohmann::json::parse(read_file(dir / "out/certificate.json"));
   EXPECT_EQ(json["summary"]["fail"], 3) << run.stdout_bytes;
   EXPECT_GT(json["summary"]["skipped"].get<int>(), 50);
   EXPECT_NE(run.stdout_bytes.find("not run: --max-failures 3 reached"), std::string::npos) << run.stdout_bytes;
@@ -184,8 +175,8 @@ TEST_F(CertifyCommand, WarningsAsFailuresExit1) {
   const ProcessRun plain = keyreq({"--exec", faulty("stderr_warnings"), "--dataset", dataset, "--junit",
                                    dir / "plain.xml"});
   EXPECT_EQ(strict.exit_code, 1);
-  EXPECT_NE(slurp(dir / "strict.xml").find("type=\"SHOULD STDERR\""), std::string::npos);
-  EXPECT_EQ(slurp(dir / "plain.xml").find("type=\"SHOULD"), std::string::npos);
+  EXPECT_NE(read_file(dir / "strict.xml").find("type=\"SHOULD STDERR\""), std::string::npos);
+  EXPECT_EQ(read_file(dir / "plain.xml").find("type=\"SHOULD"), std::string::npos);
 }
 
 // "keyreq certify K/N " somewhere in `text` (no std::regex: GCC 12
@@ -226,7 +217,7 @@ std::vector<pid_t> tagged_processes(const std::string& tag, const std::string& w
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = std::stoi(name);
     if (pid == ::getpid()) continue;
-    std::string environ = slurp(entry.path() / "environ"), cmdline = slurp(entry.path() / "cmdline");
+    std::string environ = read_file(entry.path() / "environ"), cmdline = read_file(entry.path() / "cmdline");
     std::replace(environ.begin(), environ.end(), '\0', '\n');
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (("\n" + environ).find("\n" + tag + "\n") != std::string::npos && cmdline.find(word) != std::string::npos) {
@@ -236,33 +227,24 @@ std::vector<pid_t> tagged_processes(const std::string& tag, const std::string& w
   return out;
 }
 
-bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 // Ctrl-C or SIGTERM: certify stops the provider process group it started
 // (the provider's `sleep` child included) and ends with the signal.
 TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
   for (const int sig : {SIGINT, SIGTERM}) {
     const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-" + std::to_string(sig);
-    fixtures::testing::Daemon certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
+    BackgroundProcess certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
                                        "--timeout", "60"},
                                       dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
-    ASSERT_TRUE(wait_for([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
-        << "the provider never started: " << slurp(dir / "certify.log");
+    ASSERT_TRUE(wait_until([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
+        << "the provider never started: " << read_file(dir / "certify.log");
     certify.signal(sig);
     const auto status = certify.wait(std::chrono::seconds(5));
     ASSERT_TRUE(status.has_value()) << "certify did not end after " << strsignal(sig);
     EXPECT_EQ(*status, 128 + sig);
-    EXPECT_TRUE(wait_for([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+    EXPECT_TRUE(wait_until([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
                          std::chrono::seconds(1)))
         << "provider processes outlived certify by more than 1 s";
-    EXPECT_NE(slurp(dir / "certify.log").find("interrupted"), std::string::npos) << slurp(dir / "certify.log");
+    EXPECT_NE(read_file(dir / "certify.log").find("interrupted"), std::string::npos) << read_file(dir / "certify.log");
   }
 }
 
@@ -270,14 +252,14 @@ TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
 // process does, within a second (the provider and the sleep it started).
 TEST_F(CertifyCommand, NoProviderOutlivesCertifyKilledWithSigkill) {
   const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-kill9";
-  fixtures::testing::Daemon certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
+  BackgroundProcess certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
                                      "--timeout", "60"},
                                     dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
-  ASSERT_TRUE(wait_for([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
-      << "the provider never started: " << slurp(dir / "certify.log");
+  ASSERT_TRUE(wait_until([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
+      << "the provider never started: " << read_file(dir / "certify.log");
   ::kill(certify.pid(), SIGKILL);
   ASSERT_TRUE(certify.wait(std::chrono::seconds(5)).has_value());
-  EXPECT_TRUE(wait_for([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+  EXPECT_TRUE(wait_until([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
                        std::chrono::seconds(1)))
       << "provider processes outlived certify (kill -9) by more than 1 s";
 }

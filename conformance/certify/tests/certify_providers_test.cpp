@@ -53,7 +53,7 @@ TEST_F(Certification, ReferenceProviderOverExecIsCertified) {
 
 TEST_F(Certification, ReferenceProviderOverSocketIsCertified) {
   const std::string sock = dir / "ref.sock";
-  Daemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
+  ProviderDaemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
   ASSERT_TRUE(daemon.up());
   const Certificate cert = run(socket_options(sock, dataset));
   expect_certified(cert);
@@ -100,7 +100,7 @@ TEST_P(LanguageCertification, ExecProviderIsCertified) {
 
 TEST_P(LanguageCertification, SocketDaemonIsCertified) {
   const std::string sock = dir / (std::string(GetParam().name) + ".sock");
-  Daemon daemon({GetParam().interpreter, script(), "--db", dataset, "--socket", sock}, sock, dir / "daemon.log");
+  ProviderDaemon daemon({GetParam().interpreter, script(), "--db", dataset, "--socket", sock}, sock, dir / "daemon.log");
   ASSERT_TRUE(daemon.up()) << "the " << GetParam().name << " daemon did not come up";
   const Certificate cert = run(socket_options(sock, dataset, kInterpreterTimeout));
   expect_certified(cert);
@@ -124,7 +124,7 @@ std::string must_rule_counts(const Certificate& cert) {
 
 TEST_F(Certification, ReferenceProviderIsCertifiedAtParallel1And32) {
   const std::string sock = dir / "ref.sock";
-  Daemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
+  ProviderDaemon daemon({provider_binary(), "--db", dataset, "--socket", sock}, sock, dir / "ref.log");
   ASSERT_TRUE(daemon.up());
   for (const unsigned parallel : {1u, 32u}) {
     CertifyOptions exec = exec_options({provider_binary(), "--db", dataset}, dataset);
@@ -145,7 +145,7 @@ TEST_F(Certification, ReferenceProviderIsCertifiedAtParallel1And32) {
 // and at 32 (before the shared connect routine, 60-74 false IO findings).
 TEST_F(Certification, SmallBacklogDaemonGetsTheSameFindingsAtParallel1And32) {
   const std::string sock = dir / "backlog.sock";
-  Daemon daemon({"/usr/bin/python3", faulty("faulty_socket.py"), "--mode", "small_backlog", "--socket", sock}, sock,
+  ProviderDaemon daemon({"/usr/bin/python3", faulty("faulty_socket.py"), "--mode", "small_backlog", "--socket", sock}, sock,
                 dir / "backlog.log");
   ASSERT_TRUE(daemon.up());
   std::string rules_at_1;
@@ -217,18 +217,23 @@ TEST_F(FaultyExec, ExitNonzeroIsNotCertifiedForItsExitStatus) {
   EXPECT_TRUE(has_rule(probe(cert, "smoke.known-id"), "EXIT")) << summary(cert);
 }
 
-TEST_F(FaultyExec, GarbageOutputIsD1) {
-  const Certificate cert = certify_faulty("garbage_output");
+// Not certified, with `rule` on the known-id smoke probe; its first finding
+// mentions `detail` when one is given.
+void expect_known_id_fails_with(const Certificate& cert, const std::string& rule, const std::string& detail = "") {
   EXPECT_FALSE(cert.certified());
-  EXPECT_TRUE(has_rule(probe(cert, "smoke.known-id"), "D1")) << summary(cert);
+  const ProbeResult* p = probe(cert, "smoke.known-id");
+  ASSERT_TRUE(has_rule(p, rule)) << summary(cert);
+  if (!detail.empty()) {
+    EXPECT_NE(p->findings.front().message.find(detail), std::string::npos) << summary(cert);
+  }
+}
+
+TEST_F(FaultyExec, GarbageOutputIsD1) {
+  expect_known_id_fails_with(certify_faulty("garbage_output"), "D1");
 }
 
 TEST_F(FaultyExec, EmptyOutputIsD1) {
-  const Certificate cert = certify_faulty("empty_output");
-  EXPECT_FALSE(cert.certified());
-  const ProbeResult* p = probe(cert, "smoke.known-id");
-  ASSERT_TRUE(has_rule(p, "D1")) << summary(cert);
-  EXPECT_NE(p->findings.front().message.find("nothing on stdout"), std::string::npos);
+  expect_known_id_fails_with(certify_faulty("empty_output"), "D1", "nothing on stdout");
 }
 
 TEST_F(FaultyExec, SlowIsTimeoutAndTheRunStaysBounded) {
@@ -241,11 +246,7 @@ TEST_F(FaultyExec, SlowIsTimeoutAndTheRunStaysBounded) {
 }
 
 TEST_F(FaultyExec, IgnoresSigtermIsTimeoutWithTheKillShown) {
-  const Certificate cert = certify_faulty("ignores_sigterm");
-  EXPECT_FALSE(cert.certified());
-  const ProbeResult* p = probe(cert, "smoke.known-id");
-  ASSERT_TRUE(has_rule(p, "TIMEOUT")) << summary(cert);
-  EXPECT_NE(p->findings.front().message.find("ignored SIGTERM"), std::string::npos) << summary(cert);
+  expect_known_id_fails_with(certify_faulty("ignores_sigterm"), "TIMEOUT", "ignored SIGTERM");
   EXPECT_LT(seconds, 12);
 }
 
@@ -268,9 +269,7 @@ TEST_F(FaultyExec, WrongAgentIsC1AndC2) {
 }
 
 TEST_F(FaultyExec, OversizedOutputIsSize) {
-  const Certificate cert = certify_faulty("oversized_output");
-  EXPECT_FALSE(cert.certified());
-  EXPECT_TRUE(has_rule(probe(cert, "smoke.known-id"), "SIZE")) << summary(cert);
+  expect_known_id_fails_with(certify_faulty("oversized_output"), "SIZE");
 }
 
 TEST_F(FaultyExec, StderrWarningsAreAWarningNotAStdoutProblem) {
@@ -289,11 +288,7 @@ TEST_F(FaultyExec, StderrWarningsAreAWarningNotAStdoutProblem) {
 }
 
 TEST_F(FaultyExec, KilledBySignalIsSignal) {
-  const Certificate cert = certify_faulty("killed_by_signal");
-  EXPECT_FALSE(cert.certified());
-  const ProbeResult* p = probe(cert, "smoke.known-id");
-  ASSERT_TRUE(has_rule(p, "SIGNAL")) << summary(cert);
-  EXPECT_NE(p->findings.front().message.find("SIGSEGV"), std::string::npos);
+  expect_known_id_fails_with(certify_faulty("killed_by_signal"), "SIGNAL", "SIGSEGV");
 }
 
 TEST_F(FaultyExec, ScriptsThatCannotStartAreStart) {
@@ -318,7 +313,7 @@ class FaultySocket : public Certification {
     const std::string sock = dir / "faulty.sock";
     command.push_back("--socket");
     command.push_back(sock);
-    Daemon daemon(command, sock, dir / "faulty.log", std::move(env));
+    ProviderDaemon daemon(command, sock, dir / "faulty.log", std::move(env));
     if (!daemon.up()) {
       ADD_FAILURE() << command.front() << " did not come up";
       return {};
@@ -448,7 +443,7 @@ TEST_F(Vulnerable, ExecIsNotCertifiedAndTheReportShowsThePayload) {
 TEST_F(Vulnerable, SocketIsNotCertifiedAndTheReportShowsThePayload) {
   if (!executable("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is not installed";
   const std::string sock = dir / "vuln.sock";
-  Daemon daemon({script, "--db", dataset, "--socket", sock}, sock, dir / "vuln.log");
+  ProviderDaemon daemon({script, "--db", dataset, "--socket", sock}, sock, dir / "vuln.log");
   ASSERT_TRUE(daemon.up());
   const Certificate cert = run(socket_options(sock, dataset, milliseconds(20'000)));
   expect_injection_found(cert);

@@ -148,18 +148,11 @@ std::string xmllint_problem(const TempDir& dir, const std::string& xml) {
 
 Certificate mixed_certificate() {
   Certificate cert = upper_case_certificate(2);
-  ProbeResult warn;
-  warn.id = "exec.stderr";
-  warn.group = "exec";
-  warn.title = "stderr <&> \"quoted\"";
+  ProbeResult warn = probe_result("exec.stderr", "exec", "stderr <&> \"quoted\"");
   warn.findings.push_back({"STDERR", Level::should, "text on stderr: \x01\x1b[31m"});
-  ProbeResult skipped;
-  skipped.id = "parallel.consistent";
-  skipped.group = "parallel";
+  ProbeResult skipped = probe_result("parallel.consistent", "parallel");
   skipped.skip_reason = "not run: stopped";
-  ProbeResult pass;
-  pass.id = "smoke.known-id";
-  pass.group = "smoke";
+  const ProbeResult pass = probe_result("smoke.known-id", "smoke");
   cert.probes.push_back(warn);
   cert.probes.push_back(skipped);
   cert.probes.push_back(pass);

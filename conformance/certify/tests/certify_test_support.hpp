@@ -1,33 +1,21 @@
 #pragma once
-// Helpers for the certification tests: paths, temp dirs, datasets, daemons.
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
+// What the certification tests share beyond the test kit: a dataset made in
+// process, the options of a certification run, and finding lookups.
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "conformance/certify/certifier.hpp"
-#include "conformance/certify/socket_probe.hpp"
 #include "fixtures/dataset/dataset.hpp"
-#include "fixtures/tests/test_util.hpp"
+#include "testkit/testkit.hpp"
 
 namespace keyreq::certify::testing {
 
-// Paths, temp dirs and processes come from the fixtures' test helpers.
-using fixtures::testing::bin_dir;
-using fixtures::testing::env_or;
-using fixtures::testing::provider_binary;
-using fixtures::testing::source_root;
-using fixtures::testing::TempDir;
-inline std::string faulty(const std::string& name) { return source_root() + "/fixtures/faulty/" + name; }
-inline bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+using namespace keyreq::testkit;
+inline std::string faulty(const std::string& name) { return source_path("fixtures/faulty/" + name); }
+inline std::string provider_binary() { return bin("keyreq-provider"); }
 
 // Sets an environment variable for the scope (providers inherit it).
 class ScopedEnv {
@@ -46,31 +34,6 @@ class ScopedEnv {
  private:
   std::string name_, old_;
   bool had_ = false;
-};
-
-// A provider daemon started for the test (stopped with SIGKILL to its group
-// and reaped at the end), up once its socket accepts a connection.
-class Daemon {
- public:
-  Daemon(std::vector<std::string> args, const std::string& socket_path, const std::string& log_path,
-         std::vector<std::string> extra_env = {})
-      : process_(std::move(args), log_path, std::move(extra_env)) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (std::filesystem::exists(socket_path) &&
-          socket_touch(socket_path, std::chrono::milliseconds(500)).empty()) {
-        up_ = true;
-        break;
-      }
-      if (process_.wait(std::chrono::milliseconds(0))) break;  // it exited: not up
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  bool up() const { return up_; }
-
- private:
-  fixtures::testing::Daemon process_;
-  bool up_ = false;
 };
 
 // A dataset of n agents, SQLite.
@@ -110,6 +73,15 @@ inline std::vector<const Finding*> findings_of(const Certificate& cert, const st
     for (const auto& f : p.findings)
       if (f.rule == rule) out.push_back(&f);
   return out;
+}
+
+// A probe result to build certificates with in report tests.
+inline ProbeResult probe_result(std::string id, std::string group, std::string title = "") {
+  ProbeResult p;
+  p.id = std::move(id);
+  p.group = std::move(group);
+  p.title = std::move(title);
+  return p;
 }
 
 inline const ProbeResult* probe(const Certificate& cert, const std::string& id) {

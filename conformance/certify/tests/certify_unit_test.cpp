@@ -18,7 +18,6 @@
 #include "conformance/certify/socket_probe.hpp"
 #include "conformance/certify/tests/certify_test_support.hpp"
 #include "resolver/transport/command_line.hpp"
-#include "resolver/tests/unix_test_server.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -105,52 +104,18 @@ TEST(ProcessRunner, CannotStartIsToldApart) {
 
 // ---------------------------------------------------------------- socket probes
 
-// A Unix stream server on a thread; `serve` handles each accepted connection.
-class TestServer {
+// Each connection on a thread of its own (the probes connect concurrently).
+class TestServer : public UnixTestServer {
  public:
-  TestServer(const std::string& path, std::function<void(int)> serve) : path_(path), serve_(std::move(serve)) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0) {
-      throw std::runtime_error("bind " + path);
-    }
-    thread_ = std::thread([this] {
-      while (true) {
-        const int c = ::accept(fd_, nullptr, nullptr);
-        if (c < 0 || stop_) {
-          if (c >= 0) ::close(c);
-          return;
-        }
-        std::thread([this, c] {
-          serve_(c);
-          ::close(c);
-        }).detach();
-      }
-    });
-  }
-  ~TestServer() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    socket_touch(path_, milliseconds(100));
-    thread_.join();
-    ::close(fd_);
-    std::this_thread::sleep_for(milliseconds(50));  // let detached handlers finish
-  }
-
- private:
-  std::string path_;
-  std::function<void(int)> serve_;
-  int fd_ = -1;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  TestServer(const std::string& path, Handler serve)
+      : UnixTestServer(path, std::move(serve), 16, Handling::concurrent) {}
 };
 
 const std::string kAnswer =
     R"({"error":0,"data":{"id":"001","name":"agent-001","ip":"10.0.0.1","key":"k"}})";
 
-std::string read_some(int fd) {
+// One recv: what the peer has sent so far.
+std::string receive_once(int fd) {
   char buf[256];
   const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
@@ -161,7 +126,7 @@ TEST(SocketProbe, HalfCloseOnlyServerTimesOutWithoutAndAnswersWith) {
   TestServer server(dir / "s", [](int c) {
     std::string got;
     while (true) {  // until EOF
-      const std::string more = read_some(c);
+      const std::string more = receive_once(c);
       if (more.empty()) break;
       got += more;
     }
@@ -185,7 +150,7 @@ TEST(SocketProbe, PiecesGoOutSeparatelyAndASplitReplyIsCounted) {
   TestServer server(dir / "s", [&](int c) {
     std::string got;
     while (got.size() < 6) {
-      const std::string more = read_some(c);
+      const std::string more = receive_once(c);
       if (more.empty()) return;
       ++reads;
       got += more;
@@ -214,7 +179,7 @@ TEST(SocketProbe, TouchAndConcurrentExchanges) {
     int seen = most.load();
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
-    const std::string got = read_some(c);
+    const std::string got = receive_once(c);
     std::this_thread::sleep_for(milliseconds(100));  // hold the connection: the others are open too
     const std::string reply = "{\"echo\":\"" + got + "\"}";
     ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
@@ -233,12 +198,12 @@ TEST(SocketProbe, TouchAndConcurrentExchanges) {
 // the unconnected socket (EAGAIN) as connected and report a false IO finding.
 TEST(SocketProbe, AFullListenBacklogIsWaitedFor) {
   TempDir dir;
-  keyreq::testing::UnixTestServer server(
+  UnixTestServer server(
       dir / "s",
       [](int c) {
-        keyreq::testing::UnixTestServer::read_some(c, 6);
+        testkit::read_some(c, 6);
         std::this_thread::sleep_for(milliseconds(5));
-        keyreq::testing::UnixTestServer::write_all(c, kAnswer);
+        testkit::write_all(c, kAnswer);
       },
       /*backlog=*/1);
   SocketScript script;
@@ -280,7 +245,7 @@ TEST(Quoting, SocketReproductionReplaysTheExchange) {
   TestServer server(dir / "s", [&](int c) {
     std::string got;
     while (true) {
-      const std::string more = read_some(c);
+      const std::string more = receive_once(c);
       if (more.empty()) break;
       ++reads;
       got += more;
@@ -460,27 +425,15 @@ Certificate sample_certificate() {
   cert.dataset_agents = 3;
   cert.timeout_seconds = 5;
   cert.parallel = 4;
-  ProbeResult pass;
-  pass.id = "smoke.known-id";
-  pass.group = "smoke";
-  pass.title = "known id";
-  ProbeResult fail;
-  fail.id = "adversarial.id.sqli-short-or";
-  fail.group = "adversarial";
-  fail.title = "short <payload> & co";
+  const ProbeResult pass = probe_result("smoke.known-id", "smoke", "known id");
+  ProbeResult fail = probe_result("adversarial.id.sqli-short-or", "adversarial", "short <payload> & co");
   Exchange ex = exec_answer(record_json(agent001()));
   ex.argv = {"/opt/p.py", "--db", "x.db", "id", "'OR 1--"};
   fail.evidence.push_back(ex);
   fail.findings.push_back({"SQLI", Level::must, "possible SQL injection: \"'OR 1--\""});
-  ProbeResult warn;
-  warn.id = "exec.stderr";
-  warn.group = "exec";
-  warn.title = "stderr";
+  ProbeResult warn = probe_result("exec.stderr", "exec", "stderr");
   warn.findings.push_back({"STDERR", Level::should, "text on stderr"});
-  ProbeResult skipped;
-  skipped.id = "parallel.consistent";
-  skipped.group = "parallel";
-  skipped.title = "parallel";
+  ProbeResult skipped = probe_result("parallel.consistent", "parallel", "parallel");
   skipped.skip_reason = "not run: stopped";
   cert.probes = {pass, fail, warn, skipped};
   return cert;
