@@ -34,7 +34,7 @@ TempDir::TempDir(const std::string& prefix, const std::string& parent) {
 }
 
 std::optional<TempDir> TempDir::create(const std::string& prefix, std::string& error, const std::string& parent) {
-  TempDir dir;
+  TempDir dir{Empty{}};
   dir.path_ = make_dir(prefix, parent, error);
   if (dir.path_.empty()) return std::nullopt;
   return dir;

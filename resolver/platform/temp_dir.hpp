@@ -12,7 +12,7 @@ class TempDir {
  public:
   // Creates <parent>/<prefix>-XXXXXX; parent "": $TMPDIR, else /tmp. Throws
   // std::runtime_error naming the parent and the reason when it cannot.
-  explicit TempDir(const std::string& prefix, const std::string& parent = "");
+  explicit TempDir(const std::string& prefix = "keyreq", const std::string& parent = "");
   // The same without throwing: empty, with `error` set, when it cannot.
   static std::optional<TempDir> create(const std::string& prefix, std::string& error, const std::string& parent = "");
 
@@ -25,11 +25,14 @@ class TempDir {
   ~TempDir();
 
   const std::filesystem::path& path() const { return path_; }
+  // dir / "name": the path of an entry, as a string (what argv and open() take).
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
   // Leave the directory in place on destruction (--keep-workdir and the like).
   void keep(bool keep = true) { keep_ = keep; }
 
  private:
-  TempDir() = default;
+  struct Empty {};
+  explicit TempDir(Empty) {}
   void remove();
   std::filesystem::path path_;
   bool keep_ = false;

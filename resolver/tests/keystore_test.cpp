@@ -2,6 +2,7 @@
 // group commit under concurrency, crash safety (SIGKILL), compaction,
 // I/O failure rollback.
 #include "resolver/keystore/keystore.hpp"
+#include "resolver/platform/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -37,27 +38,7 @@ using keyreq::RegisterStatus;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("keystore_test." + std::to_string(::getpid()) + "." +
-                                         std::to_string(counter++) + "." + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using keyreq::TempDir;  // the platform kit's (resolver/platform/temp_dir.hpp)
 
 std::string read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
