@@ -8,7 +8,7 @@
 
 #include "bench/micro.hpp"
 #include "bench/runner.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 
 namespace keyreq::bench {
 

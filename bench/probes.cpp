@@ -13,7 +13,7 @@
 #include <atomic>
 #include <thread>
 
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/resolve/resolver.hpp"
 
 extern char** environ;

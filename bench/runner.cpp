@@ -17,7 +17,7 @@
 #include "bench/stats.hpp"
 #include "bench/targets.hpp"
 #include "bench/user_provider.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/transport/exec_client.hpp"
 #include "resolver/transport/socket_client.hpp"
 

@@ -24,7 +24,7 @@
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/judge.hpp"
 #include "conformance/certify/target.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/core/request.hpp"
 
 namespace keyreq::certify {

@@ -15,7 +15,7 @@
 
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/socket_probe.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "fixtures/tests/test_util.hpp"
 
 namespace keyreq::certify::testing {
