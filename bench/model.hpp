@@ -135,7 +135,7 @@ struct Micro {
   double items_per_second = 0;
 };
 
-struct Target {
+struct PerformanceTarget {
   std::string name;         // DESIGN.md wording, short
   std::string requirement;  // "ratio <= 1.10"
   std::string measured;     // "1.04 (resolver p50 812 µs / floor p50 781 µs)"
@@ -164,7 +164,7 @@ struct Report {
   std::vector<Figure> figures;
   std::vector<Micro> micro;
   std::map<std::string, double> measurements;  // single figures (memory, keystore rates, ...)
-  std::vector<Target> targets;
+  std::vector<PerformanceTarget> targets;
   std::vector<HerdRun> herd;
   std::vector<Interpretation> interpretation;
   double elapsed_s = 0;

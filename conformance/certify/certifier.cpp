@@ -51,9 +51,9 @@ class ScratchDir {
 
 // Runs the groups in order, each probe once; a pooled group on the
 // --parallel workers. Results keep the catalogue order.
-class GroupRunner {
+class ProbeScheduler {
  public:
-  GroupRunner(const CertifyOptions& o, Target& target) : o_(o), target_(target) {}
+  ProbeScheduler(const CertifyOptions& o, ProviderUnderTest& target) : o_(o), target_(target) {}
 
   void run(const ProbeGroup& group, std::vector<ProbeResult>& out) {
     const auto& specs = group.probes;
@@ -95,7 +95,7 @@ class GroupRunner {
   }
 
   const CertifyOptions& o_;
-  Target& target_;
+  ProviderUnderTest& target_;
   std::atomic<std::size_t> failed_{0};
   std::mutex progress_mutex_;
 };
@@ -141,7 +141,7 @@ Certificate certify(const CertifyOptions& o) {
   cert.timeout_seconds = std::chrono::duration<double>(o.timeout).count();
   cert.parallel = std::max(1u, o.parallel);
 
-  Target target(o);
+  ProviderUnderTest target(o);
   ScratchDir scratch;
   const DatasetView data(o.agents, o.sample);
   ProbeContext ctx{o, target, data, scratch.path(), std::nullopt};
@@ -156,7 +156,7 @@ Certificate certify(const CertifyOptions& o) {
   for (const auto& g : groups) planned += g.probes.size();
   if (o.planned) o.planned(planned);
 
-  GroupRunner runner(o, target);
+  ProbeScheduler runner(o, target);
   for (const auto& g : groups) runner.run(g, cert.probes);
 
   cert.timing = target.timing();

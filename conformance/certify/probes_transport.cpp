@@ -7,7 +7,7 @@ namespace {
 
 double ms_of(std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-void run_exec_stderr(Target& target, ProbeResult& r) {
+void run_exec_stderr(ProviderUnderTest& target, ProbeResult& r) {
   r.notes.push_back(std::to_string(target.stderr_calls()) +
                     " answers to well-formed requests came with output on stderr");
   std::string statuses;
@@ -54,7 +54,7 @@ void run_request_in_pieces(ProbeContext& ctx, ProbeResult& r) {
 }
 
 void run_reply_in_one_write(ProbeContext& ctx, ProbeResult& r) {
-  Target& target = ctx.target;
+  ProviderUnderTest& target = ctx.target;
   const Exchange ex = target.request(Request{RequestKind::id, ctx.data.known.id});
   target.note_split_reply(ex);
   r.evidence.push_back(ex);

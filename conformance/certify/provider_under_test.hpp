@@ -18,9 +18,9 @@
 
 namespace keyreq::certify {
 
-class Target {
+class ProviderUnderTest {
  public:
-  explicit Target(const CertifyOptions& o) : o_(o) {}
+  explicit ProviderUnderTest(const CertifyOptions& o) : o_(o) {}
 
   bool exec() const { return o_.transport == Transport::exec; }
   const CertifyOptions& options() const { return o_; }

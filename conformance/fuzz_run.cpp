@@ -1,4 +1,4 @@
-#include "conformance/runner.hpp"
+#include "conformance/fuzz_run.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -79,7 +79,7 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
   std::set<std::string> example_written;
   if (corpus) fs::create_directories(fs::path(options.corpus_dir) / "examples");
 
-  const auto keep = [&](std::vector<Finding>& list, Finding f) {
+  const auto keep = [&](std::vector<FuzzFinding>& list, FuzzFinding f) {
     if (list.size() < options.max_shrunk) list.push_back(std::move(f));
   };
 
@@ -98,7 +98,7 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
 
     if (c.intent != "" && c.intent != cmp.oracle.label) {
       ++report.intent_mismatch_count;
-      keep(report.intent_mismatches, Finding{"generator", i, c, c, "intended " + c.intent, cmp.oracle.describe()});
+      keep(report.intent_mismatches, FuzzFinding{"generator", i, c, c, "intended " + c.intent, cmp.oracle.describe()});
     }
 
     if (!cmp.agree()) {
@@ -113,7 +113,7 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
         };
         const Case shrunk = shrink_case(shrinkable, still_fails, options.shrink_budget);
         const Comparison small = compare(shrink_resolver, shrunk.request, shrunk.output);
-        Finding f{"in-process", i, c, shrunk, small.resolver.describe(), small.oracle.describe()};
+        FuzzFinding f{"in-process", i, c, shrunk, small.resolver.describe(), small.oracle.describe()};
         if (corpus) {
           const std::string n = std::to_string(report.disagreements.size() + 1);
           const fs::path dir(options.corpus_dir);
@@ -153,14 +153,14 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
       ++report.exec_cases;
       if (!transport_conforms(by_exec, full, std::nullopt, c.output.size(), cap)) {
         ++report.disagreement_count;
-        keep(report.disagreements, Finding{"exec", i, c, c, by_exec.describe(), full.describe()});
+        keep(report.disagreements, FuzzFinding{"exec", i, c, c, by_exec.describe(), full.describe()});
       }
       const Verdict by_socket = transport->via_socket(c);
       ++report.socket_cases;
       if (!transport_conforms(by_socket, full, prefix, c.output.size(), cap)) {
         ++report.disagreement_count;
         keep(report.disagreements,
-             Finding{"socket", i, c, c, by_socket.describe(),
+             FuzzFinding{"socket", i, c, c, by_socket.describe(),
                      full.describe() + (prefix ? " or, up to the first complete document, " + prefix->describe() : "")});
       }
     }
@@ -178,14 +178,14 @@ FuzzReport run_fuzz(const FuzzOptions& options) {
         c.output = line;
         c.family = "client.keys";
         keep(report.disagreements,
-             Finding{"client.keys", 0, c, c, "line in " + where + " client.keys", "no case the oracle accepted"});
+             FuzzFinding{"client.keys", 0, c, c, "line in " + where + " client.keys", "no case the oracle accepted"});
       }
     }
     if (const std::string e = transport->reopen_error(); !e.empty()) {
       ++report.disagreement_count;
       Case c;
       c.output = e;
-      keep(report.disagreements, Finding{"client.keys", 0, c, c, "client.keys does not load: " + e, "loads"});
+      keep(report.disagreements, FuzzFinding{"client.keys", 0, c, c, "client.keys does not load: " + e, "loads"});
     }
   }
   report.seconds = seconds_since(start);
