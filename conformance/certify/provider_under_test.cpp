@@ -89,10 +89,10 @@ Exchange ProviderUnderTest::request(const Request& r, bool counts) {
 void ProviderUnderTest::note_well_formed(const Exchange& ex) {
   std::lock_guard lock(mutex_);
   if (ex.started && !ex.timed_out) timings_.push_back(ex.elapsed);
-  if (ex.transport == Transport::exec && ex.exit_code >= 0) ++exit_codes_[ex.exit_code];
+  if (ex.transport == Transport::exec && ex.exit_code >= 0) ++tally_.exit_codes[ex.exit_code];
   if (ex.stderr_total > 0) {
-    ++stderr_calls_;
-    if (!stderr_example_) stderr_example_ = ex;
+    ++tally_.stderr_calls;
+    if (!tally_.stderr_example) tally_.stderr_example = ex;
   }
 }
 
@@ -111,10 +111,10 @@ std::optional<std::string> ProviderUnderTest::serial_rules(const Request& reques
 void ProviderUnderTest::note_split_reply(const Exchange& ex) {
   std::lock_guard lock(mutex_);
   if (ex.reply_pieces > 1) {
-    ++split_replies_;
-    if (!split_example_) split_example_ = ex;
+    ++tally_.split_replies;
+    if (!tally_.split_example) tally_.split_example = ex;
   }
-  ++socket_replies_;
+  ++tally_.socket_replies;
 }
 
 TimingSummary ProviderUnderTest::timing() const {
@@ -134,29 +134,9 @@ TimingSummary ProviderUnderTest::timing() const {
   return t;
 }
 
-std::size_t ProviderUnderTest::stderr_calls() const {
+AnswerTally ProviderUnderTest::tally() const {
   std::lock_guard lock(mutex_);
-  return stderr_calls_;
-}
-std::optional<Exchange> ProviderUnderTest::stderr_example() const {
-  std::lock_guard lock(mutex_);
-  return stderr_example_;
-}
-std::size_t ProviderUnderTest::split_replies() const {
-  std::lock_guard lock(mutex_);
-  return split_replies_;
-}
-std::size_t ProviderUnderTest::socket_replies() const {
-  std::lock_guard lock(mutex_);
-  return socket_replies_;
-}
-std::optional<Exchange> ProviderUnderTest::split_example() const {
-  std::lock_guard lock(mutex_);
-  return split_example_;
-}
-std::map<int, std::size_t> ProviderUnderTest::exit_codes() const {
-  std::lock_guard lock(mutex_);
-  return exit_codes_;
+  return tally_;
 }
 
 void ProviderUnderTest::account(const Exchange& ex) {
