@@ -348,11 +348,7 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
   auto floor_peak = [&](const std::string& transport, const std::string& path) {
     double best = 0;
     for (const auto& s : report_.series) {
-      if (s.provider != p.name || s.transport != transport || s.path != path || s.mode != "closed" || !s.variant.empty())
-        continue;
-      std::vector<double> t;
-      for (const auto& r : s.reps) t.push_back(r.throughput);
-      best = std::max(best, median(t));
+      if (s.in_closed_sweep(p.name, transport, path)) best = std::max(best, median(s.throughputs()));
     }
     return best;
   };

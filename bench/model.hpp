@@ -84,6 +84,14 @@ struct Series {
   Percentiles all_repetitions;  // read back from report.json (where the histogram is not)
   std::string hgrm_file;
   SeriesKey key() const { return {provider, transport, path, mode, concurrency, rate_fraction, variant}; }
+  // A point of the plain closed-loop concurrency sweep of provider/transport/path
+  // (no variant such as keys100k).
+  bool in_closed_sweep(const std::string& of_provider, const std::string& of_transport,
+                       const std::string& of_path) const {
+    return provider == of_provider && transport == of_transport && path == of_path && mode == "closed" &&
+           variant.empty();
+  }
+  std::vector<double> throughputs() const;  // requests/s, one per repetition
 };
 
 // The herd: N distinct agents ask at once through the real `keyreq serve`
