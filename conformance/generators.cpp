@@ -962,6 +962,13 @@ void values_in(J& j, std::vector<J*>& out) {
   }
 }
 
+// A post step that inserts `bytes` at at/1001 of the document (0 <= at <= 1000).
+std::function<std::string(std::string)> insert_at_fraction(std::string bytes, int at) {
+  return [bytes = std::move(bytes), at](std::string s) {
+    return s.insert(s.size() * static_cast<std::size_t>(at) / 1001, bytes);
+  };
+}
+
 // Each mutation changes the draft and returns the verdict it intends: the
 // draft's own (d.intent) when the mutation keeps it, "" when it cannot know.
 std::string mutate_truncate(Draft& d) {
@@ -1052,19 +1059,13 @@ std::string mutate_huge_number(Draft& d) {
 std::string mutate_invalid_utf8(Draft& d) {
   const std::string bad = one_of_str({"\x80", "\xc0\xaf", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xc3",
                                       "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf"});
-  d.post = [bad, at = range(0, 1000)](std::string s) {
-    const std::size_t pos = s.size() * static_cast<std::size_t>(at) / 1001;
-    return s.insert(pos, bad);
-  };
+  d.post = insert_at_fraction(bad, range(0, 1000));
   return "D1";
 }
 
 std::string mutate_control_char(Draft& d) {
   const std::string ctl(1, static_cast<char>(one_of<int>({0, 1, 8, 9, 10, 13, 27, 31, 127})));
-  d.post = [ctl, at = range(0, 1000)](std::string s) {
-    const std::size_t pos = s.size() * static_cast<std::size_t>(at) / 1001;
-    return s.insert(pos, ctl);
-  };
+  d.post = insert_at_fraction(ctl, range(0, 1000));
   return "";
 }
 
@@ -1119,10 +1120,8 @@ std::string mutate_byte_delete(Draft& d) {
 }
 
 std::string mutate_byte_insert(Draft& d) {
-  d.post = [at = range(0, 1000), byte = range(0, 255)](std::string s) {
-    const std::size_t pos = s.size() * static_cast<std::size_t>(at) / 1001;
-    return s.insert(pos, 1, static_cast<char>(byte));
-  };
+  const int at = range(0, 1000);
+  d.post = insert_at_fraction(std::string(1, static_cast<char>(range(0, 255))), at);
   return "";
 }
 
