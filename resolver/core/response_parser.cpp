@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <cstdlib>
 #include <array>
@@ -250,13 +251,21 @@ class Walker {
     return false;
   }
 
-  bool read_error(od::value v) {
-    f_.has_error = true;
+  // The type gate of a known field: nullopt when `v` is a `want`. Otherwise
+  // `problem` (when given) says what came instead, and the value is still
+  // walked so that D1 and D2 hold inside it: the walk's result is returned.
+  std::optional<bool> unless_type(od::value v, od::json_type want, std::string* problem, std::string_view what) {
     od::json_type type;
     if (auto e = v.type().get(type)) return fail(e);
-    if (type != od::json_type::number) {
-      f_.error_detail = "\"error\" must be an integer, got a JSON " + type_name(type);
-      return walk(v);
+    if (type == want) return std::nullopt;
+    if (problem != nullptr) *problem = std::string(what) + ", got a JSON " + type_name(type);
+    return walk(v);
+  }
+
+  bool read_error(od::value v) {
+    f_.has_error = true;
+    if (auto done = unless_type(v, od::json_type::number, &f_.error_detail, "\"error\" must be an integer")) {
+      return *done;
     }
     std::string_view token;
     if (!read_number(v, token)) return false;
@@ -281,9 +290,7 @@ class Walker {
   }
 
   bool read_message(od::value v) {
-    od::json_type type;
-    if (auto e = v.type().get(type)) return fail(e);
-    if (type != od::json_type::string) return walk(v);
+    if (auto done = unless_type(v, od::json_type::string, nullptr, {})) return *done;
     if (auto e = v.get_string().get(f_.message)) return fail(e);
     f_.has_message = true;
     return true;
@@ -291,12 +298,7 @@ class Walker {
 
   bool read_data(od::value v) {
     f_.has_data = true;
-    od::json_type type;
-    if (auto e = v.type().get(type)) return fail(e);
-    if (type != od::json_type::object) {
-      f_.s1 = "\"data\" must be an object, got a JSON " + type_name(type);
-      return walk(v);
-    }
+    if (auto done = unless_type(v, od::json_type::object, &f_.s1, "\"data\" must be an object")) return *done;
     od::object obj;
     if (auto e = v.get_object().get(obj)) return fail(e);
     KeySet keys;
