@@ -659,6 +659,18 @@ void objects_in(J& j, std::vector<J*>& out) {
   }
 }
 
+// One object of the document (the document itself is one), drawn at random.
+J* any_object(J& doc) {
+  std::vector<J*> objects;
+  objects_in(doc, objects);
+  return one_of(objects);
+}
+
+// A key position of a non-empty object, drawn at random.
+std::size_t any_key_index(const J& o) {
+  return static_cast<std::size_t>(range(0, static_cast<int>(o.keys.size()) - 1));
+}
+
 void fault_D2(Draft& d) {
   switch (range(0, 4)) {
     case 0: {  // top level not an object
@@ -688,7 +700,7 @@ void fault_D2(Draft& d) {
         data->add("a", J::raw("1")).add("a", J::raw("1"));
         break;
       }
-      const auto i = static_cast<std::size_t>(range(0, static_cast<int>(data->keys.size()) - 1));
+      const std::size_t i = any_key_index(*data);
       if (data->raw_key[i]) data->add_raw_key(data->keys[i], data->values[i]);
       else data->add(data->keys[i], data->values[i]);
       break;
@@ -980,13 +992,11 @@ std::string mutate_truncate(Draft& d) {
 }
 
 std::string mutate_duplicate_key(Draft& d) {
-  std::vector<J*> objects;
-  objects_in(d.doc, objects);
-  J* o = one_of(objects);
+  J* o = any_object(d.doc);
   if (o->keys.empty()) {
     o->add("k", J::raw("1")).add("k", J::raw("2"));
   } else {
-    const auto i = static_cast<std::size_t>(range(0, static_cast<int>(o->keys.size()) - 1));
+    const std::size_t i = any_key_index(*o);
     J v = chance(50) ? o->values[i] : gen_extra_value(1);
     if (o->raw_key[i]) o->add_raw_key(o->keys[i], std::move(v));
     else o->add(o->keys[i], std::move(v));
@@ -1003,11 +1013,9 @@ std::string mutate_swap_type(Draft& d) {
 }
 
 std::string mutate_case_change(Draft& d) {
-  std::vector<J*> objects;
-  objects_in(d.doc, objects);
-  J* o = one_of(objects);
+  J* o = any_object(d.doc);
   if (!o->keys.empty()) {
-    const auto i = static_cast<std::size_t>(range(0, static_cast<int>(o->keys.size()) - 1));
+    const std::size_t i = any_key_index(*o);
     std::string& k = o->keys[i];
     if (!o->raw_key[i] && !k.empty()) {
       const auto at = static_cast<std::size_t>(range(0, static_cast<int>(k.size()) - 1));
@@ -1020,18 +1028,14 @@ std::string mutate_case_change(Draft& d) {
 }
 
 std::string mutate_extra_field(Draft& d) {
-  std::vector<J*> objects;
-  objects_in(d.doc, objects);
-  one_of(objects)->add(one_of_str({"extra", "id", "error", "data", "key", "x", ""}), gen_extra_value(2));
+  any_object(d.doc)->add(one_of_str({"extra", "id", "error", "data", "key", "x", ""}), gen_extra_value(2));
   return "";
 }
 
 std::string mutate_missing_field(Draft& d) {
-  std::vector<J*> objects;
-  objects_in(d.doc, objects);
-  J* o = one_of(objects);
+  J* o = any_object(d.doc);
   if (!o->keys.empty()) {
-    const auto i = static_cast<std::size_t>(range(0, static_cast<int>(o->keys.size()) - 1));
+    const std::size_t i = any_key_index(*o);
     o->keys.erase(o->keys.begin() + static_cast<std::ptrdiff_t>(i));
     o->raw_key.erase(o->raw_key.begin() + static_cast<std::ptrdiff_t>(i));
     o->values.erase(o->values.begin() + static_cast<std::ptrdiff_t>(i));
