@@ -20,12 +20,7 @@ double median_p50(const Series* s) {
     for (const auto& rep : s->reps) v.push_back(rep.latency.p50_us);
   return median(v);
 }
-double median_throughput(const Series* s) {
-  std::vector<double> v;
-  if (s)
-    for (const auto& rep : s->reps) v.push_back(rep.throughput);
-  return median(v);
-}
+double median_throughput(const Series* s) { return s ? median(s->throughputs()) : median({}); }
 
 void exec_cost(Report& r, const std::string& p) {
   const Series* floor = closed(r, p, "exec", "floor");
@@ -67,8 +62,7 @@ void socket_speedup(Report& r, const std::string& p) {
   }
   std::string speedups;
   for (const auto& s : r.series) {
-    if (s.provider != p || s.transport != "socket" || s.path != "resolver" || s.mode != "closed" || !s.variant.empty())
-      continue;
+    if (!s.in_closed_sweep(p, "socket", "resolver")) continue;
     const Series* exec = closed(r, p, "exec", "resolver", s.concurrency);
     if (!exec || median_throughput(exec) <= 0) continue;
     speedups += (speedups.empty() ? "" : ", ") + std::string("c") + std::to_string(s.concurrency) + " " +

@@ -32,6 +32,13 @@ Percentiles merged_percentiles(const Series& s) {
   return s.histogram.count() > 0 ? percentiles_of(s.histogram) : s.all_repetitions;
 }
 
+std::vector<double> Series::throughputs() const {
+  std::vector<double> values;
+  values.reserve(reps.size());
+  for (const auto& rep : reps) values.push_back(rep.throughput);
+  return values;
+}
+
 std::string this_build_type() { return KEYREQ_BUILD_TYPE; }
 
 std::string SeriesKey::id() const {

@@ -84,6 +84,14 @@ struct Series {
   Percentiles all_repetitions;  // read back from report.json (where the histogram is not)
   std::string hgrm_file;
   SeriesKey key() const { return {provider, transport, path, mode, concurrency, rate_fraction, variant}; }
+  // A point of the plain closed-loop concurrency sweep of provider/transport/path
+  // (no variant such as keys100k).
+  bool in_closed_sweep(const std::string& of_provider, const std::string& of_transport,
+                       const std::string& of_path) const {
+    return provider == of_provider && transport == of_transport && path == of_path && mode == "closed" &&
+           variant.empty();
+  }
+  std::vector<double> throughputs() const;  // requests/s, one per repetition
 };
 
 // The herd: N distinct agents ask at once through the real `keyreq serve`
@@ -135,7 +143,7 @@ struct Micro {
   double items_per_second = 0;
 };
 
-struct Target {
+struct PerformanceTarget {
   std::string name;         // DESIGN.md wording, short
   std::string requirement;  // "ratio <= 1.10"
   std::string measured;     // "1.04 (resolver p50 812 µs / floor p50 781 µs)"
@@ -164,7 +172,7 @@ struct Report {
   std::vector<Figure> figures;
   std::vector<Micro> micro;
   std::map<std::string, double> measurements;  // single figures (memory, keystore rates, ...)
-  std::vector<Target> targets;
+  std::vector<PerformanceTarget> targets;
   std::vector<HerdRun> herd;
   std::vector<Interpretation> interpretation;
   double elapsed_s = 0;

@@ -7,15 +7,15 @@
 #include <thread>
 
 #include "bench/micro.hpp"
-#include "bench/runner.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "bench/bench_run.hpp"
+#include "dataset/dataset.hpp"
 
 namespace keyreq::bench {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-void Runner::run_null_and_memory() {
+void BenchRun::run_null_and_memory() {
   // The load generator alone (a probe that does nothing), then the resolver
   // alone (null provider: canned answers, validate only).
   NullProvider null_provider(o_.agents);
@@ -61,7 +61,7 @@ void Runner::run_null_and_memory() {
   }
 }
 
-void Runner::run_keystore() {
+void BenchRun::run_keystore() {
   // Durable registration: agents not yet in a client.keys that already holds
   // keystore_agents entries, registered from 1 and 8 threads with the
   // synchronous call (each caller waits for the fdatasync of its batch;
@@ -130,7 +130,7 @@ void Runner::run_keystore() {
   }
 }
 
-void Runner::run_micro() {
+void BenchRun::run_micro() {
   progress("microbenchmarks");
   const fs::path exe = executable_dir() / "keyreq-microbench";
   if (!fs::exists(exe)) {

@@ -12,7 +12,7 @@
 #include <atomic>
 #include <thread>
 
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/platform/json_document_end.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/resolve/resolver.hpp"

@@ -118,12 +118,8 @@ std::string throughput_chart(const Report& r, const fs::path& scratch, const std
       std::vector<std::pair<int, Spread>> points;
       const Series* any = nullptr;
       for (const auto& s : r.series) {
-        if (s.provider != provider || s.transport != transport || s.path != path || s.mode != "closed" ||
-            !s.variant.empty())
-          continue;
-        std::vector<double> t;
-        for (const auto& rep : s.reps) t.push_back(rep.throughput);
-        points.emplace_back(s.concurrency, spread_of(t));
+        if (!s.in_closed_sweep(provider, transport, path)) continue;
+        points.emplace_back(s.concurrency, spread_of(s.throughputs()));
         any = &s;
       }
       if (points.empty()) continue;

@@ -322,7 +322,7 @@ std::optional<Report> parse_report_json(const std::string& text, std::string& er
     const json measurements = j.value("measurements", json::object());
     for (const auto& [k, v] : measurements.items()) r.measurements[k] = v.is_null() ? NAN : v.get<double>();
     for (const auto& t : j.value("targets", json::array())) {
-      Target x;
+      PerformanceTarget x;
       x.name = t.value("name", "");
       x.requirement = t.value("requirement", "");
       x.measured = t.value("measured", "");

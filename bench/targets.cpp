@@ -312,7 +312,7 @@ std::string requirement(const TargetRow& row) {
 void evaluate_targets(Report& r) {
   r.targets.clear();
   for (const TargetRow& row : target_rows()) {
-    Target t;
+    PerformanceTarget t;
     t.name = row.text;
     t.requirement = requirement(row);
     if (const auto m = row.measure(r)) {

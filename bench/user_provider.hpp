@@ -8,7 +8,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/fixture.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 
 namespace keyreq::bench {
 

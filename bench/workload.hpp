@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 
 namespace keyreq::bench {
 

@@ -659,6 +659,18 @@ void objects_in(J& j, std::vector<J*>& out) {
   }
 }
 
+// One object of the document (the document itself is one), drawn at random.
+J* any_object(J& doc) {
+  std::vector<J*> objects;
+  objects_in(doc, objects);
+  return one_of(objects);
+}
+
+// A key position of a non-empty object, drawn at random.
+std::size_t any_key_index(const J& o) {
+  return static_cast<std::size_t>(range(0, static_cast<int>(o.keys.size()) - 1));
+}
+
 void fault_D2(Draft& d) {
   switch (range(0, 4)) {
     case 0: {  // top level not an object
@@ -688,7 +700,7 @@ void fault_D2(Draft& d) {
         data->add("a", J::raw("1")).add("a", J::raw("1"));
         break;
       }
-      const auto i = static_cast<std::size_t>(range(0, static_cast<int>(data->keys.size()) - 1));
+      const std::size_t i = any_key_index(*data);
       if (data->raw_key[i]) data->add_raw_key(data->keys[i], data->values[i]);
       else data->add(data->keys[i], data->values[i]);
       break;
@@ -962,183 +974,190 @@ void values_in(J& j, std::vector<J*>& out) {
   }
 }
 
-Case mutate(Draft d) {
-  const std::string base_intent = d.intent;
-  std::string kind;
-  std::string intent;  // "" when the mutation cannot know
-  switch (range(0, 15)) {
-    case 0: {
-      kind = "truncate";
-      intent = "D1";
-      d.post = [cut = range(0, 1000)](std::string s) {
-        s = trim_right_ws(std::move(s));
-        return s.substr(0, s.size() * static_cast<std::size_t>(cut) / 1001);
-      };
-      break;
-    }
-    case 1: {
-      kind = "duplicate_key";
-      intent = "D2";
-      std::vector<J*> objects;
-      objects_in(d.doc, objects);
-      J* o = one_of(objects);
-      if (o->keys.empty()) {
-        o->add("k", J::raw("1")).add("k", J::raw("2"));
-      } else {
-        const auto i = static_cast<std::size_t>(range(0, static_cast<int>(o->keys.size()) - 1));
-        J v = chance(50) ? o->values[i] : gen_extra_value(1);
-        if (o->raw_key[i]) o->add_raw_key(o->keys[i], std::move(v));
-        else o->add(o->keys[i], std::move(v));
-      }
-      break;
-    }
-    case 2: {
-      kind = "swap_type";
-      std::vector<J*> values;
-      values_in(d.doc, values);
-      if (!values.empty()) *one_of(values) = J::raw(one_of_str({"1", "\"1\"", "null", "true", "[]", "{}", "-0",
-                                                                 "0.0", "\"\"", "[\"x\"]", "{\"a\":1}"}));
-      break;
-    }
-    case 3: {
-      kind = "case_change";
-      std::vector<J*> objects;
-      objects_in(d.doc, objects);
-      J* o = one_of(objects);
-      if (!o->keys.empty()) {
-        const auto i = static_cast<std::size_t>(range(0, static_cast<int>(o->keys.size()) - 1));
-        std::string& k = o->keys[i];
-        if (!o->raw_key[i] && !k.empty()) {
-          const auto at = static_cast<std::size_t>(range(0, static_cast<int>(k.size()) - 1));
-          const char c = k[at];
-          if (c >= 'a' && c <= 'z') k[at] = static_cast<char>(c - 'a' + 'A');
-          else if (c >= 'A' && c <= 'Z') k[at] = static_cast<char>(c - 'A' + 'a');
-        }
-      }
-      break;
-    }
-    case 4: {
-      kind = "extra_field";
-      std::vector<J*> objects;
-      objects_in(d.doc, objects);
-      one_of(objects)->add(one_of_str({"extra", "id", "error", "data", "key", "x", ""}), gen_extra_value(2));
-      break;
-    }
-    case 5: {
-      kind = "missing_field";
-      std::vector<J*> objects;
-      objects_in(d.doc, objects);
-      J* o = one_of(objects);
-      if (!o->keys.empty()) {
-        const auto i = static_cast<std::size_t>(range(0, static_cast<int>(o->keys.size()) - 1));
-        o->keys.erase(o->keys.begin() + static_cast<std::ptrdiff_t>(i));
-        o->raw_key.erase(o->raw_key.begin() + static_cast<std::ptrdiff_t>(i));
-        o->values.erase(o->values.begin() + static_cast<std::ptrdiff_t>(i));
-      }
-      break;
-    }
-    case 6: {
-      kind = "deep_nesting";
-      const int levels = range(60, 70);
-      const bool clash = d.doc.find("deep") != nullptr;
-      d.doc.add("deep", nested(levels));
-      intent = levels + 1 > 64 ? "D1" : clash ? "D2" : base_intent;
-      break;
-    }
-    case 7: {
-      kind = "huge_number";
-      const std::string n = one_of_str({"1e308", "1e309", "-1e309", "18446744073709551616", "1" + std::string(30, '0'),
-                                        "1" + std::string(309, '0'), "1e-400", "2147483648", "2147483647",
-                                        "-9223372036854775809", "1.7976931348623159e308"});
-      J* e = d.doc.find("error");
-      if (e != nullptr && chance(30)) *e = J::raw(n);
-      else d.doc.add("n", J::raw(n));
-      break;
-    }
-    case 8: {
-      kind = "invalid_utf8";
-      intent = "D1";
-      const std::string bad = one_of_str({"\x80", "\xc0\xaf", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xc3",
-                                          "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf"});
-      d.post = [bad, at = range(0, 1000)](std::string s) {
-        const std::size_t pos = s.size() * static_cast<std::size_t>(at) / 1001;
-        return s.insert(pos, bad);
-      };
-      break;
-    }
-    case 9: {
-      kind = "control_char";
-      const std::string ctl(1, static_cast<char>(one_of<int>({0, 1, 8, 9, 10, 13, 27, 31, 127})));
-      d.post = [ctl, at = range(0, 1000)](std::string s) {
-        const std::size_t pos = s.size() * static_cast<std::size_t>(at) / 1001;
-        return s.insert(pos, ctl);
-      };
-      break;
-    }
-    case 10: {
-      kind = "trailing_data";
-      const bool ws_only = chance(30);
-      const std::string tail = ws_only ? one_of_str({" ", "\n", "\r\n", "\t \n"})
-                                       : one_of_str({"x", "0", "}", "\"", "[]", "\x7f", "\xc3\xa9"});
-      intent = ws_only ? base_intent : "D1";
-      d.post = [tail](std::string s) { return s + tail; };
-      break;
-    }
-    case 11: {
-      kind = "several_documents";
-      intent = "D1";
-      d.post = [sep = one_of_str({"", "\n", " "})](std::string s) {
-        s = trim_right_ws(std::move(s));
-        return s + sep + s;
-      };
-      break;
-    }
-    case 12: {
-      kind = "oversized";
-      const std::size_t pad = static_cast<std::size_t>(range(65 * 1024, 80 * 1024));
-      if (chance(50)) {
-        intent = base_intent;
-        const bool front = chance(50);
-        d.post = [pad, front](std::string s) {
-          const std::string ws(pad, front ? ' ' : '\n');
-          return front ? ws + s : s + ws;
-        };
-      } else {
-        intent = d.doc.find("pad") == nullptr ? base_intent : "";
-        d.doc.add("pad", J::str(std::string(pad, 'p')));
-      }
-      break;
-    }
-    case 13: {
-      kind = "byte_flip";
-      d.post = [at = range(0, 1000), bit = range(0, 7)](std::string s) {
-        if (s.empty()) return s;
-        const std::size_t pos = std::min(s.size() - 1, s.size() * static_cast<std::size_t>(at) / 1000);
-        s[pos] = static_cast<char>(s[pos] ^ (1 << bit));
-        return s;
-      };
-      break;
-    }
-    case 14: {
-      kind = "byte_delete";
-      d.post = [at = range(0, 1000)](std::string s) {
-        if (s.empty()) return s;
-        const std::size_t pos = std::min(s.size() - 1, s.size() * static_cast<std::size_t>(at) / 1000);
-        return s.erase(pos, 1);
-      };
-      break;
-    }
-    default: {
-      kind = "byte_insert";
-      d.post = [at = range(0, 1000), byte = range(0, 255)](std::string s) {
-        const std::size_t pos = s.size() * static_cast<std::size_t>(at) / 1001;
-        return s.insert(pos, 1, static_cast<char>(byte));
-      };
-      break;
+// A post step that inserts `bytes` at at/1001 of the document (0 <= at <= 1000).
+std::function<std::string(std::string)> insert_at_fraction(std::string bytes, int at) {
+  return [bytes = std::move(bytes), at](std::string s) {
+    return s.insert(s.size() * static_cast<std::size_t>(at) / 1001, bytes);
+  };
+}
+
+// Each mutation changes the draft and returns the verdict it intends: the
+// draft's own (d.intent) when the mutation keeps it, "" when it cannot know.
+std::string mutate_truncate(Draft& d) {
+  d.post = [cut = range(0, 1000)](std::string s) {
+    s = trim_right_ws(std::move(s));
+    return s.substr(0, s.size() * static_cast<std::size_t>(cut) / 1001);
+  };
+  return "D1";
+}
+
+std::string mutate_duplicate_key(Draft& d) {
+  J* o = any_object(d.doc);
+  if (o->keys.empty()) {
+    o->add("k", J::raw("1")).add("k", J::raw("2"));
+  } else {
+    const std::size_t i = any_key_index(*o);
+    J v = chance(50) ? o->values[i] : gen_extra_value(1);
+    if (o->raw_key[i]) o->add_raw_key(o->keys[i], std::move(v));
+    else o->add(o->keys[i], std::move(v));
+  }
+  return "D2";
+}
+
+std::string mutate_swap_type(Draft& d) {
+  std::vector<J*> values;
+  values_in(d.doc, values);
+  if (!values.empty()) *one_of(values) = J::raw(one_of_str({"1", "\"1\"", "null", "true", "[]", "{}", "-0",
+                                                             "0.0", "\"\"", "[\"x\"]", "{\"a\":1}"}));
+  return "";
+}
+
+std::string mutate_case_change(Draft& d) {
+  J* o = any_object(d.doc);
+  if (!o->keys.empty()) {
+    const std::size_t i = any_key_index(*o);
+    std::string& k = o->keys[i];
+    if (!o->raw_key[i] && !k.empty()) {
+      const auto at = static_cast<std::size_t>(range(0, static_cast<int>(k.size()) - 1));
+      const char c = k[at];
+      if (c >= 'a' && c <= 'z') k[at] = static_cast<char>(c - 'a' + 'A');
+      else if (c >= 'A' && c <= 'Z') k[at] = static_cast<char>(c - 'A' + 'a');
     }
   }
-  d.intent = intent;
-  return finish(d, "mutation:" + kind);
+  return "";
+}
+
+std::string mutate_extra_field(Draft& d) {
+  any_object(d.doc)->add(one_of_str({"extra", "id", "error", "data", "key", "x", ""}), gen_extra_value(2));
+  return "";
+}
+
+std::string mutate_missing_field(Draft& d) {
+  J* o = any_object(d.doc);
+  if (!o->keys.empty()) {
+    const std::size_t i = any_key_index(*o);
+    o->keys.erase(o->keys.begin() + static_cast<std::ptrdiff_t>(i));
+    o->raw_key.erase(o->raw_key.begin() + static_cast<std::ptrdiff_t>(i));
+    o->values.erase(o->values.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return "";
+}
+
+std::string mutate_deep_nesting(Draft& d) {
+  const int levels = range(60, 70);
+  const bool clash = d.doc.find("deep") != nullptr;
+  d.doc.add("deep", nested(levels));
+  return levels + 1 > 64 ? "D1" : clash ? "D2" : d.intent;
+}
+
+std::string mutate_huge_number(Draft& d) {
+  const std::string n = one_of_str({"1e308", "1e309", "-1e309", "18446744073709551616", "1" + std::string(30, '0'),
+                                    "1" + std::string(309, '0'), "1e-400", "2147483648", "2147483647",
+                                    "-9223372036854775809", "1.7976931348623159e308"});
+  J* e = d.doc.find("error");
+  if (e != nullptr && chance(30)) *e = J::raw(n);
+  else d.doc.add("n", J::raw(n));
+  return "";
+}
+
+std::string mutate_invalid_utf8(Draft& d) {
+  const std::string bad = one_of_str({"\x80", "\xc0\xaf", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xc3",
+                                      "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf"});
+  d.post = insert_at_fraction(bad, range(0, 1000));
+  return "D1";
+}
+
+std::string mutate_control_char(Draft& d) {
+  const std::string ctl(1, static_cast<char>(one_of<int>({0, 1, 8, 9, 10, 13, 27, 31, 127})));
+  d.post = insert_at_fraction(ctl, range(0, 1000));
+  return "";
+}
+
+std::string mutate_trailing_data(Draft& d) {
+  const bool ws_only = chance(30);
+  const std::string tail = ws_only ? one_of_str({" ", "\n", "\r\n", "\t \n"})
+                                   : one_of_str({"x", "0", "}", "\"", "[]", "\x7f", "\xc3\xa9"});
+  d.post = [tail](std::string s) { return s + tail; };
+  return ws_only ? d.intent : "D1";
+}
+
+std::string mutate_several_documents(Draft& d) {
+  d.post = [sep = one_of_str({"", "\n", " "})](std::string s) {
+    s = trim_right_ws(std::move(s));
+    return s + sep + s;
+  };
+  return "D1";
+}
+
+std::string mutate_oversized(Draft& d) {
+  const std::size_t pad = static_cast<std::size_t>(range(65 * 1024, 80 * 1024));
+  if (chance(50)) {  // whitespace around the document: the verdict stays
+    const bool front = chance(50);
+    d.post = [pad, front](std::string s) {
+      const std::string ws(pad, front ? ' ' : '\n');
+      return front ? ws + s : s + ws;
+    };
+    return d.intent;
+  }
+  const std::string intent = d.doc.find("pad") == nullptr ? d.intent : "";
+  d.doc.add("pad", J::str(std::string(pad, 'p')));
+  return intent;
+}
+
+std::string mutate_byte_flip(Draft& d) {
+  d.post = [at = range(0, 1000), bit = range(0, 7)](std::string s) {
+    if (s.empty()) return s;
+    const std::size_t pos = std::min(s.size() - 1, s.size() * static_cast<std::size_t>(at) / 1000);
+    s[pos] = static_cast<char>(s[pos] ^ (1 << bit));
+    return s;
+  };
+  return "";
+}
+
+std::string mutate_byte_delete(Draft& d) {
+  d.post = [at = range(0, 1000)](std::string s) {
+    if (s.empty()) return s;
+    const std::size_t pos = std::min(s.size() - 1, s.size() * static_cast<std::size_t>(at) / 1000);
+    return s.erase(pos, 1);
+  };
+  return "";
+}
+
+std::string mutate_byte_insert(Draft& d) {
+  const int at = range(0, 1000);
+  d.post = insert_at_fraction(std::string(1, static_cast<char>(range(0, 255))), at);
+  return "";
+}
+
+struct Mutation {
+  const char* kind;
+  std::string (*apply)(Draft&);
+};
+
+// The order is part of the case stream: case_at(seed, index) must stay the same.
+constexpr Mutation kMutations[] = {
+    {"truncate", mutate_truncate},
+    {"duplicate_key", mutate_duplicate_key},
+    {"swap_type", mutate_swap_type},
+    {"case_change", mutate_case_change},
+    {"extra_field", mutate_extra_field},
+    {"missing_field", mutate_missing_field},
+    {"deep_nesting", mutate_deep_nesting},
+    {"huge_number", mutate_huge_number},
+    {"invalid_utf8", mutate_invalid_utf8},
+    {"control_char", mutate_control_char},
+    {"trailing_data", mutate_trailing_data},
+    {"several_documents", mutate_several_documents},
+    {"oversized", mutate_oversized},
+    {"byte_flip", mutate_byte_flip},
+    {"byte_delete", mutate_byte_delete},
+    {"byte_insert", mutate_byte_insert},
+};
+
+Case mutate(Draft d) {
+  const Mutation& m = kMutations[range(0, 15)];
+  d.intent = m.apply(d);
+  return finish(d, std::string("mutation:") + m.kind);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace keyreq::conformance {
@@ -200,17 +201,15 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-// Decimal without sign or leading zeros ("0" itself is fine), at most max.
-std::optional<int> parse_small_decimal(std::string_view s, int max) {
-  if (s.empty() || s.size() > 3) return std::nullopt;
-  if (s.size() > 1 && s[0] == '0') return std::nullopt;
-  int v = 0;
-  for (char c : s) {
-    if (!is_digit(c)) return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  if (v > max) return std::nullopt;
-  return v;
+// docs/rules.md S4: an IPv4 octet and a prefix length are plain decimal, no
+// sign, no leading zero. Checked the oracle's own way (the resolver scans
+// digit by digit): at most three digits, and the text must be exactly how its
+// value prints, which leaves no room for a leading zero.
+std::optional<int> parse_canonical_decimal(std::string_view s, int max) {
+  if (s.empty() || s.size() > 3 || !std::all_of(s.begin(), s.end(), is_digit)) return std::nullopt;
+  const int value = std::stoi(std::string(s));
+  if (std::to_string(value) != s || value > max) return std::nullopt;
+  return value;
 }
 
 // A group list of an IPv6 address: hex groups of 1-4 digits, the very last
@@ -310,7 +309,7 @@ std::optional<std::array<std::uint8_t, 4>> parse_ipv4(std::string_view s) {
   if (parts.size() != 4) return std::nullopt;
   std::array<std::uint8_t, 4> out{};
   for (std::size_t i = 0; i < 4; ++i) {
-    auto v = parse_small_decimal(parts[i], 255);
+    auto v = parse_canonical_decimal(parts[i], 255);
     if (!v) return std::nullopt;
     out[i] = static_cast<std::uint8_t>(*v);
   }
@@ -381,7 +380,7 @@ std::optional<Network> parse_network(std::string_view s) {
     n->prefix = ones;
     return n;
   }
-  auto prefix = parse_small_decimal(suffix, n->family == 4 ? 32 : 128);
+  auto prefix = parse_canonical_decimal(suffix, n->family == 4 ? 32 : 128);
   if (!prefix) return std::nullopt;
   n->prefix = *prefix;
   return n;

@@ -1,7 +1,7 @@
 // keyreq dataset: the deterministic agents, into SQLite or MariaDB.
 #include <iostream>
 
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "harness/commands.hpp"
 
 namespace keyreq::harness {

@@ -1,12 +1,12 @@
 // keyreq fuzz: differential conformance of the resolver against the rule
-// oracle (conformance/runner.hpp, docs/conformance.md).
+// oracle (conformance/fuzz_run.hpp, docs/conformance.md).
 #include <fstream>
 #include <iostream>
 #include <iterator>
 
 #include "conformance/compare.hpp"
 #include "conformance/oracle.hpp"
-#include "conformance/runner.hpp"
+#include "conformance/fuzz_run.hpp"
 #include "harness/commands.hpp"
 #include "harness/progress.hpp"
 

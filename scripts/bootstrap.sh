@@ -13,6 +13,7 @@ packages=(
   mariadb-server mariadb-client libmariadb-dev
   python3 python3-pymysql python3-jsonschema php-cli php-sqlite3 php-mysql
   perl libdbd-sqlite3-perl libdbd-mysql-perl libjson-perl
+  universal-ctags  # scripts/long-functions.sh: function extents without compiling
   libxml2-utils  # xmllint: certify's JUnit is validated against conformance/certify/schemas/junit-10.xsd
 )
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "bench/nlohmann_validator.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/daemon/dispatcher.hpp"
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/core/request.hpp"

@@ -75,8 +75,8 @@ Report populated() {
   r.micro.push_back(Micro{"parse_validate/simdjson", {300, 310}, {200, 210}, 0});
   r.measurements["keystore.registrations_per_s_t1"] = 500;
   r.measurements["memory.not_measured"] = NAN;
-  r.targets.push_back(Target{"measured", "ratio <= 1.10", "1.05", 1.05, true, true});
-  r.targets.push_back(Target{"not measured", "ratio <= 1.10", "N/A", 0, false, false});
+  r.targets.push_back(PerformanceTarget{"measured", "ratio <= 1.10", "1.05", 1.05, true, true});
+  r.targets.push_back(PerformanceTarget{"not measured", "ratio <= 1.10", "N/A", 0, false, false});
   HerdRun herd;  // exec: what fit the budget, extrapolated
   herd.provider = "reference";
   herd.transport = "exec";

@@ -104,7 +104,7 @@ TEST(Report, JsonHasTypedNumbersNullsAndTheBuildType) {
   Report r = sample();
   r.settings["repetitions"] = "3";
   r.machine["load_at_start"] = "7.54 6.87 6.67";
-  r.targets.push_back(Target{"not measured", "ratio <= 1", "N/A", 0, false, false});
+  r.targets.push_back(PerformanceTarget{"not measured", "ratio <= 1", "N/A", 0, false, false});
   const auto j = nlohmann::json::parse(report_json(r));
   EXPECT_EQ(j["build"]["type"], this_build_type());
   EXPECT_FALSE(this_build_type().empty());
@@ -180,30 +180,30 @@ TEST(ReportTable, OneDocumentRendersAsMarkdownAndHtml) {
 
 TEST(Targets, EachTargetIsALineWithItsMeasuredFigure) {
   const Report r = sample();
-  auto find = [&](const std::string& prefix) -> const Target* {
+  auto find = [&](const std::string& prefix) -> const PerformanceTarget* {
     for (const auto& t : r.targets)
       if (t.name.rfind(prefix, 0) == 0) return &t;
     return nullptr;
   };
-  const Target* exec = find("exec, reference provider");
+  const PerformanceTarget* exec = find("exec, reference provider");
   ASSERT_TRUE(exec);
   EXPECT_TRUE(exec->measured_ok);
   EXPECT_TRUE(exec->pass);  // 1.05 <= 1.10
   EXPECT_NEAR(exec->value, 1.05, 1e-9);
-  const Target* socket = find("socket, reference provider");
+  const PerformanceTarget* socket = find("socket, reference provider");
   ASSERT_TRUE(socket);
   EXPECT_TRUE(socket->pass);  // 0.9 >= 0.8
-  const Target* speed = find("parse + validate: simdjson");
+  const PerformanceTarget* speed = find("parse + validate: simdjson");
   ASSERT_TRUE(speed);
   EXPECT_NEAR(speed->value, 10.0, 0.01);  // CPU times 2050 / 205
   EXPECT_TRUE(speed->pass);
-  const Target* parse = find("parse + validate one");
+  const PerformanceTarget* parse = find("parse + validate one");
   ASSERT_TRUE(parse);
   EXPECT_TRUE(parse->pass);  // 205 ns CPU
-  const Target* durable = find("durable registration");
+  const PerformanceTarget* durable = find("durable registration");
   ASSERT_TRUE(durable);
   EXPECT_TRUE(durable->pass);
-  const Target* loadgen = find("load generator");
+  const PerformanceTarget* loadgen = find("load generator");
   ASSERT_TRUE(loadgen);
   EXPECT_FALSE(loadgen->measured_ok);  // no null series in the sample: N/A, never PASS
 }

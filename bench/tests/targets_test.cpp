@@ -9,7 +9,7 @@
 namespace keyreq::bench {
 namespace {
 
-const Target& named(const Report& r, const std::string& prefix) {
+const PerformanceTarget& named(const Report& r, const std::string& prefix) {
   for (const auto& t : r.targets)
     if (t.name.rfind(prefix, 0) == 0) return t;
   throw std::runtime_error("no target " + prefix);
@@ -39,7 +39,7 @@ TEST(Targets, TheThresholdDecidesTheVerdict) {
     Report r;
     r.figures.push_back(Figure{"reference/exec/latency_ratio_c1_validate", "", "lower", true, 0.3, {value}});
     evaluate_targets(r);
-    const Target& t = named(r, "exec, reference");
+    const PerformanceTarget& t = named(r, "exec, reference");
     EXPECT_TRUE(t.measured_ok);
     EXPECT_EQ(t.pass, pass) << value;
     EXPECT_DOUBLE_EQ(t.value, value);

@@ -15,7 +15,7 @@
 #include "bench/probes.hpp"
 #include "bench/user_provider.hpp"
 #include "bench/workload.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "testkit/temp_dir.hpp"
 
 namespace keyreq::bench {

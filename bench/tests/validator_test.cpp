@@ -5,7 +5,7 @@
 
 #include "bench/nlohmann_validator.hpp"
 #include "bench/probes.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 
 namespace keyreq::bench {
 namespace {

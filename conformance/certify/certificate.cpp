@@ -69,21 +69,16 @@ std::size_t Certificate::count(ProbeStatus status) const {
   return n;
 }
 
-std::size_t Certificate::must_findings() const {
+std::size_t Certificate::findings_at(Level level) const {
   std::size_t n = 0;
   for (const auto& p : probes)
     for (const auto& f : p.findings)
-      if (f.level == Level::must) ++n;
+      if (f.level == level) ++n;
   return n;
 }
 
-std::size_t Certificate::should_findings() const {
-  std::size_t n = 0;
-  for (const auto& p : probes)
-    for (const auto& f : p.findings)
-      if (f.level == Level::should) ++n;
-  return n;
-}
+std::size_t Certificate::must_findings() const { return findings_at(Level::must); }
+std::size_t Certificate::should_findings() const { return findings_at(Level::should); }
 
 std::string_view to_string(ProbeStatus s) {
   switch (s) {

@@ -93,6 +93,7 @@ struct Certificate {
   std::size_t count(ProbeStatus status) const;
   std::size_t must_findings() const;
   std::size_t should_findings() const;
+  std::size_t findings_at(Level level) const;  // over every probe
 };
 
 std::string_view to_string(ProbeStatus s);

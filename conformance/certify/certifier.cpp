@@ -34,9 +34,9 @@ std::string utc_now() {
 
 // Runs the groups in order, each probe once; a pooled group on the
 // --parallel workers. Results keep the catalogue order.
-class GroupRunner {
+class ProbeScheduler {
  public:
-  GroupRunner(const CertifyOptions& o, Target& target) : o_(o), target_(target) {}
+  ProbeScheduler(const CertifyOptions& o, ProviderUnderTest& target) : o_(o), target_(target) {}
 
   void run(const ProbeGroup& group, std::vector<ProbeResult>& out) {
     const auto& specs = group.probes;
@@ -78,7 +78,7 @@ class GroupRunner {
   }
 
   const CertifyOptions& o_;
-  Target& target_;
+  ProviderUnderTest& target_;
   std::atomic<std::size_t> failed_{0};
   std::mutex progress_mutex_;
 };
@@ -124,7 +124,7 @@ Certificate certify(const CertifyOptions& o) {
   cert.timeout_seconds = std::chrono::duration<double>(o.timeout).count();
   cert.parallel = std::max(1u, o.parallel);
 
-  Target target(o);
+  ProviderUnderTest target(o);
   // A scratch directory for shell-injection canaries, removed at the end
   // (none: the canary probes say they could not run).
   std::string scratch_error;
@@ -142,7 +142,7 @@ Certificate certify(const CertifyOptions& o) {
   for (const auto& g : groups) planned += g.probes.size();
   if (o.planned) o.planned(planned);
 
-  GroupRunner runner(o, target);
+  ProbeScheduler runner(o, target);
   for (const auto& g : groups) runner.run(g, cert.probes);
 
   cert.timing = target.timing();

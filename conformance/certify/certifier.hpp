@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "conformance/certify/certificate.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 
 namespace keyreq::certify {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "conformance/certify/certificate.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/core/request.hpp"
 
 namespace keyreq::certify {

@@ -62,13 +62,9 @@ class Builder {
   }
 };
 
-}  // namespace
-
-std::vector<Payload> adversarial_payloads(const std::string& id, const std::string& ip,
-                                          const std::string& canary_dir) {
-  Builder b;
+// The id payloads: SQL injection, length, non-digits, shell, unicode, newlines.
+void add_id_payloads(Builder& b, const std::string& id, const std::string& canary_dir) {
   const std::string sql = "sql";
-
   // --- id: SQL injection, long forms, then short ones within upstream's 8-byte id limit
   b.value("id", "sqli-quote-or", sql, "quote + OR tautology", "' OR '1'='1", true);
   b.value("id", "sqli-known-quote-or", sql, "known id + quote + OR tautology", id + "' OR '1'='1", true);
@@ -129,7 +125,11 @@ std::vector<Payload> adversarial_payloads(const std::string& id, const std::stri
   b.list.back().tolerated_as = std::pair<std::string, std::string>{"id", id};
   b.value("id", "leading-newline", "newline", "\\n + known id", "\n" + id);
   b.value("id", "second-line", "newline", "known id, newline, a second request", id + "\nid:" + id);
+}
 
+// The ip payloads: SQL injection, what is not an address, shell, unicode, newlines.
+void add_ip_payloads(Builder& b, const std::string& ip, const std::string& canary_dir) {
+  const std::string sql = "sql";
   // --- ip: SQL injection
   b.value("ip", "sqli-quote-or", sql, "quote + OR tautology", "' OR '1'='1", true);
   b.value("ip", "sqli-known-quote-or", sql, "known address + quote + OR tautology", ip + "' OR '1'='1", true);
@@ -164,7 +164,10 @@ std::vector<Payload> adversarial_payloads(const std::string& id, const std::stri
           "known address + \\n (declined, or answered as the address: SPEC §2)", ip + "\n");
   b.list.back().tolerated_as = std::pair<std::string, std::string>{"ip", ip};
   b.value("ip", "second-line", "newline", "known address, newline, a second request", ip + "\nip:" + ip);
+}
 
+// Malformed requests as a whole: option words, missing parts, NUL bytes, two at once.
+void add_request_payloads(Builder& b, const std::string& id, const std::string& ip) {
   // --- the request as a whole: option word, missing parts, bytes argv cannot carry
   b.request("option-uppercase", "option", "option word ID instead of id", std::vector<std::string>{"ID", id},
             "ID:" + id, "id", id);
@@ -190,6 +193,16 @@ std::vector<Payload> adversarial_payloads(const std::string& id, const std::stri
             id + "\nip:" + ip);
   b.request("overlong-request", "overlong", "a 4096-byte request", std::nullopt, "id:" + std::string(4092, '1'),
             "id", std::string(4092, '1'));
+}
+
+}  // namespace
+
+std::vector<Payload> adversarial_payloads(const std::string& id, const std::string& ip,
+                                          const std::string& canary_dir) {
+  Builder b;
+  add_id_payloads(b, id, canary_dir);
+  add_ip_payloads(b, ip, canary_dir);
+  add_request_payloads(b, id, ip);
   return b.list;
 }
 

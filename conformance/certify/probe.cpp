@@ -81,7 +81,7 @@ Expectation expect_decline() {
 
 ProbeSpec lookup_probe(ProbeContext& ctx, Request request, Expectation expect, std::string id, std::string group,
                        std::string title) {
-  Target& target = ctx.target;
+  ProviderUnderTest& target = ctx.target;
   const auto timeout = ctx.timeout();
   return ProbeSpec{std::move(id), std::move(group), std::move(title),
                    [&target, timeout, request, expect](ProbeResult& r) {

@@ -23,8 +23,8 @@
 #include "conformance/certify/certificate.hpp"
 #include "conformance/certify/certifier.hpp"
 #include "conformance/certify/judge.hpp"
-#include "conformance/certify/target.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "conformance/certify/provider_under_test.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/core/request.hpp"
 
 namespace keyreq::certify {
@@ -68,7 +68,7 @@ struct DatasetView {
 // earlier probes left here.
 struct ProbeContext {
   const CertifyOptions& options;
-  Target& target;
+  ProviderUnderTest& target;
   const DatasetView& data;
   std::string scratch_dir;                 // shell payload canaries
   std::optional<Exchange> first_exchange;  // smoke.known-id's, for socket.no-half-close

@@ -8,7 +8,7 @@
 namespace keyreq::certify {
 namespace {
 
-void judge_payload(Target& target, const Payload& payload, const fixtures::DatasetAgent* tolerated_agent,
+void judge_payload(ProviderUnderTest& target, const Payload& payload, const fixtures::DatasetAgent* tolerated_agent,
                    std::chrono::milliseconds timeout, ProbeResult& r) {
   Exchange ex;
   if (target.exec()) {

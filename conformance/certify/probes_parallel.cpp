@@ -16,7 +16,7 @@ using Clock = std::chrono::steady_clock;
 // keeps the first difference and a few exchanges as evidence.
 class SerialComparison {
  public:
-  SerialComparison(const Target& target, ProbeResult& r) : target_(target), r_(r) {}
+  SerialComparison(const ProviderUnderTest& target, ProbeResult& r) : target_(target), r_(r) {}
 
   void add(const Request& request, const Exchange& ex, const std::vector<Finding>& findings) {
     ++made_;
@@ -45,7 +45,7 @@ class SerialComparison {
   const std::string& first() const { return first_; }
 
  private:
-  const Target& target_;
+  const ProviderUnderTest& target_;
   ProbeResult& r_;
   std::size_t made_ = 0, wrong_ = 0, wrong_serially_ = 0;
   std::string first_;

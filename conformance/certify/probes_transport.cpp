@@ -7,19 +7,20 @@ namespace {
 
 double ms_of(std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-void run_exec_stderr(Target& target, ProbeResult& r) {
-  r.notes.push_back(std::to_string(target.stderr_calls()) +
+void run_exec_stderr(const ProviderUnderTest& target, ProbeResult& r) {
+  const AnswerTally seen = target.tally();
+  r.notes.push_back(std::to_string(seen.stderr_calls) +
                     " answers to well-formed requests came with output on stderr");
   std::string statuses;
-  for (const auto& [code, count] : target.exit_codes()) {
+  for (const auto& [code, count] : seen.exit_codes) {
     statuses += (statuses.empty() ? "" : ", ") + std::to_string(code) + " x" + std::to_string(count);
   }
   if (!statuses.empty()) r.notes.push_back("exit statuses of well-formed requests: " + statuses);
-  const auto example = target.stderr_example();
-  if (target.stderr_calls() > 0 && example) {
+  const auto& example = seen.stderr_example;
+  if (seen.stderr_calls > 0 && example) {
     r.evidence.push_back(*example);
     r.findings.push_back({"STDERR", Level::should,
-                          std::to_string(target.stderr_calls()) +
+                          std::to_string(seen.stderr_calls) +
                               " answers to well-formed requests came with text on stderr (e.g. " +
                               quoted(example->stderr_bytes.substr(0, 120)) +
                               "): keyreq keeps stderr apart, but upstream's resolver merges stderr into stdout, "
@@ -54,17 +55,18 @@ void run_request_in_pieces(ProbeContext& ctx, ProbeResult& r) {
 }
 
 void run_reply_in_one_write(ProbeContext& ctx, ProbeResult& r) {
-  Target& target = ctx.target;
+  ProviderUnderTest& target = ctx.target;
   const Exchange ex = target.request(Request{RequestKind::id, ctx.data.known.id});
   target.note_split_reply(ex);
   r.evidence.push_back(ex);
-  r.notes.push_back(std::to_string(target.split_replies()) + " of " + std::to_string(target.socket_replies()) +
+  const AnswerTally seen = target.tally();
+  r.notes.push_back(std::to_string(seen.split_replies) + " of " + std::to_string(seen.socket_replies) +
                     " replies to well-formed requests arrived in more than one piece");
-  const auto split = target.split_example();
-  if (target.split_replies() > 0 && split) {
+  const auto& split = seen.split_example;
+  if (seen.split_replies > 0 && split) {
     if (ex.reply_pieces <= 1) r.evidence.push_back(*split);
     r.findings.push_back({"SPLIT", Level::should,
-                          std::to_string(target.split_replies()) + " replies arrived in several pieces (e.g. " +
+                          std::to_string(seen.split_replies) + " replies arrived in several pieces (e.g. " +
                               std::to_string(split->reply_pieces) + " pieces over " +
                               std::to_string(static_cast<long>(ms_of(split->reply_span))) +
                               " ms): keyreq reads until the document is complete, but upstream's resolver does a "

@@ -1,5 +1,5 @@
 // The runner: determinism, shrinking, the transport sample and client.keys.
-#include "conformance/runner.hpp"
+#include "conformance/fuzz_run.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

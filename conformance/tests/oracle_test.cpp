@@ -130,6 +130,19 @@ TEST(Oracle, FieldRulesAtTheirBounds) {
   EXPECT_EQ(label(answer("0001", "a", "any", "k")), "C1");
 }
 
+// The decimals of S4 (IPv4 octets, prefix lengths): no sign, no leading
+// zero, within range (docs/rules.md).
+TEST(Oracle, S4DecimalsAtTheirBounds) {
+  for (const std::string ip : {"0.0.0.0", "255.255.255.255", "10.0.0.1/0", "10.0.0.1/32", "::/0", "::1/128"}) {
+    EXPECT_EQ(label(answer("001", "a", ip, "k")), "accept") << ip;
+  }
+  for (const std::string ip : {"256.0.0.1", "01.2.3.4", "1.2.3.004", "+1.2.3.4", "1.2.3.4/33", "1.2.3.4/024",
+                               "1.2.3.4/+8", "1.2.3.4/", "1.2.3.4/0032", "1.2.3.4/-0", "::1/129", "::1/0128",
+                               "1.2.3.4/3 ", "1.2.3.4/1e1"}) {
+    EXPECT_EQ(label(answer("001", "a", ip, "k")), "S4") << ip;
+  }
+}
+
 TEST(Oracle, RuleOrder) {
   EXPECT_EQ(label(answer("1", "a b", "bad", "")), "S2");
   EXPECT_EQ(label(answer("001", "a b", "bad", "")), "S3");

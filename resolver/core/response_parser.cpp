@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <cstdlib>
 #include <array>
@@ -193,21 +194,11 @@ class Walker {
     return fail(simdjson::TAPE_ERROR);
   }
 
-  bool walk_object(od::object obj) {
-    KeySet keys;
-    for (auto field_result : obj) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field)) return fail(e);
-      std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return fail(e);
-      note_duplicate(keys, key);
-      if (!walk(field.value())) return false;
-    }
-    return true;
-  }
-
-  // The top-level object: collects error, message, data on the way.
-  bool walk_top(od::object obj) {
+  // Calls on_field(key, first, value) for each field in order, `first` false
+  // for a key seen before in this object (D2 noted); stops at the first false
+  // it returns or at broken JSON.
+  template <typename OnField>
+  bool each_field(od::object obj, OnField&& on_field) {
     KeySet keys;
     for (auto field_result : obj) {
       od::field field;
@@ -215,18 +206,23 @@ class Walker {
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return fail(e);
       const bool first = note_duplicate(keys, key);
-      od::value value = field.value();
-      if (key == "error" && first) {
-        if (!read_error(value)) return false;
-      } else if (key == "message" && first) {
-        if (!read_message(value)) return false;
-      } else if (key == "data" && first) {
-        if (!read_data(value)) return false;
-      } else if (!walk(value)) {
-        return false;
-      }
+      if (!on_field(key, first, field.value())) return false;
     }
     return true;
+  }
+
+  bool walk_object(od::object obj) {
+    return each_field(obj, [this](std::string_view, bool, od::value value) { return walk(value); });
+  }
+
+  // The top-level object: collects error, message, data on the way.
+  bool walk_top(od::object obj) {
+    return each_field(obj, [this](std::string_view key, bool first, od::value value) {
+      if (key == "error" && first) return read_error(value);
+      if (key == "message" && first) return read_message(value);
+      if (key == "data" && first) return read_data(value);
+      return walk(value);
+    });
   }
 
  private:
@@ -254,13 +250,21 @@ class Walker {
     return false;
   }
 
-  bool read_error(od::value v) {
-    f_.has_error = true;
+  // The type gate of a known field: nullopt when `v` is a `want`. Otherwise
+  // `problem` (when given) says what came instead, and the value is still
+  // walked so that D1 and D2 hold inside it: the walk's result is returned.
+  std::optional<bool> unless_type(od::value v, od::json_type want, std::string* problem, std::string_view what) {
     od::json_type type;
     if (auto e = v.type().get(type)) return fail(e);
-    if (type != od::json_type::number) {
-      f_.error_detail = "\"error\" must be an integer, got a JSON " + type_name(type);
-      return walk(v);
+    if (type == want) return std::nullopt;
+    if (problem != nullptr) *problem = std::string(what) + ", got a JSON " + type_name(type);
+    return walk(v);
+  }
+
+  bool read_error(od::value v) {
+    f_.has_error = true;
+    if (auto done = unless_type(v, od::json_type::number, &f_.error_detail, "\"error\" must be an integer")) {
+      return *done;
     }
     std::string_view token;
     if (!read_number(v, token)) return false;
@@ -285,9 +289,7 @@ class Walker {
   }
 
   bool read_message(od::value v) {
-    od::json_type type;
-    if (auto e = v.type().get(type)) return fail(e);
-    if (type != od::json_type::string) return walk(v);
+    if (auto done = unless_type(v, od::json_type::string, nullptr, {})) return *done;
     if (auto e = v.get_string().get(f_.message)) return fail(e);
     f_.has_message = true;
     return true;
@@ -295,22 +297,10 @@ class Walker {
 
   bool read_data(od::value v) {
     f_.has_data = true;
-    od::json_type type;
-    if (auto e = v.type().get(type)) return fail(e);
-    if (type != od::json_type::object) {
-      f_.s1 = "\"data\" must be an object, got a JSON " + type_name(type);
-      return walk(v);
-    }
+    if (auto done = unless_type(v, od::json_type::object, &f_.s1, "\"data\" must be an object")) return *done;
     od::object obj;
     if (auto e = v.get_object().get(obj)) return fail(e);
-    KeySet keys;
-    for (auto field_result : obj) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field)) return fail(e);
-      std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return fail(e);
-      const bool first = note_duplicate(keys, key);
-      od::value value = field.value();
+    const bool walked = each_field(obj, [this](std::string_view key, bool first, od::value value) {
       std::string_view* slot = nullptr;
       unsigned bit = 0;
       if (key == "id") slot = &f_.id, bit = 1;
@@ -319,16 +309,14 @@ class Walker {
       else if (key == "key") slot = &f_.key, bit = 8;
       if (slot == nullptr) {
         if (f_.s1.empty()) f_.s1 = "unexpected field \"data." + escape_bytes(key, 40) + "\"";
-        if (!walk(value)) return false;
-        continue;
+        return walk(value);
       }
       od::json_type field_type;
       if (auto e = value.type().get(field_type)) return fail(e);
       if (field_type != od::json_type::string) {
         if (f_.s1.empty())
           f_.s1 = "\"data." + std::string(key) + "\" must be a string, got a JSON " + type_name(field_type);
-        if (!walk(value)) return false;
-        continue;
+        return walk(value);
       }
       std::string_view s;
       if (auto e = value.get_string().get(s)) return fail(e);
@@ -336,7 +324,9 @@ class Walker {
         *slot = s;
         f_.data_fields_seen |= bit;
       }
-    }
+      return true;
+    });
+    if (!walked) return false;
     if (f_.s1.empty() && f_.data_fields_seen != 15) {
       f_.s1 = "\"data\" lacks";
       if (!(f_.data_fields_seen & 1)) f_.s1 += " \"id\"";

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "conformance/certify/certifier.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "testkit/testkit.hpp"
 
 namespace keyreq::certify::testing {

@@ -27,9 +27,9 @@ struct BenchUsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class Runner {
+class BenchRun {
  public:
-  Runner(const BenchOptions& o, const Profile& p) : o_(o), p_(p) {}
+  BenchRun(const BenchOptions& o, const Profile& p) : o_(o), p_(p) {}
   // Throws BenchUsageError (usage) or std::exception (could not measure).
   Report run();
 

@@ -28,7 +28,7 @@ struct FuzzOptions {
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
-struct Finding {
+struct FuzzFinding {
   std::string where;  // "in-process", "exec", "socket", "client.keys", "generator"
   std::uint64_t index = 0;
   Case original;
@@ -50,8 +50,8 @@ struct FuzzReport {
   std::uint64_t disagreement_count = 0;
   std::map<std::string, std::uint64_t> per_disagreement;  // "resolver D1, oracle D2" -> count (in process)
   std::uint64_t intent_mismatch_count = 0;
-  std::vector<Finding> disagreements;      // the first few, shrunk
-  std::vector<Finding> intent_mismatches;  // the first few
+  std::vector<FuzzFinding> disagreements;      // the first few, shrunk
+  std::vector<FuzzFinding> intent_mismatches;  // the first few
   std::uint64_t fingerprint = 0;           // FNV-1a of every case: same seed, same value
   bool ok() const { return disagreement_count == 0 && intent_mismatch_count == 0; }
 };

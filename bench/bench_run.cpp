@@ -2,7 +2,7 @@
 // each repetition), its herd, then the global phases (phases.cpp), figures,
 // targets and "what this means" into one Report. Prints nothing: progress
 // and notes go to the callbacks of BenchOptions.
-#include "bench/runner.hpp"
+#include "bench/bench_run.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +18,7 @@
 #include "bench/stats.hpp"
 #include "bench/targets.hpp"
 #include "bench/user_provider.hpp"
-#include "fixtures/dataset/dataset.hpp"
+#include "dataset/dataset.hpp"
 #include "resolver/transport/exec_client.hpp"
 #include "resolver/transport/socket_client.hpp"
 
@@ -63,12 +63,12 @@ void write_keys_file(const fs::path& path, std::size_t first, std::size_t n) {
 
 }  // namespace
 
-void Runner::note(const std::string& text) {
+void BenchRun::note(const std::string& text) {
   report_.notes.push_back(text);
   if (o_.on_note) o_.on_note(text);
 }
 
-Runner::Sizing Runner::sizing_for(const ProviderSpec& p) const {
+BenchRun::Sizing BenchRun::sizing_for(const ProviderSpec& p) const {
   Sizing s;
   const bool script = !p.user && p.name != "reference";
   s.repetitions = o_.repetitions > 0 ? o_.repetitions : (script ? p_.script_repetitions : p_.repetitions);
@@ -83,7 +83,7 @@ Runner::Sizing Runner::sizing_for(const ProviderSpec& p) const {
   return s;
 }
 
-std::size_t Runner::series(const SeriesKey& key) {
+std::size_t BenchRun::series(const SeriesKey& key) {
   if (const auto it = index_.find(key); it != index_.end()) return it->second;
   Series s;
   s.id = key.id();
@@ -99,12 +99,12 @@ std::size_t Runner::series(const SeriesKey& key) {
   return report_.series.size() - 1;
 }
 
-Repetition Runner::measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group) {
+Repetition BenchRun::measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group) {
   return measure_with(series, [&](const LoadSpec& s) { return run_load(s, factory, *workload_); }, std::move(spec),
                       cpu, group);
 }
 
-Repetition Runner::measure_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
+Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
                                     CpuFrom cpu, pid_t group) {
   const Workload& workload = *workload_;
   if (o_.direct) {
@@ -129,7 +129,7 @@ Repetition Runner::measure_resolver(std::size_t series, ProviderClient& client, 
   return rep;
 }
 
-Repetition Runner::measure_with(std::size_t index, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group) {
+Repetition BenchRun::measure_with(std::size_t index, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group) {
   progress(report_.series[index].id + (spec.rate > 0 ? " at " + fixed(spec.rate, 0) + "/s" : "") + "  rep " +
            std::to_string(report_.series[index].reps.size() + 1));
   double self0 = 0, self1 = 0, prov0 = 0, prov1 = 0;
@@ -179,7 +179,7 @@ Repetition Runner::measure_with(std::size_t index, const LoadRunner& run, LoadSp
   return rep;
 }
 
-std::unique_ptr<KeyStore> Runner::fresh_keys(const std::string& tag, const fs::path* seed) {
+std::unique_ptr<KeyStore> BenchRun::fresh_keys(const std::string& tag, const fs::path* seed) {
   if (o_.validate_only && seed == nullptr) return nullptr;
   fs::create_directories(workdir_->path() / "keys");
   std::string name = tag;
@@ -191,7 +191,7 @@ std::unique_ptr<KeyStore> Runner::fresh_keys(const std::string& tag, const fs::p
   return std::get<std::unique_ptr<KeyStore>>(std::move(opened));
 }
 
-void Runner::run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep) {
+void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep) {
   LoadSpec base;
   base.warmup = p_.warmup;
   base.duration = sizing.duration;
@@ -244,7 +244,7 @@ void Runner::run_repetition(const ProviderSpec& p, const Sizing& sizing, const s
 
 // Open loop at fractions of the best closed-loop resolver throughput, with
 // as many workers as gave that best throughput.
-void Runner::run_open_loop(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs) {
+void BenchRun::run_open_loop(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs) {
   for (const Leg& leg : legs) {
     if (sizing.open_fractions.empty()) break;
     double best = 0;
@@ -272,7 +272,7 @@ void Runner::run_open_loop(const ProviderSpec& p, const Sizing& sizing, const st
   }
 }
 
-void Runner::run_provider(const ProviderSpec& p) {
+void BenchRun::run_provider(const ProviderSpec& p) {
   const Sizing sizing = sizing_for(p);
   workload_ = p.user ? &user_workload_ : &builtin_workload_;
   const fs::path dir = workdir_->path();
@@ -339,7 +339,7 @@ void Runner::run_provider(const ProviderSpec& p) {
   progress(p.name + ": stopping the socket daemon");
 }
 
-void Runner::run_herds(const ProviderSpec& p, bool socket_up) {
+void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
   const long n = o_.herd >= 0 ? o_.herd
                               : static_cast<long>(p.user ? p_.herd_user : (p.name == "reference" ? p_.herd_reference : 0));
   if (n <= 0 || (!p.user && p.name != "reference")) return;
@@ -354,11 +354,7 @@ void Runner::run_herds(const ProviderSpec& p, bool socket_up) {
   auto floor_peak = [&](const std::string& transport, const std::string& path) {
     double best = 0;
     for (const auto& s : report_.series) {
-      if (s.provider != p.name || s.transport != transport || s.path != path || s.mode != "closed" || !s.variant.empty())
-        continue;
-      std::vector<double> t;
-      for (const auto& r : s.reps) t.push_back(r.throughput);
-      best = std::max(best, median(t));
+      if (s.in_closed_sweep(p.name, transport, path)) best = std::max(best, median(s.throughputs()));
     }
     return best;
   };
@@ -395,7 +391,7 @@ void Runner::run_herds(const ProviderSpec& p, bool socket_up) {
   }
 }
 
-std::optional<UserProvider> Runner::check_inputs() const {
+std::optional<UserProvider> BenchRun::check_inputs() const {
   // Every input checked before anything runs.
   for (const auto& name : o_.providers) {
     static const char* const kBuiltin[] = {"reference", "python", "php", "perl", "all"};
@@ -415,7 +411,7 @@ std::optional<UserProvider> Runner::check_inputs() const {
   return std::nullopt;
 }
 
-void Runner::record_settings(const std::optional<UserProvider>& user) {
+void BenchRun::record_settings(const std::optional<UserProvider>& user) {
   report_.settings["agents"] = std::to_string(o_.agents);
   report_.settings["mix"] = o_.mix.describe();
   report_.settings["resolver_path"] =
@@ -442,7 +438,7 @@ void Runner::record_settings(const std::optional<UserProvider>& user) {
   }
 }
 
-std::vector<ProviderSpec> Runner::select_providers(const std::optional<UserProvider>& user, const fs::path& source_root) {
+std::vector<ProviderSpec> BenchRun::select_providers(const std::optional<UserProvider>& user, const fs::path& source_root) {
   // Built-in providers: the profile's default unless the user's provider is benched.
   std::vector<std::string> wanted = !o_.providers.empty() ? o_.providers
                                     : user                ? std::vector<std::string>{}
@@ -462,7 +458,7 @@ std::vector<ProviderSpec> Runner::select_providers(const std::optional<UserProvi
   return providers;
 }
 
-Report Runner::run() {
+Report BenchRun::run() {
   const auto started = std::chrono::steady_clock::now();
   report_.created = iso_now();
   report_.profile = p_.name;
@@ -518,7 +514,7 @@ BenchResult run_bench(const BenchOptions& options) {
     return result;
   }
   try {
-    Runner runner(options, *profile);
+    BenchRun runner(options, *profile);
     result.report = runner.run();
   } catch (const BenchUsageError& e) {
     result.status = BenchResult::Status::usage;

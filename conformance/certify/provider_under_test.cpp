@@ -1,4 +1,4 @@
-#include "conformance/certify/target.hpp"
+#include "conformance/certify/provider_under_test.hpp"
 
 #include <algorithm>
 #include <set>
@@ -40,12 +40,12 @@ Exchange exchange_of(const SocketRun& run, const SocketScript& script) {
   return ex;
 }
 
-std::string Target::stop_reason() const {
+std::string ProviderUnderTest::stop_reason() const {
   return "not run: " + std::to_string(failures_.load()) +
          " calls had already timed out or could not reach the provider; probing stopped to keep the run bounded";
 }
 
-Exchange Target::run_exec(const std::vector<std::string>& tail, bool counts) {
+Exchange ProviderUnderTest::run_exec(const std::vector<std::string>& tail, bool counts) {
   std::vector<std::string> argv = o_.command;
   argv.insert(argv.end(), tail.begin(), tail.end());
   RunLimits limits;
@@ -71,7 +71,7 @@ Exchange Target::run_exec(const std::vector<std::string>& tail, bool counts) {
   return ex;
 }
 
-Exchange Target::run_socket(SocketScript script, bool counts) {
+Exchange ProviderUnderTest::run_socket(SocketScript script, bool counts) {
   script.timeout = o_.timeout;
   const SocketRun run = socket_exchange(o_.socket_path, script);
   Exchange ex = exchange_of(run, script);
@@ -79,45 +79,45 @@ Exchange Target::run_socket(SocketScript script, bool counts) {
   return ex;
 }
 
-Exchange Target::request(const Request& r, bool counts) {
+Exchange ProviderUnderTest::request(const Request& r, bool counts) {
   if (exec()) return run_exec({std::string(r.kind_word()), r.value}, counts);
   SocketScript script;
   script.pieces = {r.wire()};
   return run_socket(script, counts);
 }
 
-void Target::note_well_formed(const Exchange& ex) {
+void ProviderUnderTest::note_well_formed(const Exchange& ex) {
   std::lock_guard lock(mutex_);
   if (ex.started && !ex.timed_out) timings_.push_back(ex.elapsed);
-  if (ex.transport == Transport::exec && ex.exit_code >= 0) ++exit_codes_[ex.exit_code];
+  if (ex.transport == Transport::exec && ex.exit_code >= 0) ++tally_.exit_codes[ex.exit_code];
   if (ex.stderr_total > 0) {
-    ++stderr_calls_;
-    if (!stderr_example_) stderr_example_ = ex;
+    ++tally_.stderr_calls;
+    if (!tally_.stderr_example) tally_.stderr_example = ex;
   }
 }
 
-void Target::note_serial(const Request& request, const std::vector<Finding>& findings) {
+void ProviderUnderTest::note_serial(const Request& request, const std::vector<Finding>& findings) {
   std::lock_guard lock(mutex_);
   serial_[request.wire()] = must_rules(findings);
 }
 
-std::optional<std::string> Target::serial_rules(const Request& request) const {
+std::optional<std::string> ProviderUnderTest::serial_rules(const Request& request) const {
   std::lock_guard lock(mutex_);
   const auto it = serial_.find(request.wire());
   if (it == serial_.end()) return std::nullopt;
   return it->second;
 }
 
-void Target::note_split_reply(const Exchange& ex) {
+void ProviderUnderTest::note_split_reply(const Exchange& ex) {
   std::lock_guard lock(mutex_);
   if (ex.reply_pieces > 1) {
-    ++split_replies_;
-    if (!split_example_) split_example_ = ex;
+    ++tally_.split_replies;
+    if (!tally_.split_example) tally_.split_example = ex;
   }
-  ++socket_replies_;
+  ++tally_.socket_replies;
 }
 
-TimingSummary Target::timing() const {
+TimingSummary ProviderUnderTest::timing() const {
   std::lock_guard lock(mutex_);
   TimingSummary t;
   std::vector<std::chrono::nanoseconds> sorted = timings_;
@@ -134,32 +134,12 @@ TimingSummary Target::timing() const {
   return t;
 }
 
-std::size_t Target::stderr_calls() const {
+AnswerTally ProviderUnderTest::tally() const {
   std::lock_guard lock(mutex_);
-  return stderr_calls_;
-}
-std::optional<Exchange> Target::stderr_example() const {
-  std::lock_guard lock(mutex_);
-  return stderr_example_;
-}
-std::size_t Target::split_replies() const {
-  std::lock_guard lock(mutex_);
-  return split_replies_;
-}
-std::size_t Target::socket_replies() const {
-  std::lock_guard lock(mutex_);
-  return socket_replies_;
-}
-std::optional<Exchange> Target::split_example() const {
-  std::lock_guard lock(mutex_);
-  return split_example_;
-}
-std::map<int, std::size_t> Target::exit_codes() const {
-  std::lock_guard lock(mutex_);
-  return exit_codes_;
+  return tally_;
 }
 
-void Target::account(const Exchange& ex) {
+void ProviderUnderTest::account(const Exchange& ex) {
   if (!ex.started) failures_ += exec() ? kStopAfterFailures : 1;  // exec: it will never start
   else if (ex.timed_out) failures_ += 1;
 }

@@ -18,9 +18,20 @@
 
 namespace keyreq::certify {
 
-class Target {
+// What the transport probes report about the answers to well-formed
+// requests, taken together under one lock (a consistent snapshot).
+struct AnswerTally {
+  std::map<int, std::size_t> exit_codes;  // exec: exit status -> calls
+  std::size_t stderr_calls = 0;           // exec answers with text on stderr
+  std::optional<Exchange> stderr_example;
+  std::size_t split_replies = 0;  // socket replies that came in more than one piece
+  std::size_t socket_replies = 0;
+  std::optional<Exchange> split_example;
+};
+
+class ProviderUnderTest {
  public:
-  explicit Target(const CertifyOptions& o) : o_(o) {}
+  explicit ProviderUnderTest(const CertifyOptions& o) : o_(o) {}
 
   bool exec() const { return o_.transport == Transport::exec; }
   const CertifyOptions& options() const { return o_; }
@@ -42,12 +53,7 @@ class Target {
   void note_split_reply(const Exchange& ex);
 
   TimingSummary timing() const;
-  std::size_t stderr_calls() const;
-  std::optional<Exchange> stderr_example() const;
-  std::size_t split_replies() const;
-  std::size_t socket_replies() const;
-  std::optional<Exchange> split_example() const;
-  std::map<int, std::size_t> exit_codes() const;
+  AnswerTally tally() const;
 
  private:
   void account(const Exchange& ex);
@@ -56,11 +62,7 @@ class Target {
   std::atomic<int> failures_{0};
   mutable std::mutex mutex_;
   std::vector<std::chrono::nanoseconds> timings_;
-  std::map<int, std::size_t> exit_codes_;
-  std::size_t stderr_calls_ = 0;
-  std::optional<Exchange> stderr_example_;
-  std::size_t split_replies_ = 0, socket_replies_ = 0;
-  std::optional<Exchange> split_example_;
+  AnswerTally tally_;
   std::map<std::string, std::string> serial_;
 };
 
