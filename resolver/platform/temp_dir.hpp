@@ -12,7 +12,9 @@ class TempDir {
  public:
   // Creates <parent>/<prefix>-XXXXXX; parent "": $TMPDIR, else /tmp. Throws
   // std::runtime_error naming the parent and the reason when it cannot.
-  explicit TempDir(const std::string& prefix = "keyreq", const std::string& parent = "");
+  explicit TempDir(const std::string& prefix, const std::string& parent = "");
+  // <$TMPDIR or /tmp>/keyreq-XXXXXX (tests and scratch space).
+  TempDir() : TempDir("keyreq") {}
   // The same without throwing: empty, with `error` set, when it cannot.
   static std::optional<TempDir> create(const std::string& prefix, std::string& error, const std::string& parent = "");
 
