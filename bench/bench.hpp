@@ -26,7 +26,7 @@ struct Profile {
   std::chrono::milliseconds script_duration{500};
   std::vector<int> script_sweep{1, 4};
   std::vector<double> script_open_fractions{0.5};
-  bool keys100k_variant = true;          // exec with 100k agents loaded in client.keys
+  bool keys100k_variant = true;           // exec with 100k agents loaded in client.keys
   std::size_t keystore_agents = 100'000;  // durable registration and memory figures
   std::chrono::milliseconds keystore_duration{1000};
   std::uint64_t null_requests = 200'000;  // resolver over the null provider (memory flatness)
@@ -79,8 +79,8 @@ struct BenchOptions {
   std::vector<int> sweep;
   std::string command_line;
   UserProviderOptions user;
-  long herd = -1;          // agents in the herd; -1: the profile's default, 0: off
-  int herd_budget_s = 0;   // 0: the profile's
+  long herd = -1;         // agents in the herd; -1: the profile's default, 0: off
+  int herd_budget_s = 0;  // 0: the profile's
   // Where progress and notes go (the harness prints them; nullptr: nowhere).
   std::function<void(const std::string&)> on_progress;
   std::function<void(const std::string&)> on_note;

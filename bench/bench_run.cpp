@@ -22,7 +22,6 @@
 #include "resolver/transport/exec_client.hpp"
 #include "resolver/transport/socket_client.hpp"
 
-
 namespace keyreq::bench {
 
 namespace fs = std::filesystem;
@@ -72,7 +71,8 @@ BenchRun::Sizing BenchRun::sizing_for(const ProviderSpec& p) const {
   Sizing s;
   const bool script = !p.user && p.name != "reference";
   s.repetitions = o_.repetitions > 0 ? o_.repetitions : (script ? p_.script_repetitions : p_.repetitions);
-  s.duration = o_.duration_ms > 0 ? std::chrono::milliseconds(o_.duration_ms) : (script ? p_.script_duration : p_.duration);
+  s.duration =
+      o_.duration_ms > 0 ? std::chrono::milliseconds(o_.duration_ms) : (script ? p_.script_duration : p_.duration);
   s.sweep = !o_.sweep.empty() ? o_.sweep : (p.name == "reference" ? p_.sweep : p_.script_sweep);
   s.open_fractions = p.name == "reference" ? p_.open_fractions : p_.script_open_fractions;
   s.min_requests = p.user ? p_.user_min_samples : p_.min_requests;
@@ -100,16 +100,16 @@ std::size_t BenchRun::series(const SeriesKey& key) {
 }
 
 Repetition BenchRun::measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group) {
-  return measure_with(series, [&](const LoadSpec& s) { return run_load(s, factory, *workload_); }, std::move(spec),
-                      cpu, group);
+  return measure_with(
+      series, [&](const LoadSpec& s) { return run_load(s, factory, *workload_); }, std::move(spec), cpu, group);
 }
 
 Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
-                                    CpuFrom cpu, pid_t group) {
+                                      CpuFrom cpu, pid_t group) {
   const Workload& workload = *workload_;
   if (o_.direct) {
-    return measure(series, [&client, keys, &workload] { return make_resolver_probe(client, keys, workload); }, spec,
-                   cpu, group);
+    return measure(
+        series, [&client, keys, &workload] { return make_resolver_probe(client, keys, workload); }, spec, cpu, group);
   }
   DispatcherOptions options;
   options.threads = static_cast<unsigned>(std::max(1, spec.concurrency));
@@ -119,12 +119,12 @@ Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client
   Dispatcher dispatcher(client, keys, options);
   Repetition rep =
       spec.rate > 0
-          ? measure_with(series,
-                         [&](const LoadSpec& s) {
-                           return run_open_async(s, dispatcher_submit(dispatcher, workload), workload);
-                         },
-                         spec, cpu, group)
-          : measure(series, [&] { return make_dispatcher_probe(dispatcher, workload); }, spec, cpu, group);
+          ? measure_with(
+                series,
+                [&](const LoadSpec& s) { return run_open_async(s, dispatcher_submit(dispatcher, workload), workload); },
+                spec, cpu, group)
+          : measure(
+                series, [&] { return make_dispatcher_probe(dispatcher, workload); }, spec, cpu, group);
   dispatcher.stop(std::chrono::steady_clock::now() + 30s);
   return rep;
 }
@@ -135,9 +135,12 @@ Repetition BenchRun::measure_with(std::size_t index, const LoadRunner& run, Load
   double self0 = 0, self1 = 0, prov0 = 0, prov1 = 0;
   auto provider_cpu = [&] {
     switch (cpu) {
-      case CpuFrom::children: return cpu_children_s();
-      case CpuFrom::group: return cpu_process_group_s(group);
-      case CpuFrom::none: break;
+      case CpuFrom::children:
+        return cpu_children_s();
+      case CpuFrom::group:
+        return cpu_process_group_s(group);
+      case CpuFrom::none:
+        break;
     }
     return 0.0;
   };
@@ -209,17 +212,21 @@ void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const
         measure_resolver(resolver, *leg.client, keys.get(), spec, leg.cpu, leg.group);
         // What the file system's fdatasync costs right now, next to the durable run it is compared with.
         if (keys && c == 1 && leg.transport == "socket") {
-          measure(series(SeriesKey::closed(p.name, leg.transport, "fdatasync", 1)),
-                  [this] { return make_fdatasync_probe(workdir_->path() / "keys"); }, spec, CpuFrom::none);
+          measure(
+              series(SeriesKey::closed(p.name, leg.transport, "fdatasync", 1)),
+              [this] { return make_fdatasync_probe(workdir_->path() / "keys"); }, spec, CpuFrom::none);
         }
       };
       // ABBA order across repetitions: drift on a shared machine hits both sides alike.
-      if (rep % 2 == 0) run_floor(), run_resolver();
-      else run_resolver(), run_floor();
+      if (rep % 2 == 0)
+        run_floor(), run_resolver();
+      else
+        run_resolver(), run_floor();
       // The user's provider: this repetition's calibration (and the
       // interpreter alone), one request at a time like the floor it divides.
       if (c == 1 && leg.calibration) {
-        measure(series(SeriesKey::closed("calibration", leg.transport, "floor", 1)), leg.calibration, spec, CpuFrom::none);
+        measure(series(SeriesKey::closed("calibration", leg.transport, "floor", 1)), leg.calibration, spec,
+                CpuFrom::none);
       }
       if (c == 1 && leg.startup) {
         measure(series(SeriesKey::closed(p.name, leg.transport, "startup", 1)), leg.startup, spec, CpuFrom::children);
@@ -283,7 +290,8 @@ void BenchRun::run_provider(const ProviderSpec& p) {
     std::string error;
     const std::string log = (dir / (p.name + "-daemon.log")).string();
     progress(p.name + ": starting the socket daemon");
-    if (auto started = Daemon::start(p.daemon_command, p.socket_path, log, 15s, error)) daemon.emplace(std::move(*started));
+    if (auto started = Daemon::start(p.daemon_command, p.socket_path, log, 15s, error))
+      daemon.emplace(std::move(*started));
     socket_up = daemon.has_value();
     if (!daemon && p.user) throw BenchUsageError("--socket-cmd: " + error + "\n" + log_tail(log));
     if (!daemon) note(p.name + ": socket transport not measured: " + error);
@@ -312,8 +320,13 @@ void BenchRun::run_provider(const ProviderSpec& p) {
 
   std::vector<Leg> legs;
   if (!p.exec_command.empty()) {
-    Leg leg{"exec", client_for(std::make_unique<ExecClient>(p.exec_command, limits_)), CpuFrom::children, 0,
-            [&p] { return make_exec_floor_probe(p.exec_command); }, {}, {}};
+    Leg leg{"exec",
+            client_for(std::make_unique<ExecClient>(p.exec_command, limits_)),
+            CpuFrom::children,
+            0,
+            [&p] { return make_exec_floor_probe(p.exec_command); },
+            {},
+            {}};
     if (p.user) {
       const std::vector<std::string> target{(executable_dir() / "keyreq-spawn-target").string()};
       leg.calibration = [target] { return make_exec_floor_probe(target); };
@@ -326,10 +339,15 @@ void BenchRun::run_provider(const ProviderSpec& p) {
   }
   if (socket_up) {
     // The daemon's CPU is read from its process group: only when bench started it.
-    Leg leg{"socket", client_for(std::make_unique<SocketClient>(p.socket_path, limits_)),
-            daemon ? CpuFrom::group : CpuFrom::none, daemon ? daemon->pid() : 0,
-            [&p] { return make_socket_floor_probe(p.socket_path); }, {}, {}};
-    if (calibration_daemon) leg.calibration = [calibration_socket] { return make_socket_floor_probe(calibration_socket); };
+    Leg leg{"socket",
+            client_for(std::make_unique<SocketClient>(p.socket_path, limits_)),
+            daemon ? CpuFrom::group : CpuFrom::none,
+            daemon ? daemon->pid() : 0,
+            [&p] { return make_socket_floor_probe(p.socket_path); },
+            {},
+            {}};
+    if (calibration_daemon)
+      leg.calibration = [calibration_socket] { return make_socket_floor_probe(calibration_socket); };
     legs.push_back(std::move(leg));
   }
 
@@ -340,8 +358,9 @@ void BenchRun::run_provider(const ProviderSpec& p) {
 }
 
 void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
-  const long n = o_.herd >= 0 ? o_.herd
-                              : static_cast<long>(p.user ? p_.herd_user : (p.name == "reference" ? p_.herd_reference : 0));
+  const long n = o_.herd >= 0
+                     ? o_.herd
+                     : static_cast<long>(p.user ? p_.herd_user : (p.name == "reference" ? p_.herd_reference : 0));
   if (n <= 0 || (!p.user && p.name != "reference")) return;
   const Workload& w = *workload_;
   std::vector<std::string> ids;
@@ -438,7 +457,8 @@ void BenchRun::record_settings(const std::optional<UserProvider>& user) {
   }
 }
 
-std::vector<ProviderSpec> BenchRun::select_providers(const std::optional<UserProvider>& user, const fs::path& source_root) {
+std::vector<ProviderSpec> BenchRun::select_providers(const std::optional<UserProvider>& user,
+                                                     const fs::path& source_root) {
   // Built-in providers: the profile's default unless the user's provider is benched.
   std::vector<std::string> wanted = !o_.providers.empty() ? o_.providers
                                     : user                ? std::vector<std::string>{}
@@ -449,8 +469,10 @@ std::vector<ProviderSpec> BenchRun::select_providers(const std::optional<UserPro
   auto providers = find_providers(wanted, executable_dir(), source_root, db_, workdir_->path(),
                                   *std::max_element(p_.sweep.begin(), p_.sweep.end()), missing);
   for (const auto& m : missing) {
-    if (all) report_.notes.push_back("not measured: " + m);
-    else note("not measured: " + m);
+    if (all)
+      report_.notes.push_back("not measured: " + m);
+    else
+      note("not measured: " + m);
   }
   for (auto& p : providers) recognise_interpreter(p);  // python, php, perl: their start-up, measured too
   if (user) providers.push_back(user->spec);

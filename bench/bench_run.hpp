@@ -17,8 +17,8 @@
 #include "bench/loadgen.hpp"
 #include "bench/probes.hpp"
 #include "bench/user_provider.hpp"
-#include "resolver/keystore/keystore.hpp"
 #include "resolver/core/provider_client.hpp"
+#include "resolver/keystore/keystore.hpp"
 
 namespace keyreq::bench {
 

@@ -3,12 +3,12 @@
 #include <sqlite3.h>
 #include <sys/utsname.h>
 
+#include <simdjson.h>
 #include <boost/version.hpp>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
 #include <thread>
 
 namespace keyreq::bench {

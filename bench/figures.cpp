@@ -131,8 +131,9 @@ void Deriver::durable_ratio(const std::string& provider) {
   if (resolver)
     for (const auto& r : resolver->reps) resolver_p50.push_back(p50(r));
   add(provider + "/fdatasync_p50_us",
-      provider + ": one client.keys line appended and fdatasync'ed, p50 in µs (client.keys's file system, measured "
-                 "right after the socket resolver's durable run at concurrency 1)",
+      provider +
+          ": one client.keys line appended and fdatasync'ed, p50 in µs (client.keys's file system, measured "
+          "right after the socket resolver's durable run at concurrency 1)",
       "lower", sync_p50);
   add(provider + "/socket/latency_ratio_c1_durable",
       provider + " socket: resolver p50 with registration / (floor p50 + fdatasync p50), 1 at a time", "lower",
@@ -152,8 +153,8 @@ void Deriver::provider_figures(const std::string& provider) {
   const Series* validate = find(provider, "exec", "resolver", 1, "validate");
   add(provider + "/exec/keys100k_latency_ratio",
       provider + " exec: resolver p50 with 100k agents loaded / without, both validate only", "lower",
-      per_rep(find(provider, "exec", "resolver", 1, "keys100k"), validate ? validate : find(provider, "exec", "resolver"),
-              p50));
+      per_rep(find(provider, "exec", "resolver", 1, "keys100k"),
+              validate ? validate : find(provider, "exec", "resolver"), p50));
   calibrated(provider);
 }
 
@@ -175,12 +176,14 @@ Values in_units_of(const Series* s, const Series* unit) {
 // the built-in reference daemon's round trip).
 void Deriver::calibrated(const std::string& provider) {
   add(provider + "/exec/floor_calibrated_p50",
-      provider + " exec: one call of the provider (floor p50) in units of a bare posix_spawn of a trivial static "
-                 "program (median p50 of the same run)",
+      provider +
+          " exec: one call of the provider (floor p50) in units of a bare posix_spawn of a trivial static "
+          "program (median p50 of the same run)",
       "lower", in_units_of(find(provider, "exec", "floor"), find("calibration", "exec", "floor")));
   add(provider + "/socket/floor_calibrated_p50",
-      provider + " socket: one round trip to the provider's daemon (floor p50) in units of a round trip to the "
-                 "built-in reference daemon (median p50 of the same run)",
+      provider +
+          " socket: one round trip to the provider's daemon (floor p50) in units of a round trip to the "
+          "built-in reference daemon (median p50 of the same run)",
       "lower", in_units_of(find(provider, "socket", "floor"), find("calibration", "socket", "floor")));
   add(provider + "/exec/startup_share_p50",
       provider + " exec: the interpreter alone (trivial program, p50) / one call of the provider (floor p50)", "lower",

@@ -69,8 +69,8 @@ std::vector<ProviderSpec> find_providers(const std::vector<std::string>& wanted,
       continue;
     }
     p.exec_command = {s->interpreter, script.string(), "--db", db};
-    p.daemon_command = {s->interpreter, script.string(), "--db", db, "--socket", p.socket_path, s->workers_flag,
-                        workers};
+    p.daemon_command = {s->interpreter, script.string(), "--db",          db,
+                        "--socket",     p.socket_path,   s->workers_flag, workers};
     out.push_back(std::move(p));
   }
   return out;
@@ -106,7 +106,8 @@ std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, con
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       daemon.pid_ = -1;
-      error = "the daemon exited (status " + std::to_string(status) + ") before serving " + socket_path + "; see " + log;
+      error =
+          "the daemon exited (status " + std::to_string(status) + ") before serving " + socket_path + "; see " + log;
       return std::nullopt;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -25,8 +25,8 @@ class WorkDir : public TempDir {
 };
 
 struct ProviderSpec {
-  std::string name;                       // reference, python, php, perl, or the user's --name
-  std::vector<std::string> exec_command;  // absolute program path first; request words are appended (empty: no exec)
+  std::string name;                         // reference, python, php, perl, or the user's --name
+  std::vector<std::string> exec_command;    // absolute program path first; request words are appended (empty: no exec)
   std::vector<std::string> daemon_command;  // serves `socket_path` (empty: already serving, or no socket)
   std::string socket_path;                  // empty: no socket transport
   bool user = false;                        // the user's provider (--exec / --socket)
@@ -68,7 +68,7 @@ class Daemon {
 
 // CPU seconds (user + system).
 double cpu_self_s();
-double cpu_children_s();               // reaped children (exec providers)
+double cpu_children_s();                 // reaped children (exec providers)
 double cpu_process_group_s(pid_t pgid);  // every live process of the group (socket daemon and its workers)
 // Resident set size of this process, bytes.
 std::size_t rss_bytes();

@@ -57,7 +57,8 @@ struct LogWatch {
     std::lock_guard lock(m);
     tail += text + "\n";
     if (tail.size() > 4000) tail.erase(0, tail.size() - 4000);
-    if (event == "serve_started") started = true;
+    if (event == "serve_started")
+      started = true;
     else if (event == "registered") {
       ++durable;
       durable_at.emplace(field(text, "request"), at);

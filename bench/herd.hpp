@@ -21,14 +21,14 @@ namespace keyreq::bench {
 
 struct HerdSpec {
   std::string provider, transport;
-  std::filesystem::path keyreq;              // the keyreq binary (serve)
-  std::vector<std::string> provider_flags;   // {"--exec", LINE} or {"--socket", PATH}
-  std::filesystem::path dir;                 // input socket, client.keys and serve's log go here
-  std::vector<std::string> ids;              // N distinct agent ids the provider knows
-  std::size_t fit = 0;                       // datagrams to send (exec: what fits the budget); 0: all
-  unsigned threads = 8;                      // serve's workers
-  std::chrono::seconds budget{60};           // give up waiting after this (what is durable then is reported)
-  double floor_peak_throughput = 0;          // for the ratio
+  std::filesystem::path keyreq;             // the keyreq binary (serve)
+  std::vector<std::string> provider_flags;  // {"--exec", LINE} or {"--socket", PATH}
+  std::filesystem::path dir;                // input socket, client.keys and serve's log go here
+  std::vector<std::string> ids;             // N distinct agent ids the provider knows
+  std::size_t fit = 0;                      // datagrams to send (exec: what fits the budget); 0: all
+  unsigned threads = 8;                     // serve's workers
+  std::chrono::seconds budget{60};          // give up waiting after this (what is durable then is reported)
+  double floor_peak_throughput = 0;         // for the ratio
 };
 
 HerdRun run_herd(const HerdSpec& spec);

@@ -13,7 +13,7 @@ namespace keyreq::bench {
 
 class Histogram {
  public:
-  static constexpr int kSubBits = 7;                     // 128 sub-buckets per power of two
+  static constexpr int kSubBits = 7;                             // 128 sub-buckets per power of two
   static constexpr std::uint64_t kExact = 1u << (kSubBits + 1);  // 256 values counted exactly
   static constexpr std::size_t kBuckets = kExact + (63 - kSubBits) * (1u << kSubBits);
 

@@ -38,7 +38,8 @@ void exec_cost(Report& r, const std::string& p) {
                             : ", as long as the whole call within this run's noise (start-up is nearly all of it)");
     line.sources.push_back(startup->id);
   }
-  if (const Series* calibration = closed(r, "calibration", "exec", "floor"); calibration && median_p50(calibration) > 0) {
+  if (const Series* calibration = closed(r, "calibration", "exec", "floor");
+      calibration && median_p50(calibration) > 0) {
     line.text += "; a bare posix_spawn of a trivial static program takes " + time_text(median_p50(calibration));
     line.sources.push_back(calibration->id);
   }
@@ -55,7 +56,8 @@ void socket_speedup(Report& r, const std::string& p) {
   Interpretation line;
   line.text = p + " over socket: one round trip costs " + time_text(median_p50(floor)) + " (p50)";
   line.sources = {floor->id};
-  if (const Series* calibration = closed(r, "calibration", "socket", "floor"); calibration && median_p50(calibration) > 0) {
+  if (const Series* calibration = closed(r, "calibration", "socket", "floor");
+      calibration && median_p50(calibration) > 0) {
     line.text += ", " + num_text(median_p50(floor) / median_p50(calibration), 1) +
                  "× the built-in reference daemon's " + time_text(median_p50(calibration));
     line.sources.push_back(calibration->id);
@@ -92,7 +94,8 @@ void wrong_answers(Report& r, const std::string& p) {
   if (errors == 0) return;
   line.text = p + ": " + std::to_string(errors) + " of " + std::to_string(requests) +
               " requests through the resolver did not get the dataset's answer (wrong agent, declined known agent, "
-              "refused answer, …); first: " + first;
+              "refused answer, …); first: " +
+              first;
   r.interpretation.push_back(line);
 }
 
@@ -104,15 +107,16 @@ void herd(Report& r, const HerdRun& h) {
     r.interpretation.push_back(line);
     return;
   }
-  line.text = h.provider + " herd over " + h.transport + " through keyreq serve: " + std::to_string(h.durable) + " of " +
-              std::to_string(h.sent) + " agents durable in " + num_text(h.seconds, 2) + " s (" +
+  line.text = h.provider + " herd over " + h.transport + " through keyreq serve: " + std::to_string(h.durable) +
+              " of " + std::to_string(h.sent) + " agents durable in " + num_text(h.seconds, 2) + " s (" +
               num_text(h.registrations_per_s, 0) + " registrations/s";
   if (h.floor_peak_throughput > 0) {
     line.text += ", " + num_text(h.registrations_per_s / h.floor_peak_throughput, 2) + " of the " + h.transport +
                  " floor's best " + num_text(h.floor_peak_throughput, 0) + "/s";
   }
-  line.text += "); datagram → durable p50 " + time_text(h.to_durable.p50_us) + ", max " + time_text(h.to_durable.max_us) +
-               ", of which waiting in serve's queue p50 " + time_text(h.queue_wait.p50_us);
+  line.text += "); datagram → durable p50 " + time_text(h.to_durable.p50_us) + ", max " +
+               time_text(h.to_durable.max_us) + ", of which waiting in serve's queue p50 " +
+               time_text(h.queue_wait.p50_us);
   if (h.extrapolated) {
     line.text += "; all " + std::to_string(h.requested) + " would take about " + num_text(h.seconds_for_requested, 0) +
                  " s (extrapolated at the measured rate)";

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
-#include <cmath>
 #include <thread>
 
 namespace keyreq::bench {
@@ -140,8 +140,10 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
     }
     for (auto& [name, count] : st.outcomes) {
       auto it = std::find_if(outcomes.begin(), outcomes.end(), [&name = name](auto& p) { return p.first == name; });
-      if (it == outcomes.end()) outcomes.emplace_back(std::string(name), count);
-      else it->second += count;
+      if (it == outcomes.end())
+        outcomes.emplace_back(std::string(name), count);
+      else
+        it->second += count;
     }
   }
   if (open_loop && !abort) {
@@ -182,10 +184,11 @@ LoadResult run_open_async(const LoadSpec& spec, const AsyncSubmit& submit, const
   const Clock::time_point t1 = t0 + std::chrono::duration_cast<Clock::duration>(spec.duration);
   bool window_open = false;
   auto count = [&](std::string_view outcome) {
-    auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(),
-                           [&](auto& p) { return p.first == outcome; });
-    if (it == result.outcomes.end()) result.outcomes.emplace_back(std::string(outcome), 1);
-    else ++it->second;
+    auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(), [&](auto& p) { return p.first == outcome; });
+    if (it == result.outcomes.end())
+      result.outcomes.emplace_back(std::string(outcome), 1);
+    else
+      ++it->second;
   };
 
   for (std::uint64_t i = 0;; ++i) {

@@ -35,11 +35,11 @@ struct LoadSpec {
   int concurrency = 1;
   std::chrono::nanoseconds warmup{std::chrono::milliseconds(100)};
   std::chrono::nanoseconds duration{std::chrono::milliseconds(500)};
-  std::uint64_t min_requests = 0;  // keep going past `duration` until this many completed…
+  std::uint64_t min_requests = 0;      // keep going past `duration` until this many completed…
   std::chrono::nanoseconds budget{0};  // …but not past this much measured time (0: no limit)
-  std::uint64_t max_requests = 0;  // 0: no limit
-  double rate = 0;                 // requests per second; 0 = closed loop
-  std::uint64_t first_item = 0;    // where in the workload this run starts
+  std::uint64_t max_requests = 0;      // 0: no limit
+  double rate = 0;                     // requests per second; 0 = closed loop
+  std::uint64_t first_item = 0;        // where in the workload this run starts
   // Called by the coordinating thread when the measured window opens and
   // after the last measured request completed (CPU accounting).
   std::function<void()> on_window_open;

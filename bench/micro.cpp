@@ -37,8 +37,9 @@ std::string run_microbenchmarks(const std::filesystem::path& exe, int repetition
   std::snprintf(min_time, sizeof min_time, "%g", min_time_s);
   // Random interleaving: the repetitions of one benchmark are spread over
   // the run, so a burst of load on a shared machine does not hit one side only.
-  const std::string command = "'" + exe.string() + "' --benchmark_format=json --benchmark_repetitions=" +
-                              std::to_string(repetitions) + " --benchmark_enable_random_interleaving=true --benchmark_min_time=" + min_time + " 2>/dev/null";
+  const std::string command =
+      "'" + exe.string() + "' --benchmark_format=json --benchmark_repetitions=" + std::to_string(repetitions) +
+      " --benchmark_enable_random_interleaving=true --benchmark_min_time=" + min_time + " 2>/dev/null";
   std::string text;
   FILE* p = ::popen(command.c_str(), "r");
   if (!p) return "cannot run " + exe.string();

@@ -35,9 +35,9 @@ Percentiles percentiles_of(const Histogram& h);
 // "reference/exec/resolver/open50", "reference/exec/resolver/c1/keys100k")
 // is made from it, never parsed back.
 struct SeriesKey {
-  std::string provider;   // reference, python, php, perl, null, calibration, or the user's --name
-  std::string transport;  // exec, socket, none
-  std::string path;       // floor, resolver, startup (interpreter alone), loadgen, fdatasync (the disk alone)
+  std::string provider;         // reference, python, php, perl, null, calibration, or the user's --name
+  std::string transport;        // exec, socket, none
+  std::string path;             // floor, resolver, startup (interpreter alone), loadgen, fdatasync (the disk alone)
   std::string mode = "closed";  // closed, open
   int concurrency = 1;
   double rate_fraction = 0;  // open loop: fraction of the measured closed-loop maximum
@@ -60,9 +60,9 @@ struct Repetition {
   std::uint64_t requests = 0;  // completed inside the measured window
   std::uint64_t errors = 0;    // outcome other than the one the request should get
   double wall_s = 0;
-  double throughput = 0;  // requests per second
-  Percentiles latency;    // open loop: from the intended send time (coordinated omission corrected)
-  Percentiles service;    // from the actual send time (equal to latency in closed loop)
+  double throughput = 0;       // requests per second
+  Percentiles latency;         // open loop: from the intended send time (coordinated omission corrected)
+  Percentiles service;         // from the actual send time (equal to latency in closed loop)
   double cpu_self_us = 0;      // per request: this process (load generator + resolver / floor client)
   double cpu_provider_us = 0;  // per request: provider processes (exec children, or the daemon's group)
   std::map<std::string, std::uint64_t> outcomes;
@@ -80,7 +80,7 @@ struct Series {
   double target_rate = 0;    // open loop: requests per second asked for (median over repetitions)
   std::string variant;       // "" or e.g. "keys100k" (100k agents loaded in client.keys)
   std::vector<Repetition> reps;
-  Histogram histogram;  // every repetition merged (latency); not in report.json
+  Histogram histogram;          // every repetition merged (latency); not in report.json
   Percentiles all_repetitions;  // read back from report.json (where the histogram is not)
   std::string hgrm_file;
   SeriesKey key() const { return {provider, transport, path, mode, concurrency, rate_fraction, variant}; }
@@ -105,13 +105,13 @@ struct HerdRun {
   std::uint64_t dropped = 0;    // queue full / stopping
   double seconds = 0;           // first datagram sent → last durable line seen
   double registrations_per_s = 0;
-  bool extrapolated = false;    // exec: `sent` < `requested`; time for N extrapolated at the measured rate
+  bool extrapolated = false;  // exec: `sent` < `requested`; time for N extrapolated at the measured rate
   double seconds_for_requested = 0;
-  Percentiles to_durable;        // datagram sent → durable line seen by bench (serve's log, read as written)
-  Percentiles queue_wait;        // serve's own figure: receipt → a worker took it (log queue_ms)
-  Percentiles in_serve;          // serve's own figure: receipt → durable outcome (log total_ms)
+  Percentiles to_durable;            // datagram sent → durable line seen by bench (serve's log, read as written)
+  Percentiles queue_wait;            // serve's own figure: receipt → a worker took it (log queue_ms)
+  Percentiles in_serve;              // serve's own figure: receipt → durable outcome (log total_ms)
   double floor_peak_throughput = 0;  // same provider and transport, best floor throughput of the run
-  std::string error;             // could not run
+  std::string error;                 // could not run
 };
 
 // One line of "what this means": a sentence made of measured numbers, with

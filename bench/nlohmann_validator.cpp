@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "resolver/platform/escape.hpp"
 #include "resolver/core/field_rules.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq::bench {
 
@@ -54,7 +54,8 @@ ResponseVerdict validate_with_nlohmann(std::string_view output, const Request& r
         }
         break;
       }
-      case json::parse_event_t::value: break;
+      case json::parse_event_t::value:
+        break;
     }
     return true;
   };
@@ -98,7 +99,8 @@ ResponseVerdict validate_with_nlohmann(std::string_view output, const Request& r
   }
   const std::string &id = *fields[0], &name = *fields[1], &ip = *fields[2], &key = *fields[3];
   if (!rules::is_agent_id(id)) return violation("S2", quoted("id", id) + ": must be 3 to 8 digits");
-  if (!rules::is_agent_name(name)) return violation("S3", quoted("name", name) + ": must be 1 to 128 of A-Z a-z 0-9 - _ .");
+  if (!rules::is_agent_name(name))
+    return violation("S3", quoted("name", name) + ": must be 1 to 128 of A-Z a-z 0-9 - _ .");
   if (!rules::is_agent_ip(ip))
     return violation("S4", quoted("ip", ip) + ": must be any, or an address with optional prefix or netmask");
   if (!rules::is_agent_key(key))

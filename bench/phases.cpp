@@ -6,8 +6,8 @@
 #include <mutex>
 #include <thread>
 
-#include "bench/micro.hpp"
 #include "bench/bench_run.hpp"
+#include "bench/micro.hpp"
 #include "dataset/dataset.hpp"
 
 namespace keyreq::bench {
@@ -26,9 +26,12 @@ void BenchRun::run_null_and_memory() {
       spec.concurrency = c;
       spec.warmup = 50ms;
       spec.duration = p_.null_duration;
-      measure(series(SeriesKey::closed("null", "none", "loadgen", c)), [] { return make_null_probe(); }, spec, CpuFrom::none);
-      measure(series(SeriesKey::closed("null", "none", "resolver", c)),
-              [&] { return make_resolver_probe(null_provider, nullptr, workload); }, spec, CpuFrom::none);
+      measure(
+          series(SeriesKey::closed("null", "none", "loadgen", c)), [] { return make_null_probe(); }, spec,
+          CpuFrom::none);
+      measure(
+          series(SeriesKey::closed("null", "none", "resolver", c)),
+          [&] { return make_resolver_probe(null_provider, nullptr, workload); }, spec, CpuFrom::none);
     }
   }
 
@@ -116,8 +119,10 @@ void BenchRun::run_keystore() {
       keys->register_agent_async(AgentRecord{a.id, a.name, a.ip, a.key}, [&](RegisterResult r) {
         std::lock_guard lock(m);
         --in_flight;
-        if (r.status == RegisterStatus::registered) ++ok;
-        else ++failed;
+        if (r.status == RegisterStatus::registered)
+          ++ok;
+        else
+          ++failed;
         cv.notify_one();
       });
     }

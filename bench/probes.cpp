@@ -6,10 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "dataset/dataset.hpp"
@@ -43,8 +43,10 @@ bool expected(const Workload& workload, const WorkItem& item, const Outcome& o, 
               " ip " + want.ip;
       return false;
     }
-    case Expect::decline: return std::holds_alternative<outcome::Declined>(o);
-    case Expect::invalid: return std::holds_alternative<outcome::InvalidRequest>(o);
+    case Expect::decline:
+      return std::holds_alternative<outcome::Declined>(o);
+    case Expect::invalid:
+      return std::holds_alternative<outcome::InvalidRequest>(o);
   }
   return false;
 }
@@ -57,8 +59,10 @@ class ResolverProbe final : public Probe {
     const Outcome o = resolver_.resolve(item.raw);
     std::string_view name = outcome_name(o);
     const bool ok = expected(workload_, item, o, error);
-    if (!ok && error.empty()) error = outcome_json(o, item.raw);
-    else if (!ok) name = "wrong_agent";
+    if (!ok && error.empty())
+      error = outcome_json(o, item.raw);
+    else if (!ok)
+      name = "wrong_agent";
     return {ok, name};
   }
 
@@ -90,8 +94,7 @@ class ExecFloorProbe final : public Probe {
     // The kit's lowest-level call with nothing added: no process group, no
     // PDEATHSIG (the child is waited for below), like a bare posix_spawn.
     pid_t pid = -1;
-    const int rc = spawn_process(argv[0], argv.data(),
-                                 SpawnStdio{dev_null_fd(O_RDONLY), fds[1], dev_null_fd(O_WRONLY)},
+    const int rc = spawn_process(argv[0], argv.data(), SpawnStdio{dev_null_fd(O_RDONLY), fds[1], dev_null_fd(O_WRONLY)},
                                  SpawnOptions{.new_process_group = false, .parent_death_signal = 0}, pid);
     ::close(fds[1]);
     if (rc != 0) {
@@ -181,8 +184,10 @@ Completion finished_to_completion(const Workload& workload, const WorkItem& item
   }
   c.ok = expected(workload, item, *f.outcome, c.error);
   c.outcome = outcome_name(*f.outcome);
-  if (!c.ok && c.error.empty()) c.error = outcome_json(*f.outcome, item.raw);
-  else if (!c.ok) c.outcome = "wrong_agent";
+  if (!c.ok && c.error.empty())
+    c.error = outcome_json(*f.outcome, item.raw);
+  else if (!c.ok)
+    c.outcome = "wrong_agent";
   return c;
 }
 
@@ -241,9 +246,9 @@ std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher, const Workl
 
 AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload) {
   return [&dispatcher, &workload](const WorkItem& item, DoneFn done) {
-    const SubmitStatus status =
-        dispatcher.submit(std::string_view(item.raw),
-                          [&workload, &item, done](const Finished& f) { done(finished_to_completion(workload, item, f)); });
+    const SubmitStatus status = dispatcher.submit(
+        std::string_view(item.raw),
+        [&workload, &item, done](const Finished& f) { done(finished_to_completion(workload, item, f)); });
     if (status == SubmitStatus::accepted) return true;
     done(refused(item, status));
     return false;

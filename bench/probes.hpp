@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "bench/loadgen.hpp"
+#include "resolver/core/provider_client.hpp"
 #include "resolver/daemon/dispatcher.hpp"
 #include "resolver/keystore/keystore.hpp"
-#include "resolver/core/provider_client.hpp"
 
 namespace keyreq::bench {
 

@@ -78,12 +78,12 @@ using Measure = std::function<std::optional<Measured>(const Report&)>;
 enum class Comparison { at_least, at_most };
 
 struct TargetRow {
-  const char* text;           // DESIGN.md wording, short
-  const char* before;         // requirement text before the comparison: "ratio"
+  const char* text;    // DESIGN.md wording, short
+  const char* before;  // requirement text before the comparison: "ratio"
   Comparison comparison;
   double threshold;
-  const char* after;          // requirement text after the threshold: "ns", "registrations/s"
-  const char* not_measured;   // why, when the figure is missing
+  const char* after;         // requirement text after the threshold: "ns", "registrations/s"
+  const char* not_measured;  // why, when the figure is missing
   Measure measure;
 };
 
@@ -169,9 +169,8 @@ std::optional<Measured> socket_herd(const Report& r) {
     // Every agent durable, none dropped: a fast herd that loses agents fails.
     m.conditions_met = h.dropped == 0 && h.failed == 0 && h.durable == h.requested;
     m.detail = num(m.value) + " (" + rate(h.registrations_per_s) + " registrations / floor peak " +
-               rate(h.floor_peak_throughput) + "; " + std::to_string(h.durable) + " of " +
-               std::to_string(h.requested) + " durable, " + std::to_string(h.dropped) + " dropped, " +
-               std::to_string(h.failed) + " failed)";
+               rate(h.floor_peak_throughput) + "; " + std::to_string(h.durable) + " of " + std::to_string(h.requested) +
+               " durable, " + std::to_string(h.dropped) + " dropped, " + std::to_string(h.failed) + " failed)";
     return m;
   }
   return std::nullopt;
@@ -233,7 +232,9 @@ std::optional<Measured> durable_registration(const Report& r) {
 }
 
 std::optional<Measured> load_generator(const Report& r) {
-  auto t = [&](const char* path, int c) { return series_median(r, SeriesKey::closed("null", "none", path, c), throughput_of); };
+  auto t = [&](const char* path, int c) {
+    return series_median(r, SeriesKey::closed("null", "none", path, c), throughput_of);
+  };
   const double c1 = t("loadgen", 1), c2 = t("loadgen", 2);
   if (c1 <= 0 && c2 <= 0) return std::nullopt;
   Measured m;
@@ -286,15 +287,15 @@ const std::vector<TargetRow>& target_rows() {
        "", "this profile skips the 100k-agent exec variant", keys100k},
       {"parse + validate one provider answer: median time", "", Comparison::at_most, 250, "ns",
        "microbenchmarks not run", parse_validate},
-      {"parse + validate: simdjson vs the same validation over nlohmann_json", "speed-up", Comparison::at_least, 5.0, "",
-       "microbenchmarks not run", simdjson_speedup},
+      {"parse + validate: simdjson vs the same validation over nlohmann_json", "speed-up", Comparison::at_least, 5.0,
+       "", "microbenchmarks not run", simdjson_speedup},
       {"durable registration with 100k agents on file", "", Comparison::at_least, 20000, "registrations/s",
        "keystore phase skipped", durable_registration},
       {"load generator against a null provider", "", Comparison::at_least, 200000, "requests/s",
        "null provider phase skipped", load_generator},
       {"resolver memory with 100k agents", "", Comparison::at_most, 32, "MiB RSS", "memory phase skipped", memory_100k},
-      {"resolver memory flat over many requests", "growth", Comparison::at_most, 1, "MiB between 10% and 100% of the requests",
-       "memory phase skipped", memory_flat},
+      {"resolver memory flat over many requests", "growth", Comparison::at_most, 1,
+       "MiB between 10% and 100% of the requests", "memory phase skipped", memory_flat},
   };
   return rows;
 }

@@ -40,8 +40,8 @@ std::variant<std::vector<std::string>, UsageError> program_words(const std::stri
 std::string interpreter_family(const std::string& program) {
   const std::string base = fs::path(program).filename().string();
   static const std::pair<const char*, const char*> kFamilies[] = {
-      {"python", "python3"}, {"php", "php"}, {"perl", "perl"}, {"ruby", "ruby"}, {"nodejs", "node"},
-      {"node", "node"},      {"bash", "bash"}, {"dash", "sh"}, {"sh", "sh"}};
+      {"python", "python3"}, {"php", "php"},   {"perl", "perl"}, {"ruby", "ruby"}, {"nodejs", "node"},
+      {"node", "node"},      {"bash", "bash"}, {"dash", "sh"},   {"sh", "sh"}};
   for (const auto& [prefix, family] : kFamilies) {
     const std::string p = prefix;
     if (base == p || (base.rfind(p, 0) == 0 && base.find_first_not_of("0123456789.", p.size()) == std::string::npos))

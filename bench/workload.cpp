@@ -35,11 +35,16 @@ bool parse_mix(const std::string& text, Mix& mix, std::string& error) {
       error = "bad weight in \"" + part + "\"";
       return false;
     }
-    if (name == "id") m.by_id = v;
-    else if (name == "ip") m.by_ip = v;
-    else if (name == "unknown") m.unknown = v;
-    else if (name == "invalid") m.invalid = v;
-    else if (name == "zipf") m.zipf = v;
+    if (name == "id")
+      m.by_id = v;
+    else if (name == "ip")
+      m.by_ip = v;
+    else if (name == "unknown")
+      m.unknown = v;
+    else if (name == "invalid")
+      m.invalid = v;
+    else if (name == "zipf")
+      m.zipf = v;
     else {
       error = "unknown mix entry \"" + name + "\" (id, ip, unknown, invalid, zipf)";
       return false;
@@ -91,8 +96,8 @@ Workload make_workload(std::vector<fixtures::DatasetAgent> agents_in, const Mix&
     const auto it = std::lower_bound(cdf.begin(), cdf.end(), unit(rng));
     return std::min<std::size_t>(static_cast<std::size_t>(it - cdf.begin()), agents - 1);
   };
-  static const char* const kInvalid[] = {"id:12", "ip:300.1.1.1", "invalid:request", "id:001 ; rm", "ip:",
-                                          "id:123456789"};
+  static const char* const kInvalid[] = {"id:12",       "ip:300.1.1.1", "invalid:request",
+                                         "id:001 ; rm", "ip:",          "id:123456789"};
   const double total = mix.by_id + mix.by_ip + mix.unknown + mix.invalid;
   for (std::size_t n = 0; n < length; ++n) {
     const double r = unit(rng) * total;

@@ -14,8 +14,8 @@ namespace keyreq::bench {
 enum class Expect { answer, decline, invalid };
 
 struct WorkItem {
-  std::string raw;    // "id:001": the socket bytes, the datagram
-  std::string kind;   // "id" / "ip": exec argv words
+  std::string raw;   // "id:001": the socket bytes, the datagram
+  std::string kind;  // "id" / "ip": exec argv words
   std::string value;
   Expect expect = Expect::answer;
   // Expect::answer: index in Workload::agents of the record the answer must
@@ -25,7 +25,7 @@ struct WorkItem {
 
 struct Mix {
   double by_id = 80, by_ip = 15, unknown = 5, invalid = 0;  // weights
-  double zipf = 0;  // 0: uniform over the dataset; s > 0: Zipf exponent s
+  double zipf = 0;                                          // 0: uniform over the dataset; s > 0: Zipf exponent s
   std::string describe() const;
 };
 // "id=80,ip=15,unknown=5,invalid=0" (any subset; missing weights are 0) → Mix.

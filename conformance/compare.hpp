@@ -17,10 +17,10 @@ namespace keyreq::conformance {
 // answered ("provider_failure:output_too_large", "conflict", ...).
 struct Verdict {
   std::string label;
-  OracleAccept record;       // accept
-  std::int64_t code = 0;     // decline
-  std::string message;       // decline: escaped for logs, as the resolver keeps it
-  std::string detail;        // refusals: the reason given (not compared)
+  OracleAccept record;           // accept
+  std::int64_t code = 0;         // decline
+  std::string message;           // decline: escaped for logs, as the resolver keeps it
+  std::string detail;            // refusals: the reason given (not compared)
   std::string describe() const;  // one line, escaped
 };
 

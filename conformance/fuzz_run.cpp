@@ -141,10 +141,10 @@ class FuzzCampaign {
       const fs::path dir(options_.corpus_dir);
       write_file(dir / ("disagreement-" + n + ".json"), shrunk.output);
       write_file(dir / ("disagreement-" + n + ".original.json"), c.output);
-      write_file(dir / ("disagreement-" + n + ".txt"),
-                 "request: " + escape_for_display(shrunk.request.wire()) + "\nresolver: " + f.resolver +
-                     "\noracle: " + f.oracle + "\ncase: seed " + std::to_string(options_.seed) + " index " +
-                     std::to_string(i) + " (" + c.family + ")\n");
+      write_file(dir / ("disagreement-" + n + ".txt"), "request: " + escape_for_display(shrunk.request.wire()) +
+                                                           "\nresolver: " + f.resolver + "\noracle: " + f.oracle +
+                                                           "\ncase: seed " + std::to_string(options_.seed) + " index " +
+                                                           std::to_string(i) + " (" + c.family + ")\n");
     }
     report_.disagreements.push_back(std::move(f));
   }
@@ -175,8 +175,9 @@ class FuzzCampaign {
     if (!transport_conforms(by_socket, full, prefix, c.output.size(), cap)) {
       ++report_.disagreement_count;
       keep(report_.disagreements,
-           FuzzFinding{"socket", i, c, c, by_socket.describe(),
-                       full.describe() + (prefix ? " or, up to the first complete document, " + prefix->describe() : "")});
+           FuzzFinding{
+               "socket", i, c, c, by_socket.describe(),
+               full.describe() + (prefix ? " or, up to the first complete document, " + prefix->describe() : "")});
     }
   }
 
@@ -247,9 +248,9 @@ void print_report(const FuzzReport& r, std::ostream& out) {
         << "      request  " << escape_for_display(f.shrunk.request.wire()) << "\n"
         << "      output   " << escape_for_display(f.shrunk.output) << "\n";
     if (f.shrunk.output != f.original.output) {
-      out << "      (shrunk from " << f.original.output.size() << " bytes: "
-          << escape_for_display(f.original.output.substr(0, 300)) << (f.original.output.size() > 300 ? "..." : "")
-          << ")\n";
+      out << "      (shrunk from " << f.original.output.size()
+          << " bytes: " << escape_for_display(f.original.output.substr(0, 300))
+          << (f.original.output.size() > 300 ? "..." : "") << ")\n";
     }
     out << "      resolver " << f.resolver << "\n      oracle   " << f.oracle << "\n";
   }

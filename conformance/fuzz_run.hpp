@@ -40,8 +40,8 @@ struct FuzzFinding {
 struct FuzzReport {
   std::uint64_t seed = 0;
   std::uint64_t cases = 0;
-  double seconds = 0;          // whole run
-  double compare_seconds = 0;  // in-process resolver + oracle only
+  double seconds = 0;                                // whole run
+  double compare_seconds = 0;                        // in-process resolver + oracle only
   std::map<std::string, std::uint64_t> per_verdict;  // oracle verdict: accept, decline, D1 … C2
   std::map<std::string, std::uint64_t> per_family;   // generator family
   std::uint64_t exec_cases = 0, socket_cases = 0;
@@ -52,7 +52,7 @@ struct FuzzReport {
   std::uint64_t intent_mismatch_count = 0;
   std::vector<FuzzFinding> disagreements;      // the first few, shrunk
   std::vector<FuzzFinding> intent_mismatches;  // the first few
-  std::uint64_t fingerprint = 0;           // FNV-1a of every case: same seed, same value
+  std::uint64_t fingerprint = 0;               // FNV-1a of every case: same seed, same value
   bool ok() const { return disagreement_count == 0 && intent_mismatch_count == 0; }
 };
 

@@ -138,15 +138,18 @@ class Style {
   bool percent(unsigned p) { return next() % 100 < p; }
   std::string ws(int depth) {
     switch (ws_level_) {
-      case 1: return percent(25) ? " " : "";
+      case 1:
+        return percent(25) ? " " : "";
       case 2: {
         std::string s;
         const int n = static_cast<int>(next() % 3);
         for (int i = 0; i < n; ++i) s += " \t\n\r"[next() % 4];
         return s;
       }
-      case 3: return "\n" + std::string(static_cast<std::size_t>(depth) * 2, ' ');
-      default: return "";
+      case 3:
+        return "\n" + std::string(static_cast<std::size_t>(depth) * 2, ' ');
+      default:
+        return "";
     }
   }
   bool escape_optional() {
@@ -202,15 +205,28 @@ void write_string(std::string_view s, Style& st, std::string& out) {
     } else if (cp < 0x20) {
       const char* shorts = nullptr;
       switch (c) {
-        case '\b': shorts = "\\b"; break;
-        case '\f': shorts = "\\f"; break;
-        case '\n': shorts = "\\n"; break;
-        case '\r': shorts = "\\r"; break;
-        case '\t': shorts = "\\t"; break;
-        default: break;
+        case '\b':
+          shorts = "\\b";
+          break;
+        case '\f':
+          shorts = "\\f";
+          break;
+        case '\n':
+          shorts = "\\n";
+          break;
+        case '\r':
+          shorts = "\\r";
+          break;
+        case '\t':
+          shorts = "\\t";
+          break;
+        default:
+          break;
       }
-      if (shorts != nullptr && !st.escape_optional()) out += shorts;
-      else append_u_escape(out, cp, st.upper_hex());
+      if (shorts != nullptr && !st.escape_optional())
+        out += shorts;
+      else
+        append_u_escape(out, cp, st.upper_hex());
     } else if (st.escape_optional()) {
       if (c == '/' && st.percent(50)) {
         out += "\\/";
@@ -231,8 +247,12 @@ void write_string(std::string_view s, Style& st, std::string& out) {
 
 void write_json(const J& j, Style& st, std::string& out, int depth) {
   switch (j.kind) {
-    case J::Kind::raw: out += j.text; return;
-    case J::Kind::string: write_string(j.text, st, out); return;
+    case J::Kind::raw:
+      out += j.text;
+      return;
+    case J::Kind::string:
+      write_string(j.text, st, out);
+      return;
     case J::Kind::object:
     case J::Kind::array: {
       const bool obj = j.kind == J::Kind::object;
@@ -241,8 +261,10 @@ void write_json(const J& j, Style& st, std::string& out, int depth) {
         if (i > 0) out += ',';
         out += st.ws(depth + 1);
         if (obj) {
-          if (j.raw_key[i]) out += j.keys[i];
-          else write_string(j.keys[i], st, out);
+          if (j.raw_key[i])
+            out += j.keys[i];
+          else
+            write_string(j.keys[i], st, out);
           out += st.ws(depth + 1);
           out += ':';
           out += st.ws(depth + 1);
@@ -271,8 +293,10 @@ std::string write_document(const J& j, std::uint64_t style_seed, bool surround) 
 bool bit_of(const Bytes16& b, int bit) { return (b[bit / 8] >> (7 - bit % 8)) & 1; }
 void set_bit(Bytes16& b, int bit, bool v) {
   const auto mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
-  if (v) b[bit / 8] = static_cast<std::uint8_t>(b[bit / 8] | mask);
-  else b[bit / 8] = static_cast<std::uint8_t>(b[bit / 8] & ~mask);
+  if (v)
+    b[bit / 8] = static_cast<std::uint8_t>(b[bit / 8] | mask);
+  else
+    b[bit / 8] = static_cast<std::uint8_t>(b[bit / 8] & ~mask);
 }
 
 std::uint8_t gen_octet() {
@@ -294,10 +318,18 @@ Bytes16 gen_v6_bytes() {
     unsigned v = 0;
     if (g < zero_from || g >= zero_from + zero_len) {
       switch (range(0, 3)) {
-        case 0: v = 0; break;
-        case 1: v = static_cast<unsigned>(range(1, 255)); break;
-        case 2: v = 0xffff; break;
-        default: v = static_cast<unsigned>(range(0, 0xffff)); break;
+        case 0:
+          v = 0;
+          break;
+        case 1:
+          v = static_cast<unsigned>(range(1, 255));
+          break;
+        case 2:
+          v = 0xffff;
+          break;
+        default:
+          v = static_cast<unsigned>(range(0, 0xffff));
+          break;
       }
     }
     b[2 * g] = static_cast<std::uint8_t>(v >> 8);
@@ -337,10 +369,14 @@ std::string netmask_text(int prefix) {
 int gen_prefix(int family) {
   const int max = family == 4 ? 32 : 128;
   switch (range(0, 3)) {
-    case 0: return 0;
-    case 1: return max;
-    case 2: return family == 4 ? one_of<int>({8, 16, 24, 31}) : one_of<int>({48, 56, 64, 127});
-    default: return range(0, max);
+    case 0:
+      return 0;
+    case 1:
+      return max;
+    case 2:
+      return family == 4 ? one_of<int>({8, 16, 24, 31}) : one_of<int>({48, 56, 64, 127});
+    default:
+      return range(0, max);
   }
 }
 
@@ -388,28 +424,55 @@ std::string gen_text(int max_len) {
   const int n = range(0, max_len);
   std::string s;
   for (int i = 0; i < n; ++i) {
-    if (chance(15)) s += unicode_piece();
-    else s += chars(1, kPrintable);
+    if (chance(15))
+      s += unicode_piece();
+    else
+      s += chars(1, kPrintable);
   }
   return s;
 }
 
 // Valid JSON number texts, some at the edges of what a double holds.
 std::string gen_valid_number() {
-  return one_of_str({"0", "-0", "1", "-1", "1.5", "-0.0", "1e10", "1E+2", "1e-7", "0.1e1", "2147483647",
-                     "2147483648", "-2147483649", "9007199254740993", "18446744073709551615", "18446744073709551616",
-                     "-9223372036854775809", "123456789012345678901234567890", "1.7976931348623157e308",
-                     "-1.7976931348623157e308", "5e-324", "1e-400", "4.9e-324", "1E308"});
+  return one_of_str({"0",
+                     "-0",
+                     "1",
+                     "-1",
+                     "1.5",
+                     "-0.0",
+                     "1e10",
+                     "1E+2",
+                     "1e-7",
+                     "0.1e1",
+                     "2147483647",
+                     "2147483648",
+                     "-2147483649",
+                     "9007199254740993",
+                     "18446744073709551615",
+                     "18446744073709551616",
+                     "-9223372036854775809",
+                     "123456789012345678901234567890",
+                     "1.7976931348623157e308",
+                     "-1.7976931348623157e308",
+                     "5e-324",
+                     "1e-400",
+                     "4.9e-324",
+                     "1E308"});
 }
 
 J gen_extra_value(int depth_budget) {
   const int kind = range(0, depth_budget > 0 ? 7 : 4);
   switch (kind) {
-    case 0: return J::str(gen_text(12));
-    case 1: return J::raw(gen_valid_number());
-    case 2: return J::raw(one_of_str({"true", "false", "null"}));
-    case 3: return J::str("");
-    case 4: return J::raw(gen_valid_number());
+    case 0:
+      return J::str(gen_text(12));
+    case 1:
+      return J::raw(gen_valid_number());
+    case 2:
+      return J::raw(one_of_str({"true", "false", "null"}));
+    case 3:
+      return J::str("");
+    case 4:
+      return J::raw(gen_valid_number());
     case 5: {
       J a = J::array();
       const int n = range(0, 3);
@@ -434,8 +497,10 @@ J nested(int levels) {
   const bool objects = chance(30);
   for (int i = 0; i < levels; ++i) {
     J outer = objects ? J::object() : J::array();
-    if (objects) outer.add("n", std::move(inner));
-    else outer.push(std::move(inner));
+    if (objects)
+      outer.add("n", std::move(inner));
+    else
+      outer.push(std::move(inner));
     inner = std::move(outer);
   }
   return inner;
@@ -447,8 +512,8 @@ void add_extras(Draft& d) {
   if (!chance(35)) return;
   const int n = range(1, 3);
   for (int i = 0; i < n; ++i) {
-    std::string k = one_of_str({"message", "status", "meta", "version", "ERROR", "Data", "errors", "x", "",
-                                "DATA", "Error", "\xc3\xa9rror"});
+    std::string k = one_of_str(
+        {"message", "status", "meta", "version", "ERROR", "Data", "errors", "x", "", "DATA", "Error", "\xc3\xa9rror"});
     if (d.doc.find(k) != nullptr) continue;
     J v = chance(10) ? nested(range(1, 63)) : gen_extra_value(3);  // 63 inside the root: depth 64 at most
     d.doc.add(std::move(k), std::move(v));
@@ -499,10 +564,17 @@ Draft decline_draft() {
       chance(50) ? one_of_str({"1", "2", "4", "2147483647", "2147483646"}) : std::to_string(range(1, 2147483646));
   d.doc.add("error", J::raw(code));
   switch (range(0, 3)) {
-    case 0: break;  // no message
-    case 1: d.doc.add("message", J::str(one_of_str({"Agent not found", "DB error", ""}))); break;
-    case 2: d.doc.add("message", J::str(gen_text(40))); break;
-    default: d.doc.add("message", J::raw(one_of_str({"1", "null", "[]", "{}", "true"}))); break;
+    case 0:
+      break;  // no message
+    case 1:
+      d.doc.add("message", J::str(one_of_str({"Agent not found", "DB error", ""})));
+      break;
+    case 2:
+      d.doc.add("message", J::str(gen_text(40)));
+      break;
+    default:
+      d.doc.add("message", J::raw(one_of_str({"1", "null", "[]", "{}", "true"})));
+      break;
   }
   if (chance(30)) {  // E4 is a SHOULD: data beside an error is ignored, whatever it holds
     d.doc.add("data", chance(50) ? data_object(*gen_agent_id(), *gen_agent_name(), *gen_agent_ip(), *gen_agent_key())
@@ -541,26 +613,39 @@ J raw_string_with(const std::string& inner) { return J::raw("\"ab" + inner + "zz
 // ---- one fault per rule, each breaking that rule and no earlier one ----------
 
 void fault_D1(Draft& d) {
-  const std::vector<std::string> bad_utf8 = {"\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80",
-                                             "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff",
-                                             "\xfe", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xf8\x88\x80\x80\x80"};
-  const std::vector<std::string> bad_escapes = {"\\x41", "\\'", "\\u12", "\\u12G4", "\\ud800", "\\udc00",
-                                                "\\ud800\\u0041", "\\ud800x", "\\U0041", "\\a", "\\0",
-                                                "\\udbff\\udbff", "\\u-123", "\\ "};
-  const std::vector<std::string> bad_numbers = {"01", "1.", ".5", "+1", "-", "1e", "1e+", "0x10", "NaN",
-                                                "Infinity", "-Infinity", "1.e5", "--1", "1e999", "-1e999",
-                                                "00", "-01", "1E400", "0.0e", "1" + std::string(400, '0')};
-  const std::vector<std::string> bad_values = {"tru", "nul", "True", "NULL", "undefined", "'x'", "{\"a\" 1}",
-                                               "{\"a\":1 \"b\":2}", "{'a':1}", "{a:1}", "[1 2]", "[1,]",
-                                               "{\"a\":1,}", "/*c*/1", "1 //c\n", "[", "{", "]", "\"abc",
-                                               "{\"a\"}", "{,}", "[,1]", "{\"a\":}"};
+  const std::vector<std::string> bad_utf8 = {"\x80",
+                                             "\xbf",
+                                             "\xc0\x80",
+                                             "\xc1\xbf",
+                                             "\xe0\x80\x80",
+                                             "\xed\xa0\x80",
+                                             "\xf4\x90\x80\x80",
+                                             "\xf5\x80\x80\x80",
+                                             "\xff",
+                                             "\xfe",
+                                             "\xc3",
+                                             "\xe2\x82",
+                                             "\xf0\x9f\x98",
+                                             "\xf8\x88\x80\x80\x80"};
+  const std::vector<std::string> bad_escapes = {
+      "\\x41",    "\\'",     "\\u12", "\\u12G4", "\\ud800",        "\\udc00", "\\ud800\\u0041",
+      "\\ud800x", "\\U0041", "\\a",   "\\0",     "\\udbff\\udbff", "\\u-123", "\\ "};
+  const std::vector<std::string> bad_numbers = {
+      "01",        "1.",   ".5",  "+1",    "-",      "1e", "1e+", "0x10",  "NaN",  "Infinity",
+      "-Infinity", "1.e5", "--1", "1e999", "-1e999", "00", "-01", "1E400", "0.0e", "1" + std::string(400, '0')};
+  const std::vector<std::string> bad_values = {
+      "tru",     "nul",   "True",  "NULL",    "undefined",  "'x'",    "{\"a\" 1}", "{\"a\":1 \"b\":2}",
+      "{'a':1}", "{a:1}", "[1 2]", "[1,]",    "{\"a\":1,}", "/*c*/1", "1 //c\n",   "[",
+      "{",       "]",     "\"abc", "{\"a\"}", "{,}",        "[,1]",   "{\"a\":}"};
   // When an earlier fault left no object (D2) only byte-level faults apply.
   const int pick = range(0, 12);
   const int variant = d.doc.kind == J::Kind::object ? pick : pick % 4;
   // A broken string goes into a field when there is one, else into a new member.
   const auto place = [&d](std::string_view field, J value) {
-    if (J* f = field_of(d, field)) *f = std::move(value);
-    else d.doc.add("note", std::move(value));
+    if (J* f = field_of(d, field))
+      *f = std::move(value);
+    else
+      d.doc.add("note", std::move(value));
   };
   switch (variant) {
     case 0: {  // truncated
@@ -571,8 +656,8 @@ void fault_D1(Draft& d) {
       break;
     }
     case 1: {  // trailing bytes after the document
-      const std::string tail = one_of_str({"x", "}", "]", "0", "{}", "null", std::string(1, '\0'), ",", "\"\"",
-                                           "/", "#", "\x1a", "\xef\xbb\xbf"});
+      const std::string tail = one_of_str(
+          {"x", "}", "]", "0", "{}", "null", std::string(1, '\0'), ",", "\"\"", "/", "#", "\x1a", "\xef\xbb\xbf"});
       const std::string gap = one_of_str({"", " ", "\n", "\r\n"});
       d.post = [tail, gap](std::string s) { return trim_right_ws(std::move(s)) + gap + tail; };
       break;
@@ -586,13 +671,20 @@ void fault_D1(Draft& d) {
       const int k = range(0, 6);
       d.post = [k](std::string s) -> std::string {
         switch (k) {
-          case 0: return "\xef\xbb\xbf" + s;
-          case 1: return "";
-          case 2: return " \n\t\r";
-          case 3: return "\f" + s;
-          case 4: return s + "\v";
-          case 5: return "\xc2\xa0" + s;
-          default: return std::string(1, '\0') + s;
+          case 0:
+            return "\xef\xbb\xbf" + s;
+          case 1:
+            return "";
+          case 2:
+            return " \n\t\r";
+          case 3:
+            return "\f" + s;
+          case 4:
+            return s + "\v";
+          case 5:
+            return "\xc2\xa0" + s;
+          default:
+            return std::string(1, '\0') + s;
         }
       };
       break;
@@ -600,20 +692,26 @@ void fault_D1(Draft& d) {
     case 4:  // invalid UTF-8 inside a string: an unknown member or a field
     case 5: {
       const std::string bad = one_of(bad_utf8);
-      if (chance(50)) place(one_of_str({"name", "key", "ip", "id"}), raw_string_with(bad));
-      else d.doc.add("note", raw_string_with(bad));
+      if (chance(50))
+        place(one_of_str({"name", "key", "ip", "id"}), raw_string_with(bad));
+      else
+        d.doc.add("note", raw_string_with(bad));
       break;
     }
     case 6: {  // an unescaped control character inside a string
       const std::string ctl(1, static_cast<char>(range(0, 31)));
-      if (chance(50)) place(one_of_str({"name", "key"}), raw_string_with(ctl));
-      else d.doc.add("note", raw_string_with(ctl));
+      if (chance(50))
+        place(one_of_str({"name", "key"}), raw_string_with(ctl));
+      else
+        d.doc.add("note", raw_string_with(ctl));
       break;
     }
     case 7: {  // a bad escape
       const std::string esc = one_of(bad_escapes);
-      if (chance(50)) place(one_of_str({"name", "key"}), raw_string_with(esc));
-      else d.doc.add("note", raw_string_with(esc));
+      if (chance(50))
+        place(one_of_str({"name", "key"}), raw_string_with(esc));
+      else
+        d.doc.add("note", raw_string_with(esc));
       break;
     }
     case 8: {  // nesting one level past 64 (the root object is level 1)
@@ -624,8 +722,10 @@ void fault_D1(Draft& d) {
     case 9: {  // number grammar, or a number too large for a double
       const std::string n = one_of(bad_numbers);
       J* e = d.doc.find("error");
-      if (e != nullptr && chance(30)) *e = J::raw(n);
-      else d.doc.add("n", J::raw(n));
+      if (e != nullptr && chance(30))
+        *e = J::raw(n);
+      else
+        d.doc.add("n", J::raw(n));
       break;
     }
     case 10: {  // broken literals and structure
@@ -680,17 +780,19 @@ void fault_D2(Draft& d) {
         wrapped.push(std::move(d.doc));
         d.doc = std::move(wrapped);
       } else {
-        d.doc = J::raw(std::vector<std::string>{"", "\"text\"", "0", "true", "null", "[]",
-                                                "\"{\\\"error\\\":0}\"", "false", "-1.5e3",
-                                                "123456789012345678901234567890"}[static_cast<std::size_t>(k)]);
+        d.doc =
+            J::raw(std::vector<std::string>{"", "\"text\"", "0", "true", "null", "[]", "\"{\\\"error\\\":0}\"", "false",
+                                            "-1.5e3", "123456789012345678901234567890"}[static_cast<std::size_t>(k)]);
       }
       break;
     }
     case 1: {  // a top-level key twice, with the same value
       const std::string k = one_of_str({"error", "data", "error"});
       J* v = d.doc.find(k);
-      if (v != nullptr) d.doc.add(k, *v);
-      else d.doc.add("x", J::raw("0")).add("x", J::raw("0"));
+      if (v != nullptr)
+        d.doc.add(k, *v);
+      else
+        d.doc.add("x", J::raw("0")).add("x", J::raw("0"));
       break;
     }
     case 2: {  // a data field twice
@@ -701,8 +803,10 @@ void fault_D2(Draft& d) {
         break;
       }
       const std::size_t i = any_key_index(*data);
-      if (data->raw_key[i]) data->add_raw_key(data->keys[i], data->values[i]);
-      else data->add(data->keys[i], data->values[i]);
+      if (data->raw_key[i])
+        data->add_raw_key(data->keys[i], data->values[i]);
+      else
+        data->add(data->keys[i], data->values[i]);
       break;
     }
     case 3: {  // a clash only visible after unescaping: "error" and "\u0065rror"
@@ -739,17 +843,43 @@ void fault_E1(Draft& d) {
     return;
   }
   J* e = d.doc.find("error");
-  const std::string v = one_of_str({"2147483648", "\"0\"", "0.0", "0e0", "-0", "-1", "true", "false", "null", "[]",
-                                    "{}", "[0]", "1e0", "1.0", "0.5", "-2147483648", "\"1\"", "4294967296",
-                                    "18446744073709551615", "18446744073709551616", "100000000000000000000000",
-                                    "-0.0", "0E+0", "\"\"", "-9223372036854775809", "2.147483647e9"});
-  if (e != nullptr) *e = J::raw(v);
-  else d.doc.add("error", J::raw(v));
+  const std::string v = one_of_str({"2147483648",
+                                    "\"0\"",
+                                    "0.0",
+                                    "0e0",
+                                    "-0",
+                                    "-1",
+                                    "true",
+                                    "false",
+                                    "null",
+                                    "[]",
+                                    "{}",
+                                    "[0]",
+                                    "1e0",
+                                    "1.0",
+                                    "0.5",
+                                    "-2147483648",
+                                    "\"1\"",
+                                    "4294967296",
+                                    "18446744073709551615",
+                                    "18446744073709551616",
+                                    "100000000000000000000000",
+                                    "-0.0",
+                                    "0E+0",
+                                    "\"\"",
+                                    "-9223372036854775809",
+                                    "2.147483647e9"});
+  if (e != nullptr)
+    *e = J::raw(v);
+  else
+    d.doc.add("error", J::raw(v));
 }
 
 void fault_S1(Draft& d) {
   switch (range(0, 5)) {
-    case 0: d.doc.remove("data"); break;
+    case 0:
+      d.doc.remove("data");
+      break;
     case 1: {
       J* data = d.doc.find("data");
       const std::string v = one_of_str({"[]", "null", "\"x\"", "0", "true", "[{\"id\":\"001\"}]", "\"{}\""});
@@ -772,9 +902,9 @@ void fault_S1(Draft& d) {
         const std::string from = one_of_str({"id", "name", "ip", "key"});
         std::string to = from;
         to[0] = static_cast<char>(to[0] - 'a' + 'A');
-        if (chance(30)) std::transform(to.begin(), to.end(), to.begin(), [](char c) {
-          return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-        });
+        if (chance(30))
+          std::transform(to.begin(), to.end(), to.begin(),
+                         [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; });
         data->rename(from, to);
       }
       break;
@@ -790,16 +920,22 @@ void fault_S1(Draft& d) {
 void fault_S2(Draft& d) {
   std::string id;
   switch (range(0, 3)) {
-    case 0: id = chars(one_of<std::size_t>({2, 9}), kDigits); break;  // just past the length bounds
-    case 1: id = one_of_str({"", "0", "12"}); break;
+    case 0:
+      id = chars(one_of<std::size_t>({2, 9}), kDigits);
+      break;  // just past the length bounds
+    case 1:
+      id = one_of_str({"", "0", "12"});
+      break;
     case 2: {  // one byte that is not an ASCII digit
       id = chars(static_cast<std::size_t>(range(3, 8)), kDigits);
-      const std::string bad = one_of_str({"a", " ", "-", "+", ".", "/", ":", "\xd9\xa0", "\xef\xbc\x91",
-                                          std::string(1, '\0'), "\n", "x", "e"});
+      const std::string bad = one_of_str(
+          {"a", " ", "-", "+", ".", "/", ":", "\xd9\xa0", "\xef\xbc\x91", std::string(1, '\0'), "\n", "x", "e"});
       id.replace(static_cast<std::size_t>(range(0, static_cast<int>(id.size()) - 1)), 1, bad);
       break;
     }
-    default: id = one_of_str({"0x1", "1e5", "-001", "+001", "001 ", " 001", "１２３"}); break;
+    default:
+      id = one_of_str({"0x1", "1e5", "-001", "+001", "001 ", " 001", "１２３"});
+      break;
   }
   set_field(d, "id", J::str(id));
 }
@@ -807,12 +943,17 @@ void fault_S2(Draft& d) {
 void fault_S3(Draft& d) {
   std::string name;
   switch (range(0, 2)) {
-    case 0: name = ""; break;
-    case 1: name = chars(129, kNameChars); break;
+    case 0:
+      name = "";
+      break;
+    case 1:
+      name = chars(129, kNameChars);
+      break;
     default: {
       name = chars(static_cast<std::size_t>(range(1, 127)), kNameChars);
-      const std::string bad = one_of_str({" ", "!", "#", "@", "/", "+", ":", "\t", "\xc3\xa9", std::string(1, '\0'),
-                                          "\x7f", "~", "*", ",", "\n", "\"", "\\", "%", "=", "\xe2\x80\x8b"});
+      const std::string bad =
+          one_of_str({" ",    "!", "#", "@", "/",  "+",  ":",  "\t", "\xc3\xa9", std::string(1, '\0'),
+                      "\x7f", "~", "*", ",", "\n", "\"", "\\", "%",  "=",        "\xe2\x80\x8b"});
       name.insert(static_cast<std::size_t>(range(0, static_cast<int>(name.size()))), bad);
       break;
     }
@@ -836,8 +977,10 @@ void fault_S4(Draft& d) {
       ip = one_of_str({"256", "01", "00", "1000", "-1", "0x1"}) + a4.substr(a4.find('.'));
       break;
     case 1: {  // prefix just past the length
-      if (chance(50)) ip = a4 + "/" + one_of_str({"33", "024", "/24", "", "+8", "-1", "1a", "320", " 24"});
-      else ip = a6 + "/" + one_of_str({"129", "064", "", "+64", "-0", "1000", "64/64"});
+      if (chance(50))
+        ip = a4 + "/" + one_of_str({"33", "024", "/24", "", "+8", "-1", "1a", "320", " 24"});
+      else
+        ip = a6 + "/" + one_of_str({"129", "064", "", "+64", "-0", "1000", "64/64"});
       break;
     }
     case 2: {  // a netmask that is not contiguous, or not a valid address
@@ -846,19 +989,37 @@ void fault_S4(Draft& d) {
       if (m == 0xffffffffu) m = 0xff00ff01u;
       Bytes16 mb{};
       for (int i = 0; i < 4; ++i) mb[i] = static_cast<std::uint8_t>(m >> (24 - 8 * i));
-      ip = a4 + "/" + (chance(50) ? ipv4_text(mb)
-                                  : one_of_str({"255.0.255.0", "255.255.255.1", "0.0.0.1", "254.255.255.0",
-                                                "255.255.255.00", "255.255.255", "255.255.256.0", "128.0.0.1"}));
+      ip = a4 + "/" +
+           (chance(50) ? ipv4_text(mb)
+                       : one_of_str({"255.0.255.0", "255.255.255.1", "0.0.0.1", "254.255.255.0", "255.255.255.00",
+                                     "255.255.255", "255.255.256.0", "128.0.0.1"}));
       break;
     }
     case 3:  // wrong number of octets
       ip = one_of_str({"1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3", "1.2.3.4.", ""});
       break;
     case 4:  // IPv6 forms inet_pton refuses
-      ip = one_of_str({":::", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::8", "12345::",
-                       "::g", "1:2:3:4:5:6:7:8:", ":1::", "::1.2.3", "::1.2.3.04", "::1.2.3.4:1", "1.2.3.4::",
-                       "[::1]", "fe80::1%eth0", "::ffff:1.2.3.256", "1:2:3:4:5:6::1.2.3.4", ":1:2:3:4:5:6:7:8",
-                       "1:2:3:4:5:6:1.2.3.4:1", "::1 ", "0:0:0:0:0:0:0:0:0"});
+      ip = one_of_str({":::",
+                       "1::2::3",
+                       "1:2:3:4:5:6:7:8:9",
+                       "1:2:3:4:5:6:7",
+                       "1:2:3:4:5:6:7::8",
+                       "12345::",
+                       "::g",
+                       "1:2:3:4:5:6:7:8:",
+                       ":1::",
+                       "::1.2.3",
+                       "::1.2.3.04",
+                       "::1.2.3.4:1",
+                       "1.2.3.4::",
+                       "[::1]",
+                       "fe80::1%eth0",
+                       "::ffff:1.2.3.256",
+                       "1:2:3:4:5:6::1.2.3.4",
+                       ":1:2:3:4:5:6:7:8",
+                       "1:2:3:4:5:6:1.2.3.4:1",
+                       "::1 ",
+                       "0:0:0:0:0:0:0:0:0"});
       break;
     case 5:  // IPv6 with a dotted netmask
       ip = a6 + "/255.255.255.0";
@@ -876,8 +1037,12 @@ void fault_S4(Draft& d) {
 void fault_S5(Draft& d) {
   std::string key;
   switch (range(0, 3)) {
-    case 0: key = ""; break;
-    case 1: key = chars(1, kPrintableNoSpace) + chars(127, kPrintable) + chars(1, kPrintableNoSpace); break;
+    case 0:
+      key = "";
+      break;
+    case 1:
+      key = chars(1, kPrintableNoSpace) + chars(127, kPrintable) + chars(1, kPrintableNoSpace);
+      break;
     case 2: {  // a space at an edge
       key = chars(static_cast<std::size_t>(range(1, 127)), kPrintableNoSpace);
       key = chance(50) ? " " + key : key + " ";
@@ -885,8 +1050,8 @@ void fault_S5(Draft& d) {
     }
     default: {
       key = chars(static_cast<std::size_t>(range(2, 127)), kPrintableNoSpace);
-      const std::string bad = one_of_str({"\t", "\n", std::string(1, '\0'), "\x7f", "\xc3\xa9", "\xc2\xa0", "\r",
-                                          "\x1b", "\xe2\x82\xac"});
+      const std::string bad =
+          one_of_str({"\t", "\n", std::string(1, '\0'), "\x7f", "\xc3\xa9", "\xc2\xa0", "\r", "\x1b", "\xe2\x82\xac"});
       key.insert(static_cast<std::size_t>(range(0, static_cast<int>(key.size()))), bad);
       break;
     }
@@ -998,8 +1163,10 @@ std::string mutate_duplicate_key(Draft& d) {
   } else {
     const std::size_t i = any_key_index(*o);
     J v = chance(50) ? o->values[i] : gen_extra_value(1);
-    if (o->raw_key[i]) o->add_raw_key(o->keys[i], std::move(v));
-    else o->add(o->keys[i], std::move(v));
+    if (o->raw_key[i])
+      o->add_raw_key(o->keys[i], std::move(v));
+    else
+      o->add(o->keys[i], std::move(v));
   }
   return "D2";
 }
@@ -1007,8 +1174,9 @@ std::string mutate_duplicate_key(Draft& d) {
 std::string mutate_swap_type(Draft& d) {
   std::vector<J*> values;
   values_in(d.doc, values);
-  if (!values.empty()) *one_of(values) = J::raw(one_of_str({"1", "\"1\"", "null", "true", "[]", "{}", "-0",
-                                                             "0.0", "\"\"", "[\"x\"]", "{\"a\":1}"}));
+  if (!values.empty())
+    *one_of(values) =
+        J::raw(one_of_str({"1", "\"1\"", "null", "true", "[]", "{}", "-0", "0.0", "\"\"", "[\"x\"]", "{\"a\":1}"}));
   return "";
 }
 
@@ -1020,8 +1188,10 @@ std::string mutate_case_change(Draft& d) {
     if (!o->raw_key[i] && !k.empty()) {
       const auto at = static_cast<std::size_t>(range(0, static_cast<int>(k.size()) - 1));
       const char c = k[at];
-      if (c >= 'a' && c <= 'z') k[at] = static_cast<char>(c - 'a' + 'A');
-      else if (c >= 'A' && c <= 'Z') k[at] = static_cast<char>(c - 'A' + 'a');
+      if (c >= 'a' && c <= 'z')
+        k[at] = static_cast<char>(c - 'a' + 'A');
+      else if (c >= 'A' && c <= 'Z')
+        k[at] = static_cast<char>(c - 'A' + 'a');
     }
   }
   return "";
@@ -1055,14 +1225,16 @@ std::string mutate_huge_number(Draft& d) {
                                     "1" + std::string(309, '0'), "1e-400", "2147483648", "2147483647",
                                     "-9223372036854775809", "1.7976931348623159e308"});
   J* e = d.doc.find("error");
-  if (e != nullptr && chance(30)) *e = J::raw(n);
-  else d.doc.add("n", J::raw(n));
+  if (e != nullptr && chance(30))
+    *e = J::raw(n);
+  else
+    d.doc.add("n", J::raw(n));
   return "";
 }
 
 std::string mutate_invalid_utf8(Draft& d) {
-  const std::string bad = one_of_str({"\x80", "\xc0\xaf", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xc3",
-                                      "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf"});
+  const std::string bad = one_of_str(
+      {"\x80", "\xc0\xaf", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xc3", "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf"});
   d.post = insert_at_fraction(bad, range(0, 1000));
   return "D1";
 }
@@ -1075,8 +1247,8 @@ std::string mutate_control_char(Draft& d) {
 
 std::string mutate_trailing_data(Draft& d) {
   const bool ws_only = chance(30);
-  const std::string tail = ws_only ? one_of_str({" ", "\n", "\r\n", "\t \n"})
-                                   : one_of_str({"x", "0", "}", "\"", "[]", "\x7f", "\xc3\xa9"});
+  const std::string tail =
+      ws_only ? one_of_str({" ", "\n", "\r\n", "\t \n"}) : one_of_str({"x", "0", "}", "\"", "[]", "\x7f", "\xc3\xa9"});
   d.post = [tail](std::string s) { return s + tail; };
   return ws_only ? d.intent : "D1";
 }
@@ -1136,22 +1308,14 @@ struct Mutation {
 
 // The order is part of the case stream: case_at(seed, index) must stay the same.
 constexpr Mutation kMutations[] = {
-    {"truncate", mutate_truncate},
-    {"duplicate_key", mutate_duplicate_key},
-    {"swap_type", mutate_swap_type},
-    {"case_change", mutate_case_change},
-    {"extra_field", mutate_extra_field},
-    {"missing_field", mutate_missing_field},
-    {"deep_nesting", mutate_deep_nesting},
-    {"huge_number", mutate_huge_number},
-    {"invalid_utf8", mutate_invalid_utf8},
-    {"control_char", mutate_control_char},
-    {"trailing_data", mutate_trailing_data},
-    {"several_documents", mutate_several_documents},
-    {"oversized", mutate_oversized},
-    {"byte_flip", mutate_byte_flip},
-    {"byte_delete", mutate_byte_delete},
-    {"byte_insert", mutate_byte_insert},
+    {"truncate", mutate_truncate},           {"duplicate_key", mutate_duplicate_key},
+    {"swap_type", mutate_swap_type},         {"case_change", mutate_case_change},
+    {"extra_field", mutate_extra_field},     {"missing_field", mutate_missing_field},
+    {"deep_nesting", mutate_deep_nesting},   {"huge_number", mutate_huge_number},
+    {"invalid_utf8", mutate_invalid_utf8},   {"control_char", mutate_control_char},
+    {"trailing_data", mutate_trailing_data}, {"several_documents", mutate_several_documents},
+    {"oversized", mutate_oversized},         {"byte_flip", mutate_byte_flip},
+    {"byte_delete", mutate_byte_delete},     {"byte_insert", mutate_byte_insert},
 };
 
 Case mutate(Draft d) {
@@ -1209,9 +1373,12 @@ rc::Gen<OracleRequest> gen_request() {
   return rc::gen::exec([] {
     switch (range(0, 3)) {
       case 0:
-      case 1: return OracleRequest{"id", *gen_agent_id()};
-      case 2: return OracleRequest{"ip", ipv4_text(gen_v4_bytes())};
-      default: return OracleRequest{"ip", gen_v6_text(gen_v6_bytes())};
+      case 1:
+        return OracleRequest{"id", *gen_agent_id()};
+      case 2:
+        return OracleRequest{"ip", ipv4_text(gen_v4_bytes())};
+      default:
+        return OracleRequest{"ip", gen_v6_text(gen_v6_bytes())};
     }
   });
 }
@@ -1247,9 +1414,12 @@ rc::Gen<std::string> gen_agent_key() {
 rc::Gen<std::string> gen_agent_ip() {
   return rc::gen::exec([]() -> std::string {
     switch (range(0, 2)) {
-      case 0: return "any";
-      case 1: return network_text(4, gen_v4_bytes(), gen_prefix(4), chance(50));
-      default: return network_text(6, gen_v6_bytes(), gen_prefix(6), chance(50));
+      case 0:
+        return "any";
+      case 1:
+        return network_text(4, gen_v4_bytes(), gen_prefix(4), chance(50));
+      default:
+        return network_text(6, gen_v6_bytes(), gen_prefix(6), chance(50));
     }
   });
 }
@@ -1261,8 +1431,10 @@ rc::Gen<std::string> gen_network_covering(const OracleRequest& r) {
     const int family = asked->family;
     const int max = family == 4 ? 32 : 128;
     switch (range(0, 3)) {
-      case 0: return "any";
-      case 1: return chance(50) ? r.value : address_text(family, asked->bytes);  // the address itself
+      case 0:
+        return "any";
+      case 1:
+        return chance(50) ? r.value : address_text(family, asked->bytes);  // the address itself
       case 2: {  // a network holding it; host bits kept, cleared or random
         const int prefix = gen_prefix(family);
         Bytes16 b = asked->bytes;
@@ -1273,8 +1445,9 @@ rc::Gen<std::string> gen_network_covering(const OracleRequest& r) {
         }
         return network_text(family, b, prefix, chance(50));
       }
-      default: return family == 4 ? one_of_str({"0.0.0.0/0", "0.0.0.0/0.0.0.0", "255.255.255.255/0"})
-                                  : one_of_str({"::/0", "ffff::/0"});
+      default:
+        return family == 4 ? one_of_str({"0.0.0.0/0", "0.0.0.0/0.0.0.0", "255.255.255.255/0"})
+                           : one_of_str({"::/0", "ffff::/0"});
     }
   });
 }

@@ -28,7 +28,7 @@ struct Case {
 rc::Gen<OracleRequest> gen_request();
 rc::Gen<Case> gen_valid_case();
 rc::Gen<Case> gen_decline_case();
-rc::Gen<Case> gen_violation_case();                   // any rule
+rc::Gen<Case> gen_violation_case();                  // any rule
 rc::Gen<Case> gen_violation_case(std::string rule);  // that rule ("D1" … "C2")
 rc::Gen<Case> gen_multi_violation_case();
 rc::Gen<Case> gen_mutation_case();

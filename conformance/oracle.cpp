@@ -39,14 +39,22 @@ struct Node {
 
 const char* kind_name(Node::Kind k) {
   switch (k) {
-    case Node::Kind::null: return "null";
-    case Node::Kind::boolean: return "boolean";
-    case Node::Kind::unsigned_int: return "integer";
-    case Node::Kind::negative_int: return "negative integer";
-    case Node::Kind::floating: return "number with fraction, exponent or beyond 64 bits";
-    case Node::Kind::string: return "string";
-    case Node::Kind::array: return "array";
-    case Node::Kind::object: return "object";
+    case Node::Kind::null:
+      return "null";
+    case Node::Kind::boolean:
+      return "boolean";
+    case Node::Kind::unsigned_int:
+      return "integer";
+    case Node::Kind::negative_int:
+      return "negative integer";
+    case Node::Kind::floating:
+      return "number with fraction, exponent or beyond 64 bits";
+    case Node::Kind::string:
+      return "string";
+    case Node::Kind::array:
+      return "array";
+    case Node::Kind::object:
+      return "object";
   }
   return "?";
 }
@@ -282,15 +290,12 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-bool is_id(std::string_view s) {
-  return s.size() >= 3 && s.size() <= 8 && std::all_of(s.begin(), s.end(), is_digit);
-}
+bool is_id(std::string_view s) { return s.size() >= 3 && s.size() <= 8 && std::all_of(s.begin(), s.end(), is_digit); }
 
 bool is_name(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_' ||
-                    c == '.';
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;

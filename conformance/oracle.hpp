@@ -57,10 +57,10 @@ bool is_key(std::string_view s);   // S5
 
 // An address or network as S4 reads it.
 struct Network {
-  int family = 0;                       // 4 or 6
+  int family = 0;                        // 4 or 6
   std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4
-  int prefix = 0;                       // bits that must match (32 / 128 without prefix)
-  bool any = false;                     // the word "any" (covers both families)
+  int prefix = 0;                        // bits that must match (32 / 128 without prefix)
+  bool any = false;                      // the word "any" (covers both families)
 };
 
 std::optional<std::array<std::uint8_t, 4>> parse_ipv4(std::string_view s);   // dotted quad, inet_pton(AF_INET)

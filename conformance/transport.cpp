@@ -12,13 +12,13 @@
 #include <mutex>
 #include <thread>
 
+#include "resolver/keystore/keystore.hpp"
 #include "resolver/platform/json_document_end.hpp"
 #include "resolver/platform/socket_send.hpp"
 #include "resolver/platform/temp_dir.hpp"
 #include "resolver/platform/unix_listen.hpp"
-#include "resolver/transport/exec_client.hpp"
-#include "resolver/keystore/keystore.hpp"
 #include "resolver/resolve/resolver.hpp"
+#include "resolver/transport/exec_client.hpp"
 #include "resolver/transport/socket_client.hpp"
 
 namespace keyreq::conformance {
@@ -190,7 +190,8 @@ Verdict TransportSample::via_socket(const Case& c) {
 
 std::vector<std::pair<std::string, std::string>> TransportSample::keys_lines() const {
   std::vector<std::pair<std::string, std::string>> lines;
-  for (const auto& [transport, name] : {std::pair{"exec", "exec-client.keys"}, std::pair{"socket", "socket-client.keys"}}) {
+  for (const auto& [transport, name] :
+       {std::pair{"exec", "exec-client.keys"}, std::pair{"socket", "socket-client.keys"}}) {
     std::ifstream in(impl_->dir / name, std::ios::binary);
     std::string line;
     while (std::getline(in, line)) {
@@ -208,7 +209,8 @@ std::string TransportSample::reopen_error() const {
   s.exec_resolver.reset();
   s.socket_resolver.reset();
   std::string error;
-  for (auto [keys, name] : {std::pair{&s.exec_keys, "exec-client.keys"}, std::pair{&s.socket_keys, "socket-client.keys"}}) {
+  for (auto [keys, name] :
+       {std::pair{&s.exec_keys, "exec-client.keys"}, std::pair{&s.socket_keys, "socket-client.keys"}}) {
     keys->reset();
     *keys = open_store(s.dir / name, error);
     if (!error.empty()) return error;

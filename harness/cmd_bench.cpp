@@ -41,11 +41,14 @@ std::vector<std::string> split_list(const std::string& text) {
 
 // The summary on stdout: where the reports are, the target lines, what it means.
 void print_summary(const bench::Report& r, const std::string& out) {
-  std::cout << "keyreq bench (" << r.profile << ", " << bench::format::fixed(r.elapsed_s, 0) << " s): reports in " << out
-            << "/ (report.json, report.md, index.html, .hgrm)\n";
+  std::cout << "keyreq bench (" << r.profile << ", " << bench::format::fixed(r.elapsed_s, 0) << " s): reports in "
+            << out << "/ (report.json, report.md, index.html, .hgrm)\n";
   for (const auto& t : r.targets) {
-    std::cout << "  " << (!t.measured_ok ? "N/A " : t.pass ? "PASS" : "FAIL") << "  " << t.name << ": " << t.measured
-              << " (" << t.requirement << ")\n";
+    std::cout << "  "
+              << (!t.measured_ok ? "N/A "
+                  : t.pass       ? "PASS"
+                                 : "FAIL")
+              << "  " << t.name << ": " << t.measured << " (" << t.requirement << ")\n";
   }
   if (!r.interpretation.empty()) std::cout << "What this means:\n";
   for (const auto& line : r.interpretation) std::cout << "  - " << line.text << "\n";
@@ -75,8 +78,8 @@ int run_bench_cli(BenchCli& cli, const std::string& command_line) {
     }
   }
   // The ci profile feeds `keyreq gate`: refuse a repetition count its U test can never judge.
-  if (const double alpha = bench::GateOptions{}.alpha; o.profile == "ci" && o.repetitions > 0 &&
-                                                       bench::smallest_two_sided_p(o.repetitions, o.repetitions) >= alpha) {
+  if (const double alpha = bench::GateOptions{}.alpha;
+      o.profile == "ci" && o.repetitions > 0 && bench::smallest_two_sided_p(o.repetitions, o.repetitions) >= alpha) {
     std::cerr << "keyreq bench: --profile ci --repetitions " << o.repetitions
               << ": with so few repetitions the gate's U test can never reach p < " << alpha
               << " (the gate would exit 2); use at least " << bench::repetitions_to_reach(alpha) << "\n";
@@ -130,24 +133,30 @@ void add_bench_command(CLI::App& root, Action& action) {
                   "herd of N distinct agents through keyreq serve (0: off; default: quick/full 10000/50000 for the "
                   "reference provider, your provider 1000 (ci 200, full 10000), smoke off)")
       ->check(CLI::Range(0, 220000));
-  cmd->add_option("--herd-budget", o.herd_budget_s,
-                  "seconds the exec herd may take; what fits is run, the rest extrapolated (default 60, quick 15, ci/smoke 10)")
+  cmd->add_option(
+         "--herd-budget", o.herd_budget_s,
+         "seconds the exec herd may take; what fits is run, the rest extrapolated (default 60, quick 15, ci/smoke 10)")
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--out", o.out, "report directory")->capture_default_str();
-  cmd->add_option("--agents", o.agents, "agents in the SQLite dataset")->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--mix", cli->mix, "request mix, e.g. id=80,ip=15,unknown=5,invalid=0,zipf=1.1 (default as shown, uniform)");
+  cmd->add_option("--agents", o.agents, "agents in the SQLite dataset")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--mix", cli->mix,
+                  "request mix, e.g. id=80,ip=15,unknown=5,invalid=0,zipf=1.1 (default as shown, uniform)");
   cmd->add_flag("--validate-only", o.validate_only, "do not register into client.keys (default: a fresh one per run)");
   cmd->add_flag("--direct", o.direct,
                 "drive one Resolver per load-generator thread instead of going through the dispatcher");
   cmd->add_option("--repetitions", o.repetitions, "override the profile's repetitions")->check(CLI::Range(1, 100));
-  cmd->add_option("--duration-ms", o.duration_ms, "override the measured time of each run")->check(CLI::Range(10, 600000));
+  cmd->add_option("--duration-ms", o.duration_ms, "override the measured time of each run")
+      ->check(CLI::Range(10, 600000));
   cmd->add_option("--concurrency", cli->sweep, "override the closed-loop sweep, e.g. 1,2,4,8");
   cmd->add_option("--workdir", o.workdir, "where the private work directory goes (default $TMPDIR or /tmp)");
   cmd->add_flag("--keep-workdir", o.keep_workdir, "keep the work directory (dataset, client.keys, daemon logs)");
   cmd->add_flag("--no-micro", cli->no_micro, "skip the Google Benchmark microbenchmarks");
   add_progress_flags(*cmd, cli->progress);
-  cmd->add_option("--inject-delay-us", o.inject_delay_us,
-                  "TESTING ONLY: sleep this long before every resolver provider call (proves the gate catches a slowdown)")
+  cmd->add_option(
+         "--inject-delay-us", o.inject_delay_us,
+         "TESTING ONLY: sleep this long before every resolver provider call (proves the gate catches a slowdown)")
       ->check(CLI::Range(0, 10000000));
   cmd->footer(
       "Your own provider: keyreq bench --exec \"python3 my_provider.py --db agents.db\" \\\n"

@@ -40,7 +40,8 @@ int usage(const std::string& message) {
 
 int run_certify(const CertifyCommandOptions& o) {
   certify::CertifyOptions c;
-  if (o.provider.exec.empty() == o.provider.socket.empty()) return usage("give exactly one of --exec CMD or --socket PATH");
+  if (o.provider.exec.empty() == o.provider.socket.empty())
+    return usage("give exactly one of --exec CMD or --socket PATH");
   if (!o.provider.exec.empty()) {
     auto words = split_command_line(o.provider.exec);
     if (auto* error = std::get_if<CommandLineError>(&words)) return usage("--exec: " + error->reason);
@@ -57,7 +58,8 @@ int run_certify(const CertifyCommandOptions& o) {
     c.transport = certify::Transport::socket;
     c.socket_path = o.provider.socket;
     struct stat st {};
-    if (::stat(c.socket_path.c_str(), &st) != 0) return usage("--socket: " + c.socket_path + " does not exist (start the daemon first)");
+    if (::stat(c.socket_path.c_str(), &st) != 0)
+      return usage("--socket: " + c.socket_path + " does not exist (start the daemon first)");
     if (!S_ISSOCK(st.st_mode)) return usage("--socket: " + c.socket_path + " is not a socket");
   }
   if (o.dataset.empty()) return usage("--dataset FILE is required");
@@ -105,7 +107,8 @@ int run_certify(const CertifyCommandOptions& o) {
     }
   }
   if (!o.junit.empty()) {
-    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert, o.warnings_as_failures)); !error.empty()) {
+    if (auto error = certify::write_text_file(o.junit, certify::junit_xml(cert, o.warnings_as_failures));
+        !error.empty()) {
       std::cerr << "keyreq certify: " << error << "\n";
       rc = 3;
     } else {

@@ -5,8 +5,8 @@
 #include <iterator>
 
 #include "conformance/compare.hpp"
-#include "conformance/oracle.hpp"
 #include "conformance/fuzz_run.hpp"
+#include "conformance/oracle.hpp"
 #include "harness/commands.hpp"
 #include "harness/progress.hpp"
 
@@ -78,8 +78,7 @@ void add_fuzz_command(CLI::App& root, Action& action) {
       "--quiet", [options] { options->progress.requested = false; }, "same as --no-progress (kept for scripts)");
   cmd->add_option("--judge", options->judge_file,
                   "judge one output file with both the resolver and the oracle instead of fuzzing");
-  cmd->add_option("--request", options->request, "with --judge: the request the file answers")
-      ->default_val("id:001");
+  cmd->add_option("--request", options->request, "with --judge: the request the file answers")->default_val("id:001");
   cmd->footer(
       "Each case is judged by the resolver (in process) and by the rule oracle (conformance/oracle.cpp);\n"
       "a disagreement is shrunk to a minimal answer and printed escaped. Exit 0 when they agree on every\n"

@@ -3,8 +3,8 @@
 
 #include "harness/commands.hpp"
 #include "harness/provider_options.hpp"
-#include "resolver/platform/child_process_groups.hpp"
 #include "resolver/keystore/keystore.hpp"
+#include "resolver/platform/child_process_groups.hpp"
 #include "resolver/resolve/resolver.hpp"
 
 namespace keyreq::harness {

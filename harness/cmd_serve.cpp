@@ -9,10 +9,10 @@
 
 #include "harness/commands.hpp"
 #include "resolver/daemon/config.hpp"
-#include "resolver/platform/escape.hpp"
 #include "resolver/daemon/log.hpp"
 #include "resolver/daemon/serve_signals.hpp"
 #include "resolver/daemon/server.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq::harness {
 
@@ -49,9 +49,11 @@ std::variant<KeyRequestConfig, int> build_config(const ServeOptions& o) {
   } else if (o.exec.empty() && o.socket.empty()) {
     return usage_error("give --config FILE, or --exec CMD and/or --socket PATH");
   }
-  const std::pair<const char*, const std::string*> flags[] = {
-      {"exec_path", &o.exec}, {"socket", &o.socket}, {"timeout", &o.timeout},
-      {"threads", &o.threads}, {"queue_size", &o.queue_size}};
+  const std::pair<const char*, const std::string*> flags[] = {{"exec_path", &o.exec},
+                                                              {"socket", &o.socket},
+                                                              {"timeout", &o.timeout},
+                                                              {"threads", &o.threads},
+                                                              {"queue_size", &o.queue_size}};
   const char* flag_names[] = {"--exec", "--socket", "--timeout", "--threads", "--queue-size"};
   for (std::size_t i = 0; i < std::size(flags); ++i) {
     if (flags[i].second->empty()) continue;  // not given (an empty --exec/--socket is refused earlier)
@@ -80,7 +82,9 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
   server_options.config = std::get<KeyRequestConfig>(std::move(built));
   const KeyRequestConfig& config = server_options.config;
   const auto level = log::parse_level(o.log_level);
-  if (!level) return usage_error("--log-level: \"" + escape_bytes(o.log_level) + "\" is not one of trace, debug, info, warn, error, off");
+  if (!level)
+    return usage_error("--log-level: \"" + escape_bytes(o.log_level) +
+                       "\" is not one of trace, debug, info, warn, error, off");
   if (!config.enabled) {
     std::cerr << "keyreq serve: key request is disabled in " << o.config
               << (config.block_found ? " (<key_request><enabled>no</enabled>)" : " (no <key_request> block)")
@@ -91,11 +95,14 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
 
   server_options.config_file = o.config;
   server_options.metrics_file = o.metrics_file;
-  server_options.input_path =
-      !o.input.empty() ? o.input : o.home.empty() ? "" : (std::filesystem::path(o.home) / "queue/sockets/krequest").string();
-  server_options.keys_path =
-      !o.keys.empty() ? o.keys : o.home.empty() ? "" : (std::filesystem::path(o.home) / "etc/client.keys").string();
-  if (server_options.input_path.empty()) return usage_error("give --input PATH or --home DIR (input DIR/queue/sockets/krequest)");
+  server_options.input_path = !o.input.empty() ? o.input
+                              : o.home.empty() ? ""
+                                               : (std::filesystem::path(o.home) / "queue/sockets/krequest").string();
+  server_options.keys_path = !o.keys.empty()  ? o.keys
+                             : o.home.empty() ? ""
+                                              : (std::filesystem::path(o.home) / "etc/client.keys").string();
+  if (server_options.input_path.empty())
+    return usage_error("give --input PATH or --home DIR (input DIR/queue/sockets/krequest)");
   if (auto error = check_socket_path(server_options.input_path,
                                      o.input.empty() ? "--home (input DIR/queue/sockets/krequest)" : "--input")) {
     return usage_error(error->message());
@@ -113,11 +120,13 @@ int run_serve(const ServeOptions& o, const std::vector<std::string>& given) {
 
 void add_serve_command(CLI::App& root, Action& action) {
   auto options = std::make_shared<ServeOptions>();
-  auto* cmd = root.add_subcommand("serve", "the resolver as a daemon: datagram input, queue, workers, provider supervision");
+  auto* cmd =
+      root.add_subcommand("serve", "the resolver as a daemon: datagram input, queue, workers, provider supervision");
   cmd->add_option("--config", options->config, "ossec.conf-style file with a <key_request> block (SPEC §6)");
   cmd->add_option("--exec", options->exec, "provider command line (exec_path); with --socket: the daemon to start");
   cmd->add_option("--socket", options->socket, "provider Unix stream socket (socket)");
-  cmd->add_option("--home", options->home, "installation directory: input DIR/queue/sockets/krequest, keys DIR/etc/client.keys");
+  cmd->add_option("--home", options->home,
+                  "installation directory: input DIR/queue/sockets/krequest, keys DIR/etc/client.keys");
   cmd->add_option("--input", options->input, "Unix datagram socket to receive requests on (created, mode 0660)");
   cmd->add_option("--keys", options->keys, "client.keys file to register into");
   cmd->add_option("--threads", options->threads, "requests resolved at once, 1-32 (threads)")->type_name("INT");

@@ -21,9 +21,12 @@ void add_progress_flags(CLI::App& cmd, ProgressSettings& settings) {
 std::string format_duration(double seconds) {
   const long s = seconds < 0 ? 0 : static_cast<long>(seconds + 0.5);
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%lds", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%lds", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
   return buf;
 }
 
@@ -92,8 +95,10 @@ void Progress::draw_locked(std::string_view what, bool force) {
     return;
   }
   out_ << "\r" << line;
-  if (style_.ansi) out_ << "\033[K";
-  else if (line.size() < drawn_width_) out_ << std::string(drawn_width_ - line.size(), ' ');
+  if (style_.ansi)
+    out_ << "\033[K";
+  else if (line.size() < drawn_width_)
+    out_ << std::string(drawn_width_ - line.size(), ' ');
   drawn_width_ = line.size();
   out_ << std::flush;
 }
@@ -103,8 +108,10 @@ void Progress::finish() {
   if (finished_) return;
   finished_ = true;
   if (!style_.enabled || !style_.redraw || !last_draw_) return;
-  if (style_.ansi) out_ << "\r\033[K";
-  else out_ << "\r" << std::string(drawn_width_, ' ') << "\r";
+  if (style_.ansi)
+    out_ << "\r\033[K";
+  else
+    out_ << "\r" << std::string(drawn_width_, ' ') << "\r";
   out_ << std::flush;
 }
 

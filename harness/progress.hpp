@@ -41,8 +41,8 @@ class Progress {
  public:
   struct Style {
     bool enabled = false;
-    bool redraw = false;  // a terminal: rewrite the line in place
-    bool ansi = false;    // with redraw: clear with ESC[K (else with spaces)
+    bool redraw = false;                          // a terminal: rewrite the line in place
+    bool ansi = false;                            // with redraw: clear with ESC[K (else with spaces)
     std::chrono::milliseconds min_interval{100};  // between two lines drawn (the last step always is)
   };
 
@@ -58,7 +58,7 @@ class Progress {
   ~Progress();
 
   void set_total(std::size_t total);
-  void step(std::string_view what = {});                  // one more step done
+  void step(std::string_view what = {});                      // one more step done
   void update(std::size_t done, std::string_view what = {});  // `done` steps done
   // Clears the line on a terminal (the result is printed next); idempotent.
   void finish();

@@ -14,10 +14,10 @@
 
 #include "bench/nlohmann_validator.hpp"
 #include "dataset/dataset.hpp"
-#include "resolver/daemon/dispatcher.hpp"
-#include "resolver/keystore/keystore.hpp"
 #include "resolver/core/request.hpp"
 #include "resolver/core/response_parser.hpp"
+#include "resolver/daemon/dispatcher.hpp"
+#include "resolver/keystore/keystore.hpp"
 #include "resolver/platform/temp_dir.hpp"
 
 namespace {
@@ -154,8 +154,7 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("parse_validate/nlohmann", parse_validate_nlohmann);
   benchmark::RegisterBenchmark("parse_request/id", parse_request_bench, std::string("id:00412345"));
   benchmark::RegisterBenchmark("parse_request/ip4", parse_request_bench, std::string("ip:192.168.100.200"));
-  benchmark::RegisterBenchmark("parse_request/ip6", parse_request_bench,
-                               std::string("ip:fd00:6b72:0:0:0:0:1:2345"));
+  benchmark::RegisterBenchmark("parse_request/ip6", parse_request_bench, std::string("ip:fd00:6b72:0:0:0:0:1:2345"));
   benchmark::RegisterBenchmark("keystore_insert/durable", keystore_insert_durable)->UseRealTime();
   benchmark::RegisterBenchmark("keystore_insert/already_registered", keystore_insert_already_registered);
   benchmark::RegisterBenchmark("dispatcher_round_trip", dispatcher_round_trip)->UseRealTime();

@@ -10,8 +10,8 @@ namespace keyreq::bench {
 namespace {
 
 TEST(Histogram, BucketsCoverEveryValueWithBoundedError) {
-  for (std::uint64_t v : {0ull, 1ull, 255ull, 256ull, 257ull, 511ull, 512ull, 1000ull, 123456789ull,
-                          (1ull << 40) + 12345, ~0ull}) {
+  for (std::uint64_t v :
+       {0ull, 1ull, 255ull, 256ull, 257ull, 511ull, 512ull, 1000ull, 123456789ull, (1ull << 40) + 12345, ~0ull}) {
     const auto i = Histogram::index_of(v);
     ASSERT_LT(i, Histogram::kBuckets) << v;
     EXPECT_LE(Histogram::lowest_of(i), v) << v;

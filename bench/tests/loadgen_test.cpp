@@ -41,7 +41,8 @@ TEST(LoadGen, ClosedLoopCountsThroughputAndLatency) {
   spec.concurrency = 2;
   spec.warmup = 20ms;
   spec.duration = 300ms;
-  const auto r = run_load(spec, [] { return std::make_unique<SleepProbe>(2000us); }, tiny());
+  const auto r = run_load(
+      spec, [] { return std::make_unique<SleepProbe>(2000us); }, tiny());
   ASSERT_TRUE(r.setup_error.empty());
   EXPECT_EQ(r.errors, 0u);
   EXPECT_GT(r.requests, 50u);
@@ -60,7 +61,8 @@ TEST(LoadGen, MinRequestsExtendsTheWindow) {
   spec.warmup = 0ms;
   spec.duration = 1ms;
   spec.min_requests = 30;
-  const auto r = run_load(spec, [] { return std::make_unique<SleepProbe>(1000us); }, tiny());
+  const auto r = run_load(
+      spec, [] { return std::make_unique<SleepProbe>(1000us); }, tiny());
   EXPECT_GE(r.requests, 30u);
 }
 
@@ -87,7 +89,8 @@ TEST(LoadGen, OpenLoopChargesAStallToEveryRequestItDelays) {
 TEST(LoadGen, ProbeThatCannotBeBuiltIsReported) {
   LoadSpec spec;
   spec.duration = 10ms;
-  const auto r = run_load(spec, []() -> std::unique_ptr<Probe> { throw std::runtime_error("no provider"); }, tiny());
+  const auto r = run_load(
+      spec, []() -> std::unique_ptr<Probe> { throw std::runtime_error("no provider"); }, tiny());
   EXPECT_EQ(r.setup_error, "no provider");
   EXPECT_EQ(r.requests, 0u);
 }
@@ -97,7 +100,8 @@ TEST(LoadGen, NullProbeIsFast) {
   spec.concurrency = 1;
   spec.warmup = 10ms;
   spec.duration = 100ms;
-  const auto r = run_load(spec, [] { return make_null_probe(); }, tiny());
+  const auto r = run_load(
+      spec, [] { return make_null_probe(); }, tiny());
   EXPECT_GT(r.throughput, 100000);  // far below what it does, far above any provider
 }
 
@@ -121,7 +125,8 @@ TEST(LoadGen, DispatcherClosedAndOpenLoop) {
     spec.concurrency = 3;
     spec.warmup = 10ms;
     spec.duration = 150ms;
-    const auto r = run_load(spec, [&d, &w] { return make_dispatcher_probe(d, w); }, w);
+    const auto r = run_load(
+        spec, [&d, &w] { return make_dispatcher_probe(d, w); }, w);
     d.stop(std::chrono::steady_clock::now() + 5s);
     EXPECT_GT(r.requests, 100u);
     EXPECT_EQ(r.errors, 0u) << r.first_error;

@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 using keyreq::testkit::run_shell;
 
 int validate(const fs::path& report) {
-  return run_shell(std::string(KEYREQ_PYTHON3) + " " + testkit::source_path("bench/tests/validate_report_schema.py") + " " +
-                   testkit::source_path("bench/report.schema.json") + " " + report.string());
+  return run_shell(std::string(KEYREQ_PYTHON3) + " " + testkit::source_path("bench/tests/validate_report_schema.py") +
+                   " " + testkit::source_path("bench/report.schema.json") + " " + report.string());
 }
 
 using testkit::TempDir;
@@ -122,8 +122,8 @@ TEST(ReportSchema, ARealBenchReportMatchesTheSchema) {
   ASSERT_FALSE(dir.path().empty());
   const std::string keyreq = keyreq::testkit::bin("keyreq");
   ASSERT_EQ(run_shell(keyreq + " bench --profile smoke --providers reference --no-micro --no-progress --workdir " +
-                dir.path().string() + " --out " + (dir.path() / "out").string() + " >" + (dir.path() / "bench.log").string() +
-                " 2>&1"),
+                      dir.path().string() + " --out " + (dir.path() / "out").string() + " >" +
+                      (dir.path() / "bench.log").string() + " 2>&1"),
             0)
       << "keyreq bench failed; log: " << (dir.path() / "bench.log");
   EXPECT_EQ(validate(dir.path() / "out" / "report.json"), 0);

@@ -85,10 +85,11 @@ TEST(Report, JsonThatIsNotAReportIsRefused) {
   EXPECT_FALSE(parse_report_json("{\"schema\":\"other\"}", error));
   EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":999}", error));
   EXPECT_NE(error.find("newer"), std::string::npos);
-  EXPECT_FALSE(parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":2,\"build\":{\"type\":\"Release\"},"
-                                 "\"figures\":[{\"id\":\"x\","
-                                 "\"better\":\"sideways\",\"values\":[1]}]}",
-                                 error));
+  EXPECT_FALSE(
+      parse_report_json("{\"schema\":\"keyreq-bench\",\"schema_version\":2,\"build\":{\"type\":\"Release\"},"
+                        "\"figures\":[{\"id\":\"x\","
+                        "\"better\":\"sideways\",\"values\":[1]}]}",
+                        error));
 }
 
 // Version 1 (strings for numbers, zeros for what was not measured) is refused
@@ -154,7 +155,8 @@ TEST(Report, TablesShowNAndDashForUnsupportedPercentiles) {
   EXPECT_NE(line.find("[resolver](reference_exec_resolver_c1.hgrm)"), std::string::npos) << line;
   EXPECT_NE(md.find("| transport | concurrency | floor req/s |"), std::string::npos);
   std::string warning;
-  const std::string html = report_html(r, std::filesystem::temp_directory_path() / "keyreq-report-test-charts", warning);
+  const std::string html =
+      report_html(r, std::filesystem::temp_directory_path() / "keyreq-report-test-charts", warning);
   EXPECT_NE(html.find("<td>–</td><td>300</td>"), std::string::npos);
   EXPECT_NE(html.find("<a href=\"reference_exec_resolver_c1.hgrm\">resolver</a>"), std::string::npos);
   EXPECT_EQ(html.find("**"), std::string::npos);  // no Markdown leaks into HTML

@@ -11,8 +11,8 @@
 #include <set>
 
 #include <filesystem>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -25,22 +25,24 @@
 namespace {
 
 namespace fs = std::filesystem;
-using keyreq::testkit::run_shell;
-using keyreq::testkit::read_file;
 using keyreq::testkit::bin;
+using keyreq::testkit::read_file;
+using keyreq::testkit::run_shell;
 
 class UserBench : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_EQ(run_shell(keyreq() + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 300 2>/dev/null"), 0);
-    ASSERT_EQ(run_shell(keyreq() + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 300 2>/dev/null"), 0);
+    ASSERT_EQ(run_shell(keyreq() + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 300 2>/dev/null"),
+              0);
+    ASSERT_EQ(run_shell(keyreq() + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 300 2>/dev/null"),
+              0);
   }
   static std::string keyreq() { return bin("keyreq"); }
   // Exit code of `keyreq bench ARGS`; stderr in `err`.
   static int bench(const std::string& args, std::string& err) {
     const fs::path log = dir_ / "stderr.txt";
     const int rc = run_shell(keyreq() + " bench --profile smoke --no-progress --no-micro --workdir " + dir_.string() +
-                       " --out " + (dir_ / "out").string() + " " + args + " >/dev/null 2>" + log.string());
+                             " --out " + (dir_ / "out").string() + " " + args + " >/dev/null 2>" + log.string());
     err = read_file(log);
     return rc;
   }
@@ -59,7 +61,8 @@ TEST_F(UserBench, BadInputsExit2NamingWhatWasWrong) {
   EXPECT_EQ(bench("--exec \"no-such-provider-xyz\" --dataset " + (dir_ / "agents.csv").string(), err), 2);
   EXPECT_NE(err.find("command not found: no-such-provider-xyz"), std::string::npos) << err;
   // A daemon that exits at once: the socket never comes up; its log is shown.
-  EXPECT_EQ(bench("--socket " + (dir_ / "p.sock").string() + " --socket-cmd \"/bin/sh -c 'echo daemon-says-no; exit 1'\" --dataset " +
+  EXPECT_EQ(bench("--socket " + (dir_ / "p.sock").string() +
+                      " --socket-cmd \"/bin/sh -c 'echo daemon-says-no; exit 1'\" --dataset " +
                       (dir_ / "agents.csv").string(),
                   err),
             2);
@@ -110,14 +113,12 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
 // --socket-cmd), and leaves it running.
 TEST_F(UserBench, SocketAlreadyServingIsBenchedAsItIs) {
   const std::string sock = (dir_ / "ref.sock").string();
-  const std::string daemon = bin("keyreq-provider") + " --db " + (dir_ / "agents.db").string() +
-                             " --socket " + sock;
+  const std::string daemon = bin("keyreq-provider") + " --db " + (dir_ / "agents.db").string() + " --socket " + sock;
   ASSERT_EQ(run_shell(daemon + " >/dev/null 2>&1 & echo $! >" + (dir_ / "daemon.pid").string()), 0);
   for (int i = 0; i < 100 && !fs::exists(sock); ++i) ::usleep(50'000);
   std::string err;
-  const int rc = bench("--repetitions 2 --herd 50 --name mine --socket " + sock + " --dataset " +
-                           (dir_ / "agents.csv").string(),
-                       err);
+  const int rc = bench(
+      "--repetitions 2 --herd 50 --name mine --socket " + sock + " --dataset " + (dir_ / "agents.csv").string(), err);
   const bool still_serving = fs::exists(sock);
   run_shell("kill $(cat " + (dir_ / "daemon.pid").string() + ")");
   ASSERT_EQ(rc, 0) << err;

@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 
 #include <filesystem>
-#include <memory>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -24,26 +24,31 @@
 namespace {
 
 namespace fs = std::filesystem;
-using keyreq::testkit::run_shell;
-using keyreq::testkit::read_file;
 using keyreq::testkit::bin;
+using keyreq::testkit::read_file;
+using keyreq::testkit::run_shell;
 
 class UserProviderGate : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_EQ(run_shell(bin("keyreq") + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 500 2>/dev/null"), 0);
-    ASSERT_EQ(run_shell(bin("keyreq") + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 500 2>/dev/null"), 0);
+    ASSERT_EQ(
+        run_shell(bin("keyreq") + " dataset --sqlite " + (dir_ / "agents.db").string() + " --agents 500 2>/dev/null"),
+        0);
+    ASSERT_EQ(
+        run_shell(bin("keyreq") + " dataset --csv " + (dir_ / "agents.csv").string() + " --agents 500 2>/dev/null"), 0);
     // The same provider, 20 ms slower per call.
     keyreq::testkit::write_script(temp_, "slow-provider.sh", "sleep 0.02\nexec " + bin("keyreq-provider") + " \"$@\"");
   }
   static int bench(const std::string& out, const std::string& program) {
     return run_shell(bin("keyreq") + " bench --profile smoke --no-progress --workdir " + dir_.string() + " --out " +
-               (dir_ / out).string() + " --name fixture --exec \"" + program + " --db " + (dir_ / "agents.db").string() +
-               "\" --dataset " + (dir_ / "agents.csv").string() + " >" + (dir_ / (out + ".log")).string() + " 2>&1");
+                     (dir_ / out).string() + " --name fixture --exec \"" + program + " --db " +
+                     (dir_ / "agents.db").string() + "\" --dataset " + (dir_ / "agents.csv").string() + " >" +
+                     (dir_ / (out + ".log")).string() + " 2>&1");
   }
   static int gate(const std::string& baseline, const std::string& current) {
     return run_shell(bin("keyreq") + " gate --baseline " + (dir_ / baseline / "report.json").string() + " --current " +
-               (dir_ / current / "report.json").string() + " >" + (dir_ / (current + "-gate.md")).string() + " 2>&1");
+                     (dir_ / current / "report.json").string() + " >" + (dir_ / (current + "-gate.md")).string() +
+                     " 2>&1");
   }
   // One directory for the suite (datasets made once), removed at exit.
   static inline const keyreq::testkit::TempDir temp_;

@@ -165,7 +165,8 @@ TEST(UserProviderSizing, BudgetEndsASlowSeriesShortOfItsMinimum) {
   spec.duration = 20ms;
   spec.min_requests = 1000;
   spec.budget = 150ms;
-  const auto r = run_load(spec, [] { return std::make_unique<SlowProbe>(); }, w);
+  const auto r = run_load(
+      spec, [] { return std::make_unique<SlowProbe>(); }, w);
   EXPECT_GE(r.requests, 2u);   // each worker got at least one measured call
   EXPECT_LT(r.requests, 20u);  // and the budget, not the minimum, ended the run
 }

@@ -55,8 +55,8 @@ TEST(NlohmannValidator, AgreesWithTheResolverOnRealisticAnswers) {
     EXPECT_EQ(verdict_name(validate_with_nlohmann(text, by_id)), expected) << text;
   }
   // C2 by ip
-  const std::string other = "{\"error\":0,\"data\":{\"id\":\"" + a.id + "\",\"name\":\"" + a.name +
-                            "\",\"ip\":\"192.0.2.1\",\"key\":\"k\"}}";
+  const std::string other =
+      "{\"error\":0,\"data\":{\"id\":\"" + a.id + "\",\"name\":\"" + a.name + "\",\"ip\":\"192.0.2.1\",\"key\":\"k\"}}";
   EXPECT_EQ(verdict_name(parser.parse(other, by_ip)), "C2");
   EXPECT_EQ(verdict_name(validate_with_nlohmann(other, by_ip)), "C2");
   const std::string good = "{\"error\":0," + data + "}";

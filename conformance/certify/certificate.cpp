@@ -28,8 +28,10 @@ std::string Exchange::outcome() const {
     if (timed_out) {
       s = "timed out after " + millis(elapsed);
       if (stdout_held_open) s += " (it exited, but a process it left held stdout open)";
-      if (ignored_sigterm) s += "; ignored SIGTERM, killed with SIGKILL";
-      else if (signal != 0) s += "; stopped by " + signal_name(signal);
+      if (ignored_sigterm)
+        s += "; ignored SIGTERM, killed with SIGKILL";
+      else if (signal != 0)
+        s += "; stopped by " + signal_name(signal);
       return s;
     }
     if (too_large) return "stdout exceeded 65536 bytes (" + std::to_string(output_total) + "+ bytes), stopped";
@@ -82,10 +84,14 @@ std::size_t Certificate::should_findings() const { return findings_at(Level::sho
 
 std::string_view to_string(ProbeStatus s) {
   switch (s) {
-    case ProbeStatus::pass: return "pass";
-    case ProbeStatus::warn: return "warn";
-    case ProbeStatus::fail: return "fail";
-    case ProbeStatus::skipped: return "skipped";
+    case ProbeStatus::pass:
+      return "pass";
+    case ProbeStatus::warn:
+      return "warn";
+    case ProbeStatus::fail:
+      return "fail";
+    case ProbeStatus::skipped:
+      return "skipped";
   }
   return "?";
 }

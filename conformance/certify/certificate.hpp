@@ -24,30 +24,30 @@ struct Finding {
 struct Exchange {
   Transport transport = Transport::exec;
   // sent
-  std::vector<std::string> argv;    // exec: the whole argv
-  std::vector<std::string> pieces;  // socket: the request bytes, one entry per write (none: empty connection)
+  std::vector<std::string> argv;       // exec: the whole argv
+  std::vector<std::string> pieces;     // socket: the request bytes, one entry per write (none: empty connection)
   std::chrono::milliseconds pause{0};  // socket: between two pieces
   bool half_close = false;             // socket: shutdown(SHUT_WR) after the request
   // came back
-  bool started = false;      // exec: the process started; socket: connected
-  std::string start_error;   // why not
-  std::string output;        // stdout / the reply, as received (capped just past 64 KiB)
+  bool started = false;     // exec: the process started; socket: connected
+  std::string start_error;  // why not
+  std::string output;       // stdout / the reply, as received (capped just past 64 KiB)
   std::size_t output_total = 0;
   std::string stderr_bytes;  // exec only, capped
   std::size_t stderr_total = 0;
-  int exit_code = -1;        // exec: exit status when it exited
-  int signal = 0;            // exec: the signal that ended it
+  int exit_code = -1;  // exec: exit status when it exited
+  int signal = 0;      // exec: the signal that ended it
   bool timed_out = false;
   bool ignored_sigterm = false;   // exec: SIGKILL was needed after SIGTERM
   bool stdout_held_open = false;  // exec: exited, a process it left held stdout
   bool too_large = false;
-  bool eof = false;          // socket: the provider closed the connection
-  bool reset = false;        // socket: connection reset
-  std::string io_error;      // socket: write or read error
-  std::size_t reply_pieces = 0;              // socket: recv calls that returned data
-  std::chrono::nanoseconds reply_span{0};    // socket: first to last piece
+  bool eof = false;                        // socket: the provider closed the connection
+  bool reset = false;                      // socket: connection reset
+  std::string io_error;                    // socket: write or read error
+  std::size_t reply_pieces = 0;            // socket: recv calls that returned data
+  std::chrono::nanoseconds reply_span{0};  // socket: first to last piece
   std::chrono::nanoseconds elapsed{0};
-  bool skipped = false;      // not made: the run had stopped calling the provider
+  bool skipped = false;  // not made: the run had stopped calling the provider
 
   double seconds() const { return std::chrono::duration<double>(elapsed).count(); }
   // "exit 0", "killed by SIGSEGV", "timed out", "connection closed", ... one phrase.
@@ -80,8 +80,8 @@ struct Certificate {
   std::string keyreq_version;
   std::string started_at;  // UTC, ISO 8601
   Transport transport = Transport::exec;
-  std::string provider;    // the --exec command line or the --socket path
-  std::string dataset;     // path
+  std::string provider;  // the --exec command line or the --socket path
+  std::string dataset;   // path
   std::size_t dataset_agents = 0;
   double timeout_seconds = 0;
   unsigned parallel = 0;

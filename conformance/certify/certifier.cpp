@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "conformance/certify/probe.hpp"
+#include "resolver/core/field_rules.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/temp_dir.hpp"
-#include "resolver/core/field_rules.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -31,7 +31,6 @@ std::string utc_now() {
   return buf;
 }
 
-
 // Runs the groups in order, each probe once; a pooled group on the
 // --parallel workers. Results keep the catalogue order.
 class ProbeScheduler {
@@ -45,7 +44,8 @@ class ProbeScheduler {
     auto work = [&] {
       for (std::size_t i = next++; i < specs.size(); i = next++) results[i] = run_one(specs[i]);
     };
-    const unsigned workers = group.pooled ? std::clamp<unsigned>(o_.parallel, 1u, std::max<std::size_t>(1, specs.size())) : 1u;
+    const unsigned workers =
+        group.pooled ? std::clamp<unsigned>(o_.parallel, 1u, std::max<std::size_t>(1, specs.size())) : 1u;
     if (workers == 1) {
       work();
     } else {
@@ -63,11 +63,14 @@ class ProbeScheduler {
     r.group = spec.group;
     r.title = spec.title;
     const auto start = Clock::now();
-    if (spec.always_runs) spec.body(r);
-    else if (target_.stopped()) r.skip_reason = target_.stop_reason();
+    if (spec.always_runs)
+      spec.body(r);
+    else if (target_.stopped())
+      r.skip_reason = target_.stop_reason();
     else if (o_.max_failures > 0 && failed_.load() >= o_.max_failures) {
       r.skip_reason = "not run: --max-failures " + std::to_string(o_.max_failures) + " reached";
-    } else spec.body(r);
+    } else
+      spec.body(r);
     if (r.has_must()) ++failed_;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (o_.progress) {
@@ -134,8 +137,8 @@ Certificate certify(const CertifyOptions& o) {
 
   // The catalogue, in order (probe.hpp): each group registers its probes.
   std::vector<ProbeGroup> groups;
-  for (auto* build : {smoke_probes, dataset_probes, request_form_probes, adversarial_probes, parallel_probes,
-                      transport_probes}) {
+  for (auto* build :
+       {smoke_probes, dataset_probes, request_form_probes, adversarial_probes, parallel_probes, transport_probes}) {
     groups.push_back(build(ctx));
   }
   std::size_t planned = 0;

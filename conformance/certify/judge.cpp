@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "conformance/certify/quoting.hpp"
-#include "resolver/platform/escape.hpp"
 #include "resolver/core/response_parser.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -130,8 +130,8 @@ std::vector<Finding> should_findings(std::string_view output) {
     extra += (extra.empty() ? "" : ", ") + q(key);
   }
   if (!extra.empty()) {
-    out.push_back(should("S6", "top-level keys besides error, data" + std::string(declined ? ", message" : "") +
-                                   ": " + extra));
+    out.push_back(
+        should("S6", "top-level keys besides error, data" + std::string(declined ? ", message" : "") + ": " + extra));
   }
   return out;
 }
@@ -216,8 +216,8 @@ std::vector<Finding> judge(const Exchange& ex, const Request& request, const Exp
     for (auto& f : should_findings(ex.output)) out.push_back(std::move(f));
   }
   if (ex.elapsed * 2 >= timeout) {
-    out.push_back(should("SLOW", "took " + ms(ex.elapsed) + ", at least half the " + std::to_string(timeout.count()) +
-                                     " ms timeout"));
+    out.push_back(should(
+        "SLOW", "took " + ms(ex.elapsed) + ", at least half the " + std::to_string(timeout.count()) + " ms timeout"));
   }
   return out;
 }

@@ -16,9 +16,9 @@ namespace keyreq::certify {
 
 struct Expectation {
   enum class Kind {
-    known_agent,    // a well-formed request for a dataset agent: its exact record
-    unknown_agent,  // a well-formed request for an agent not in the dataset: a decline
-    malformed,      // a request the resolver never sends: a decline, never a success
+    known_agent,        // a well-formed request for a dataset agent: its exact record
+    unknown_agent,      // a well-formed request for an agent not in the dataset: a decline
+    malformed,          // a request the resolver never sends: a decline, never a success
     record_or_decline,  // another spelling of a dataset agent's address: its exact record, or a decline
   };
   Kind kind = Kind::known_agent;

@@ -101,8 +101,8 @@ void add_id_payloads(Builder& b, const std::string& id, const std::string& canar
   // --- id: shell metacharacters; the canaries exist only if a shell ran them
   b.value("id", "shell-semicolon", "shell", "; command", id + ";touch " + canary_dir + "/semicolon", false,
           canary_dir + "/semicolon");
-  b.value("id", "shell-substitution", "shell", "$( ) substitution", "$(touch " + canary_dir + "/substitution)",
-          false, canary_dir + "/substitution");
+  b.value("id", "shell-substitution", "shell", "$( ) substitution", "$(touch " + canary_dir + "/substitution)", false,
+          canary_dir + "/substitution");
   b.value("id", "shell-backquote", "shell", "` ` substitution", "`touch " + canary_dir + "/backquote`", false,
           canary_dir + "/backquote");
   b.value("id", "shell-pipe", "shell", "| pipe", id + "|touch " + canary_dir + "/pipe", false, canary_dir + "/pipe");
@@ -117,8 +117,7 @@ void add_id_payloads(Builder& b, const std::string& id, const std::string& canar
   b.value("id", "bom", "unicode", "U+FEFF BOM + known id", "\xef\xbb\xbf" + id);
   b.value("id", "invalid-utf8", "unicode", "a byte that is not UTF-8 + known id", "\xff" + id);
   // --- id: newlines
-  b.value("id", "trailing-newline", "newline", "known id + \\n (declined, or answered as the id: SPEC §2)",
-          id + "\n");
+  b.value("id", "trailing-newline", "newline", "known id + \\n (declined, or answered as the id: SPEC §2)", id + "\n");
   b.list.back().tolerated_as = std::pair<std::string, std::string>{"id", id};
   b.value("id", "trailing-crlf", "newline", "known id + \\r\\n (declined, or answered as the id: SPEC §2)",
           id + "\r\n");
@@ -160,8 +159,8 @@ void add_ip_payloads(Builder& b, const std::string& ip, const std::string& canar
           false, canary_dir + "/ip-substitution");
   b.value("ip", "fullwidth-digits", "unicode", "known address in FULLWIDTH digits", lookalike_digits(ip, true));
   b.value("ip", "zero-width-space", "unicode", "known address + U+200B", ip + "\xe2\x80\x8b");
-  b.value("ip", "trailing-newline", "newline",
-          "known address + \\n (declined, or answered as the address: SPEC §2)", ip + "\n");
+  b.value("ip", "trailing-newline", "newline", "known address + \\n (declined, or answered as the address: SPEC §2)",
+          ip + "\n");
   b.list.back().tolerated_as = std::pair<std::string, std::string>{"ip", ip};
   b.value("ip", "second-line", "newline", "known address, newline, a second request", ip + "\nip:" + ip);
 }
@@ -178,27 +177,25 @@ void add_request_payloads(Builder& b, const std::string& id, const std::string& 
             id);
   b.request("missing-everything", "missing", "no request words at all (exec); a lone colon (socket)",
             std::vector<std::string>{}, ":", "id", "");
-  b.request("missing-id-value", "missing", "option word id without a value", std::vector<std::string>{"id"}, "id",
-            "id", "");
-  b.request("missing-ip-value", "missing", "option word ip without a value", std::vector<std::string>{"ip"}, "ip",
-            "ip", "");
-  b.request("missing-option", "missing", "a value without its option word", std::vector<std::string>{id}, id, "id",
-            id);
-  b.request("nul-after-value", "nul", "NUL byte after the known id", std::nullopt,
-            "id:" + id + std::string(1, '\0'), "id", id + std::string(1, '\0'));
+  b.request("missing-id-value", "missing", "option word id without a value", std::vector<std::string>{"id"}, "id", "id",
+            "");
+  b.request("missing-ip-value", "missing", "option word ip without a value", std::vector<std::string>{"ip"}, "ip", "ip",
+            "");
+  b.request("missing-option", "missing", "a value without its option word", std::vector<std::string>{id}, id, "id", id);
+  b.request("nul-after-value", "nul", "NUL byte after the known id", std::nullopt, "id:" + id + std::string(1, '\0'),
+            "id", id + std::string(1, '\0'));
   b.request("nul-inside-value", "nul", "NUL byte inside the id", std::nullopt,
             "id:" + id.substr(0, 1) + std::string(1, '\0') + id.substr(1), "id",
             id.substr(0, 1) + std::string(1, '\0') + id.substr(1));
   b.request("two-requests", "newline", "two requests in one write", std::nullopt, "id:" + id + "\nip:" + ip, "id",
             id + "\nip:" + ip);
-  b.request("overlong-request", "overlong", "a 4096-byte request", std::nullopt, "id:" + std::string(4092, '1'),
-            "id", std::string(4092, '1'));
+  b.request("overlong-request", "overlong", "a 4096-byte request", std::nullopt, "id:" + std::string(4092, '1'), "id",
+            std::string(4092, '1'));
 }
 
 }  // namespace
 
-std::vector<Payload> adversarial_payloads(const std::string& id, const std::string& ip,
-                                          const std::string& canary_dir) {
+std::vector<Payload> adversarial_payloads(const std::string& id, const std::string& ip, const std::string& canary_dir) {
   Builder b;
   add_id_payloads(b, id, canary_dir);
   add_ip_payloads(b, ip, canary_dir);

@@ -3,8 +3,8 @@
 // the request socket could send, never what the resolver sends. Each one must
 // be declined (docs/certify.md lists them).
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace keyreq::certify {

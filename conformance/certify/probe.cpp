@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "resolver/platform/escape.hpp"
 #include "resolver/core/field_rules.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq::certify {
 namespace {

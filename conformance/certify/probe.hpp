@@ -46,11 +46,11 @@ struct DatasetView {
   explicit DatasetView(const std::vector<fixtures::DatasetAgent>& agents, std::size_t sample_size);
 
   const std::vector<fixtures::DatasetAgent>& agents;
-  const fixtures::DatasetAgent& known;                // the first agent
-  std::optional<fixtures::DatasetAgent> known_ip;     // the first agent with a plain address unique in the dataset
-  std::string unknown_id;                             // an id no agent has ("" if none found)
-  std::string unknown_ip;                             // a TEST-NET address no dataset network covers ("" if none)
-  std::vector<std::size_t> sample;                    // indexes spread over the dataset
+  const fixtures::DatasetAgent& known;             // the first agent
+  std::optional<fixtures::DatasetAgent> known_ip;  // the first agent with a plain address unique in the dataset
+  std::string unknown_id;                          // an id no agent has ("" if none found)
+  std::string unknown_ip;                          // a TEST-NET address no dataset network covers ("" if none)
+  std::vector<std::size_t> sample;                 // indexes spread over the dataset
 
   // The address is plain and names this agent only: it can be looked up.
   bool ip_lookup_ok(const fixtures::DatasetAgent& a) const;

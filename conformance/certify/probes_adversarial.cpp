@@ -31,10 +31,10 @@ void judge_payload(ProviderUnderTest& target, const Payload& payload, const fixt
     findings = judge(ex, as_request(payload.judge_kind, payload.judge_value), expect, timeout);
   }
   if (!payload.canary.empty() && ::access(payload.canary.c_str(), F_OK) == 0) {
-    findings.insert(findings.begin(), {"SHELL", Level::must,
-                                       "shell injection: the payload ran as a command (it created " +
-                                           quoted(payload.canary) +
-                                           "); never hand the request to a shell (system, popen, backticks)"});
+    findings.insert(findings.begin(),
+                    {"SHELL", Level::must,
+                     "shell injection: the payload ran as a command (it created " + quoted(payload.canary) +
+                         "); never hand the request to a shell (system, popen, backticks)"});
   }
   add_exchange(r, ex, std::move(findings));
 }

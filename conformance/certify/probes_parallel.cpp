@@ -147,10 +147,10 @@ void run_concurrent_connections(ProbeContext& ctx, ProbeResult& r) {
 
 ProbeGroup parallel_probes(ProbeContext& ctx) {
   ProbeGroup g{"parallel", {}, false};
-  g.probes.push_back({"parallel.consistent", "parallel",
-                      std::to_string(ctx.parallel()) +
-                          " concurrent callers, 3 calls each, get the same records as serial calls",
-                      [&ctx](ProbeResult& r) { run_consistent(ctx, r); }});
+  g.probes.push_back(
+      {"parallel.consistent", "parallel",
+       std::to_string(ctx.parallel()) + " concurrent callers, 3 calls each, get the same records as serial calls",
+       [&ctx](ProbeResult& r) { run_consistent(ctx, r); }});
   if (!ctx.exec()) {
     g.probes.push_back({"socket.concurrent-connections", "socket",
                         std::to_string(std::max(2u, ctx.parallel())) +

@@ -38,8 +38,8 @@ std::vector<std::string> ipv6_respellings(const std::string& ip) {
   out.push_back(upper);
   char full[64], plain[64], compressed[INET6_ADDRSTRLEN];
   const auto g = [&](int i) { return (addr.s6_addr[2 * i] << 8) | addr.s6_addr[2 * i + 1]; };
-  std::snprintf(full, sizeof full, "%04x:%04x:%04x:%04x:%04x:%04x:%04x:%04x", g(0), g(1), g(2), g(3), g(4), g(5),
-                g(6), g(7));
+  std::snprintf(full, sizeof full, "%04x:%04x:%04x:%04x:%04x:%04x:%04x:%04x", g(0), g(1), g(2), g(3), g(4), g(5), g(6),
+                g(7));
   std::snprintf(plain, sizeof plain, "%x:%x:%x:%x:%x:%x:%x:%x", g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7));
   out.emplace_back(full);
   out.emplace_back(plain);
@@ -141,13 +141,13 @@ ProbeGroup request_form_probes(ProbeContext& ctx) {
   ProbeGroup g{"request-forms", {}, true};
   for (auto& form : request_forms(ctx.data)) {
     const Expectation expect = expectation_for(ctx.data, form.request);
-    const char* wanted = expect.kind == Expectation::Kind::known_agent        ? "its dataset record"
-                         : expect.kind == Expectation::Kind::record_or_decline ? "that agent's exact record, or a decline"
-                                                                                : "a decline";
-    g.probes.push_back(lookup_probe(ctx, form.request, expect,
-                                    "form." + std::string(form.request.kind_word()) + "." + form.request.value, "form",
-                                    std::string(form.request.kind_word()) + " " + form.request.value + " (" +
-                                        form.why + ") gets " + wanted));
+    const char* wanted = expect.kind == Expectation::Kind::known_agent ? "its dataset record"
+                         : expect.kind == Expectation::Kind::record_or_decline
+                             ? "that agent's exact record, or a decline"
+                             : "a decline";
+    g.probes.push_back(lookup_probe(
+        ctx, form.request, expect, "form." + std::string(form.request.kind_word()) + "." + form.request.value, "form",
+        std::string(form.request.kind_word()) + " " + form.request.value + " (" + form.why + ") gets " + wanted));
   }
   return g;
 }

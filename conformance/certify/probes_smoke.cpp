@@ -10,7 +10,8 @@ namespace {
 // request with a half-close tells a provider that reads until EOF.
 ProbeSpec no_half_close(ProbeContext& ctx) {
   const Request known_id{RequestKind::id, ctx.data.known.id};
-  return {"socket.no-half-close", "socket", "answers while the client keeps its side open (the resolver never half-closes)",
+  return {"socket.no-half-close", "socket",
+          "answers while the client keeps its side open (the resolver never half-closes)",
           [&ctx, known_id](ProbeResult& r) {
             if (!ctx.first_exchange) {
               r.skip_reason = "not run: smoke.known-id made no call";
@@ -80,9 +81,9 @@ ProbeSpec health_check(ProbeContext& ctx) {
 ProbeGroup smoke_probes(ProbeContext& ctx) {
   const DatasetView& data = ctx.data;
   ProbeGroup g{"smoke", {}, false};
-  ProbeSpec known_id = lookup_probe(ctx, Request{RequestKind::id, data.known.id}, expect_record(data.known),
-                                    "smoke.known-id", "smoke",
-                                    "known id " + data.known.id + " gets exactly its dataset record");
+  ProbeSpec known_id =
+      lookup_probe(ctx, Request{RequestKind::id, data.known.id}, expect_record(data.known), "smoke.known-id", "smoke",
+                   "known id " + data.known.id + " gets exactly its dataset record");
   known_id.body = [&ctx, lookup = std::move(known_id.body)](ProbeResult& r) {
     lookup(r);
     if (!r.evidence.empty()) ctx.first_exchange = r.evidence.front();

@@ -9,8 +9,7 @@ double ms_of(std::chrono::nanoseconds d) { return std::chrono::duration<double, 
 
 void run_exec_stderr(const ProviderUnderTest& target, ProbeResult& r) {
   const AnswerTally seen = target.tally();
-  r.notes.push_back(std::to_string(seen.stderr_calls) +
-                    " answers to well-formed requests came with output on stderr");
+  r.notes.push_back(std::to_string(seen.stderr_calls) + " answers to well-formed requests came with output on stderr");
   std::string statuses;
   for (const auto& [code, count] : seen.exit_codes) {
     statuses += (statuses.empty() ? "" : ", ") + std::to_string(code) + " x" + std::to_string(count);
@@ -46,8 +45,8 @@ void run_request_in_pieces(ProbeContext& ctx, ProbeResult& r) {
   for (const auto& f : judge(ex, known_id, expect, ctx.timeout())) {
     if (f.level != Level::must) continue;
     r.findings.push_back({"PIECES", Level::should,
-                          "the request " + quoted(known_id.wire()) + " written in pieces was not answered correctly ([" +
-                              f.rule + "] " + f.message +
+                          "the request " + quoted(known_id.wire()) +
+                              " written in pieces was not answered correctly ([" + f.rule + "] " + f.message +
                               "), written at once it is: the resolver writes a request at once, but a stream socket "
                               "may deliver it in pieces; read until the request is complete"});
     break;

@@ -13,10 +13,10 @@
 #include <utility>
 
 #include "conformance/certify/provider_guardian.hpp"
-#include "resolver/transport/command_line.hpp"
 #include "resolver/platform/deadline.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/unique_fd.hpp"
+#include "resolver/transport/command_line.hpp"
 
 namespace keyreq::certify {
 namespace {

@@ -20,7 +20,7 @@ struct RunLimits {
 
 struct ProcessRun {
   bool started = false;
-  std::string start_error;  // why it could not start (not found, not executable)
+  std::string start_error;   // why it could not start (not found, not executable)
   std::string stdout_bytes;  // at most max_stdout + 1 bytes kept
   std::string stderr_bytes;  // at most max_stderr bytes kept
   std::size_t stdout_total = 0;

@@ -140,8 +140,10 @@ AnswerTally ProviderUnderTest::tally() const {
 }
 
 void ProviderUnderTest::account(const Exchange& ex) {
-  if (!ex.started) failures_ += exec() ? kStopAfterFailures : 1;  // exec: it will never start
-  else if (ex.timed_out) failures_ += 1;
+  if (!ex.started)
+    failures_ += exec() ? kStopAfterFailures : 1;  // exec: it will never start
+  else if (ex.timed_out)
+    failures_ += 1;
 }
 
 }  // namespace keyreq::certify

@@ -19,8 +19,10 @@ bool is_printable(char c) {
 std::string single_quoted(std::string_view word) {
   std::string out = "'";
   for (char c : word) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -35,8 +37,10 @@ std::string ansi_c_quoted(std::string_view word) {
 std::string python_bytes(std::string_view bytes) {
   std::string out = "b\"";
   for (char c : bytes) {
-    if (is_printable(c) && c != '"' && c != '\\' && c != '\'') out += c;
-    else append_hex_escape(out, static_cast<unsigned char>(c));
+    if (is_printable(c) && c != '"' && c != '\\' && c != '\'')
+      out += c;
+    else
+      append_hex_escape(out, static_cast<unsigned char>(c));
   }
   return out + "\"";
 }
@@ -114,8 +118,9 @@ std::string describe_sent(const Exchange& exchange) {
     if (i > 0) out += " + ";
     out += "\"" + escape_bytes(exchange.pieces[i], 200) + "\"";
   }
-  if (exchange.pieces.size() > 1) out += " (" + std::to_string(exchange.pieces.size()) + " writes, " +
-                                         std::to_string(exchange.pause.count()) + " ms apart)";
+  if (exchange.pieces.size() > 1)
+    out += " (" + std::to_string(exchange.pieces.size()) + " writes, " + std::to_string(exchange.pause.count()) +
+           " ms apart)";
   if (exchange.half_close) out += ", then half-close";
   return out;
 }

@@ -1,9 +1,9 @@
 #include "conformance/certify/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -26,10 +26,14 @@ std::string socket_path(const Certificate& cert) {
 
 std::string status_word(ProbeStatus s) {
   switch (s) {
-    case ProbeStatus::pass: return "PASS";
-    case ProbeStatus::warn: return "WARN";
-    case ProbeStatus::fail: return "FAIL";
-    case ProbeStatus::skipped: return "SKIP";
+    case ProbeStatus::pass:
+      return "PASS";
+    case ProbeStatus::warn:
+      return "WARN";
+    case ProbeStatus::fail:
+      return "FAIL";
+    case ProbeStatus::skipped:
+      return "SKIP";
   }
   return "?";
 }
@@ -74,8 +78,8 @@ std::string evidence_text(const Exchange& ex, const Certificate& cert, const std
   s += prefix + "sent:   " + describe_sent(ex) + "\n";
   s += prefix + "got:    " + came_back(ex) + "\n";
   if (ex.started && !ex.skipped) {
-    s += prefix + (ex.transport == Transport::exec ? "stdout: " : "reply:  ") + "\"" +
-         shown(ex.output, kShownBytes) + "\"\n";
+    s += prefix + (ex.transport == Transport::exec ? "stdout: " : "reply:  ") + "\"" + shown(ex.output, kShownBytes) +
+         "\"\n";
     if (ex.stderr_total > 0) s += prefix + "stderr: \"" + shown(ex.stderr_bytes, 256) + "\"\n";
   }
   s += prefix + "repro:  " + reproduce(ex, socket_path(cert)) + "\n";
@@ -153,9 +157,12 @@ std::string md_code(const std::string& s) {
 std::string md_cell(std::string s) {
   std::string out;
   for (char c : s) {
-    if (c == '\n') out += ' ';
-    else if (std::string_view("\\`*_[]<>|#&").find(c) != std::string_view::npos) out += std::string("\\") + c;
-    else out += c;
+    if (c == '\n')
+      out += ' ';
+    else if (std::string_view("\\`*_[]<>|#&").find(c) != std::string_view::npos)
+      out += std::string("\\") + c;
+    else
+      out += c;
   }
   return out;
 }
@@ -164,9 +171,12 @@ std::string md_cell(std::string s) {
 std::string md_table_code(const std::string& s) {
   std::string out;
   for (char c : md_code(s)) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -226,8 +236,10 @@ void write_console(const Certificate& cert, std::ostream& out, bool verbose) {
   out << "keyreq certify: " << provider_line(cert) << "\n";
   out << "dataset " << cert.dataset << " (" << cert.dataset_agents << " agents), timeout "
       << fixed(cert.timeout_seconds, 3) << " s, " << cert.parallel << " parallel\n\n";
-  if (verbose) write_probes(cert, out);
-  else write_root_causes(cert, out);
+  if (verbose)
+    write_probes(cert, out);
+  else
+    write_root_causes(cert, out);
   const std::size_t skipped = cert.count(ProbeStatus::skipped);
   out << "\n"
       << cert.probes.size() << " probes: " << cert.count(ProbeStatus::pass) << " pass, "
@@ -243,7 +255,8 @@ void write_console(const Certificate& cert, std::ostream& out, bool verbose) {
   }
   out << "timing: " << timing_line(cert) << "\n";
   out << verdict(cert);
-  if (!cert.certified()) out << ": " << cert.must_findings() << " MUST findings (" << rule_counts(cert, Level::must) << ")";
+  if (!cert.certified())
+    out << ": " << cert.must_findings() << " MUST findings (" << rule_counts(cert, Level::must) << ")";
   if (cert.should_findings() > 0) {
     out << (cert.certified() ? " with " : "; ") << cert.should_findings() << " warnings ("
         << rule_counts(cert, Level::should) << ")";
@@ -308,8 +321,8 @@ std::string certificate_markdown(const Certificate& cert) {
   md << "| probes | " << cert.probes.size() << ": " << cert.count(ProbeStatus::pass) << " pass, "
      << cert.count(ProbeStatus::warn) << " warn, " << cert.count(ProbeStatus::fail) << " fail, "
      << cert.count(ProbeStatus::skipped) << " skipped |\n";
-  md << "| MUST findings | " << cert.must_findings() << (cert.must_findings() ? " (" + rule_counts(cert, Level::must) + ")" : "")
-     << " |\n";
+  md << "| MUST findings | " << cert.must_findings()
+     << (cert.must_findings() ? " (" + rule_counts(cert, Level::must) + ")" : "") << " |\n";
   md << "| warnings | " << cert.should_findings()
      << (cert.should_findings() ? " (" + rule_counts(cert, Level::should) + ")" : "") << " |\n";
   md << "| timing | " << md_cell(timing_line(cert)) << " |\n\n";
@@ -318,10 +331,12 @@ std::string certificate_markdown(const Certificate& cert) {
      << (cert.should_findings() ? "; warnings are SHOULD rules and do not block certification.\n\n" : ".\n\n");
 
   const auto causes = root_causes(cert);
-  if (!causes.empty()) md << "## Findings by rule\n\nEach rule once, with its first examples; certificate.json has every finding.\n\n";
+  if (!causes.empty())
+    md << "## Findings by rule\n\nEach rule once, with its first examples; certificate.json has every finding.\n\n";
   for (const auto& rc : causes) {
-    md << "### " << to_string(rc.level) << " " << rc.rule << ": " << rc.count << (rc.count == 1 ? " finding" : " findings")
-       << " in " << rc.probes << (rc.probes == 1 ? " probe" : " probes") << "\n\n";
+    md << "### " << to_string(rc.level) << " " << rc.rule << ": " << rc.count
+       << (rc.count == 1 ? " finding" : " findings") << " in " << rc.probes << (rc.probes == 1 ? " probe" : " probes")
+       << "\n\n";
     if (!rc.hint.empty()) md << "Hint: " << md_cell(rc.hint) << "\n\n";
     for (std::size_t i = 0; i < rc.examples.size(); ++i) {
       const auto& [probe, finding] = rc.examples[i];
@@ -358,8 +373,8 @@ std::string junit_xml(const Certificate& cert, bool warnings_as_failures) {
   x << "<testsuites name=\"keyreq certify\" tests=\"" << cert.probes.size() << "\" failures=\"" << failures
     << "\" errors=\"0\" time=\"" << fixed(cert.seconds, 3) << "\">\n";
   x << "  <testsuite name=\"" << xml_escape("keyreq certify: " + provider_line(cert)) << "\" tests=\""
-    << cert.probes.size() << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped
-    << "\" time=\"" << fixed(cert.seconds, 3) << "\" timestamp=\"" << cert.started_at << "\">\n";
+    << cert.probes.size() << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\""
+    << fixed(cert.seconds, 3) << "\" timestamp=\"" << cert.started_at << "\">\n";
   x << "    <properties>\n";
   auto property = [&](const std::string& name, const std::string& value) {
     x << "      <property name=\"" << xml_escape(name) << "\" value=\"" << xml_escape(value) << "\"/>\n";
@@ -372,16 +387,17 @@ std::string junit_xml(const Certificate& cert, bool warnings_as_failures) {
   property("parallel", std::to_string(cert.parallel));
   property("timing", timing_line(cert));
   // Visible without opening any testcase: GitLab hides the output of passing ones.
-  property("warnings", cert.should_findings() ? std::to_string(cert.should_findings()) + " (" +
-                                                    rule_counts(cert, Level::should) + ")"
-                                              : "0");
+  property("warnings", cert.should_findings()
+                           ? std::to_string(cert.should_findings()) + " (" + rule_counts(cert, Level::should) + ")"
+                           : "0");
   x << "    </properties>\n";
   for (const auto& p : cert.probes) {
-    x << "    <testcase classname=\"certify." << xml_escape(p.group) << "\" name=\"" << xml_escape(p.id)
-      << "\" time=\"" << fixed(p.seconds, 3) << "\">\n";
+    x << "    <testcase classname=\"certify." << xml_escape(p.group) << "\" name=\"" << xml_escape(p.id) << "\" time=\""
+      << fixed(p.seconds, 3) << "\">\n";
     const ProbeStatus status = p.status();
     std::string details = p.title + "\n";
-    for (const auto& f : p.findings) details += std::string(to_string(f.level)) + " [" + f.rule + "] " + f.message + "\n";
+    for (const auto& f : p.findings)
+      details += std::string(to_string(f.level)) + " [" + f.rule + "] " + f.message + "\n";
     for (const auto& ex : p.evidence) details += evidence_text(ex, cert, "  ");
     if (status == ProbeStatus::fail || (status == ProbeStatus::warn && warnings_as_failures)) {
       // the MUST findings of a failed probe; the SHOULD ones of a warning made a failure
@@ -413,7 +429,11 @@ std::string write_certificate_files(const Certificate& cert, const std::string& 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return "cannot create " + dir + ": " + ec.message();
-  if (auto e = write_text_file(dir + "/certificate.json", certificate_json(cert).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"); !e.empty()) return e;
+  if (auto e =
+          write_text_file(dir + "/certificate.json",
+                          certificate_json(cert).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      !e.empty())
+    return e;
   return write_text_file(dir + "/certificate.md", certificate_markdown(cert));
 }
 

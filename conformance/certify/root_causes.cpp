@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace keyreq::certify {
 namespace {
@@ -47,7 +47,8 @@ bool same_number_other_spelling(const std::string& message) {
 std::string hint_for(const Finding& f, const Exchange* ex) {
   if ((f.rule == "E1" || f.rule == "D2") && ex) {
     if (auto key = differently_cased_key(ex->output, "error"); !key.empty()) {
-      return "the answer has \"" + key + "\": field names are case-sensitive (SPEC §4), write \"error\", \"data\", "
+      return "the answer has \"" + key +
+             "\": field names are case-sensitive (SPEC §4), write \"error\", \"data\", "
              "\"id\", \"name\", \"ip\", \"key\", \"message\" in lower case";
     }
   }

@@ -18,10 +18,10 @@ struct RootCauseExample {
 struct RootCause {
   std::string rule;
   Level level = Level::must;
-  std::size_t count = 0;   // findings with this rule
-  std::size_t probes = 0;  // probes with at least one
+  std::size_t count = 0;                   // findings with this rule
+  std::size_t probes = 0;                  // probes with at least one
   std::vector<RootCauseExample> examples;  // the first few, in probe order
-  std::string hint;        // "" when nothing is recognised
+  std::string hint;                        // "" when nothing is recognised
 };
 
 // MUST rules first, then SHOULD; within a level the most frequent first.

@@ -10,11 +10,11 @@
 #include <cstring>
 #include <thread>
 
-#include "resolver/transport/socket_client.hpp"
 #include "resolver/platform/deadline.hpp"
 #include "resolver/platform/socket_send.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_connect.hpp"
+#include "resolver/transport/socket_client.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -105,8 +105,10 @@ SocketRun socket_exchange(const std::string& path, const SocketScript& script) {
     }
     // A provider that closes with part of our request unread resets the
     // connection; what it sent before is still the reply.
-    if (errno == ECONNRESET || errno == EPIPE) run.reset = true;
-    else run.read_error = std::string("recv: ") + std::strerror(errno);
+    if (errno == ECONNRESET || errno == EPIPE)
+      run.reset = true;
+    else
+      run.read_error = std::string("recv: ") + std::strerror(errno);
     break;
   }
   run.elapsed = Clock::now() - start;
@@ -163,13 +165,17 @@ std::vector<SocketRun> concurrent_exchanges(const std::string& path, const std::
         run.pieces.push_back({size, Clock::now() - written});
         const std::size_t keep = max_reply + 1;
         if (run.reply.size() < keep) run.reply.append(buf, std::min(size, keep - run.reply.size()));
-        if (run.reply.size() > max_reply) run.too_large = done = true;
-        else if (json_document_complete(run.reply)) run.complete_document = done = true;
+        if (run.reply.size() > max_reply)
+          run.too_large = done = true;
+        else if (json_document_complete(run.reply))
+          run.complete_document = done = true;
       } else if (n == 0) {
         run.eof = done = true;
       } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-        if (errno == ECONNRESET || errno == EPIPE) run.reset = true;
-        else run.read_error = std::string("recv: ") + std::strerror(errno);
+        if (errno == ECONNRESET || errno == EPIPE)
+          run.reset = true;
+        else
+          run.read_error = std::string("recv: ") + std::strerror(errno);
         done = true;
       }
       if (done) {

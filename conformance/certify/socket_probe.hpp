@@ -10,12 +10,12 @@
 namespace keyreq::certify {
 
 struct SocketScript {
-  std::vector<std::string> pieces;                 // written in order; empty: send nothing
-  std::chrono::milliseconds pause_between{0};      // between two pieces
-  bool half_close = false;                         // shutdown(SHUT_WR) after the last piece
-  bool stop_at_document_end = true;                // stop reading once one JSON document is complete
-  bool read_reply = true;                          // false: close right after writing (health check)
-  std::chrono::milliseconds timeout{5'000};        // whole exchange, connect included
+  std::vector<std::string> pieces;             // written in order; empty: send nothing
+  std::chrono::milliseconds pause_between{0};  // between two pieces
+  bool half_close = false;                     // shutdown(SHUT_WR) after the last piece
+  bool stop_at_document_end = true;            // stop reading once one JSON document is complete
+  bool read_reply = true;                      // false: close right after writing (health check)
+  std::chrono::milliseconds timeout{5'000};    // whole exchange, connect included
   std::size_t max_reply = 64 * 1024;
 };
 
@@ -27,12 +27,12 @@ struct ReplyPiece {
 struct SocketRun {
   bool connected = false;
   std::string connect_error;
-  std::string write_error;        // a piece could not be written (peer closed)
-  std::string read_error;         // recv failed other than by a reset
-  std::string reply;              // at most max_reply + 1 bytes
+  std::string write_error;         // a piece could not be written (peer closed)
+  std::string read_error;          // recv failed other than by a reset
+  std::string reply;               // at most max_reply + 1 bytes
   std::vector<ReplyPiece> pieces;  // what each successful recv returned
-  bool eof = false;               // the provider closed the connection
-  bool reset = false;             // connection reset
+  bool eof = false;                // the provider closed the connection
+  bool reset = false;              // connection reset
   bool complete_document = false;  // stopped because one JSON document was complete
   bool timed_out = false;
   bool too_large = false;

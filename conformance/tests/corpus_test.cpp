@@ -18,12 +18,11 @@
 #include "conformance/compare.hpp"
 #include "conformance/oracle.hpp"
 #include "conformance/tests/known_resolver_bugs.hpp"
+#include "resolver/core/response_parser.hpp"
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/resolve/resolver.hpp"
-#include "resolver/core/response_parser.hpp"
 #include "testkit/files.hpp"
 #include "testkit/paths.hpp"
-
 
 namespace keyreq::conformance {
 namespace {
@@ -58,10 +57,14 @@ CorpusFile describe(const std::string& name) {
   CorpusFile f;
   f.name = name;
   const auto tokens = split_name(fs::path(name).stem().string());
-  if (tokens[0] == "y") f.expected = "accept";
-  else if (tokens[0] == "d") f.expected = "decline";
-  else if (tokens[0] == "n" && tokens.size() > 1 && rule_rank(tokens[1]) < rule_rank("accept")) f.expected = tokens[1];
-  else f.error = "name must start with y_, d_ or n_<rule>_";
+  if (tokens[0] == "y")
+    f.expected = "accept";
+  else if (tokens[0] == "d")
+    f.expected = "decline";
+  else if (tokens[0] == "n" && tokens.size() > 1 && rule_rank(tokens[1]) < rule_rank("accept"))
+    f.expected = tokens[1];
+  else
+    f.error = "name must start with y_, d_ or n_<rule>_";
   for (std::size_t i = 1; i + 1 < tokens.size(); ++i) {
     if (tokens[i] != "id" && tokens[i] != "ip") continue;
     std::string value = tokens[i + 1];
@@ -71,8 +74,10 @@ CorpusFile describe(const std::string& name) {
       }
     }
     auto r = parse_request_bytes(tokens[i] + ":" + value);
-    if (!r) f.error = "\"" + tokens[i] + "_" + tokens[i + 1] + "\" is no request";
-    else f.request = *r;
+    if (!r)
+      f.error = "\"" + tokens[i] + "_" + tokens[i + 1] + "\" is no request";
+    else
+      f.request = *r;
   }
   return f;
 }
@@ -121,8 +126,8 @@ TEST_P(Corpus, RegistersOnlyWhatConforms) {
   ASSERT_EQ(f.error, "") << f.name;
   const std::string out = read_bytes(corpus_path(f.name));
   std::random_device rd;
-  const fs::path dir = fs::temp_directory_path() / ("keyreq-corpus-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(rd()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("keyreq-corpus-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   fs::create_directories(dir);
   struct Cleanup {
     fs::path dir;

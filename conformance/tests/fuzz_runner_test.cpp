@@ -21,7 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 bool only_known_bugs(const FuzzReport& r) {
   if (r.disagreement_count != r.disagreements.size()) return false;
   for (const auto& f : r.disagreements) {
@@ -93,8 +92,8 @@ TEST(FuzzRunner, Seed7TwentyThousandCasesOnlyKnownResolverBugs) {
 
 TEST(Shrink, BytesToTheFailingCore) {
   const std::string start = "{\"error\":0,\"junk\":\"xyz\",\"data\":{}}";
-  const std::string small =
-      shrink_bytes(start, [](std::string_view s) { return s.find("xyz") != std::string_view::npos; }, 10000);
+  const std::string small = shrink_bytes(
+      start, [](std::string_view s) { return s.find("xyz") != std::string_view::npos; }, 10000);
   EXPECT_EQ(small, "xyz");
 }
 

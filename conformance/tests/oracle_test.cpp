@@ -22,13 +22,11 @@ std::string answer(std::string_view id, std::string_view name, std::string_view 
 }
 std::string valid() { return answer("001", "web", "any", "k"); }
 
-std::string label(std::string_view out, const OracleRequest& r = kId001) {
-  return verdict_label(judge(out, r));
-}
+std::string label(std::string_view out, const OracleRequest& r = kId001) { return verdict_label(judge(out, r)); }
 
 TEST(Oracle, AcceptsAndReturnsUnescapedRecord) {
-  const auto v = judge(R"( {"error":0,"data":{"id":"\u0030\u00301","name":"w\u0065b","ip":"any","key":"\"\\/"}} )",
-                       kId001);
+  const auto v =
+      judge(R"( {"error":0,"data":{"id":"\u0030\u00301","name":"w\u0065b","ip":"any","key":"\"\\/"}} )", kId001);
   ASSERT_TRUE(std::holds_alternative<OracleAccept>(v)) << verdict_label(v);
   EXPECT_EQ(std::get<OracleAccept>(v), (OracleAccept{"001", "web", "any", "\"\\/"}));
 }
@@ -58,14 +56,17 @@ TEST(Oracle, D1Utf8AndStrings) {
 }
 
 TEST(Oracle, D1NestingAndNumbers) {
-  const auto nest = [](int n) { return std::string(static_cast<std::size_t>(n), '[') + std::string(static_cast<std::size_t>(n), ']'); };
-  EXPECT_EQ(label("{\"error\":0,\"d\":" + nest(63) + ",\"data\":{\"id\":\"001\",\"name\":\"a\",\"ip\":\"any\",\"key\":\"k\"}}"),
+  const auto nest = [](int n) {
+    return std::string(static_cast<std::size_t>(n), '[') + std::string(static_cast<std::size_t>(n), ']');
+  };
+  EXPECT_EQ(label("{\"error\":0,\"d\":" + nest(63) +
+                  ",\"data\":{\"id\":\"001\",\"name\":\"a\",\"ip\":\"any\",\"key\":\"k\"}}"),
             "accept");
   EXPECT_EQ(label("{\"error\":0,\"d\":" + nest(64) + "}"), "D1");
   EXPECT_EQ(label(nest(64)), "D2");
   EXPECT_EQ(label(nest(65)), "D1");  // D1 comes before "not an object"
-  for (const std::string& n : std::vector<std::string>{"01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity", "1e999", "-1e999", "0x1",
-                              "1" + std::string(400, '0')}) {
+  for (const std::string& n : std::vector<std::string>{"01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity", "1e999",
+                                                       "-1e999", "0x1", "1" + std::string(400, '0')}) {
     EXPECT_EQ(label("{\"n\":" + n + "}"), "D1") << n;
   }
   for (const char* n : {"-0", "1e308", "1e-400", "123456789012345678901234567890", "-9223372036854775809", "5e-324"}) {
@@ -80,7 +81,9 @@ TEST(Oracle, D2ObjectsAndDuplicates) {
   EXPECT_EQ(label(R"({"x":[{"a":1,"a":2}]})"), "D2");
   EXPECT_EQ(label(R"({"":1,"":2})"), "D2");
   EXPECT_EQ(label(R"({"a":1,"A":2})"), "E1");  // case-sensitive: not a duplicate
-  EXPECT_EQ(label(R"({"error":0,"error":0})" "x"), "D1");  // D1 before D2
+  EXPECT_EQ(label(R"({"error":0,"error":0})"
+                  "x"),
+            "D1");  // D1 before D2
 }
 
 TEST(Oracle, E1AndDecline) {
@@ -136,9 +139,9 @@ TEST(Oracle, S4DecimalsAtTheirBounds) {
   for (const std::string ip : {"0.0.0.0", "255.255.255.255", "10.0.0.1/0", "10.0.0.1/32", "::/0", "::1/128"}) {
     EXPECT_EQ(label(answer("001", "a", ip, "k")), "accept") << ip;
   }
-  for (const std::string ip : {"256.0.0.1", "01.2.3.4", "1.2.3.004", "+1.2.3.4", "1.2.3.4/33", "1.2.3.4/024",
-                               "1.2.3.4/+8", "1.2.3.4/", "1.2.3.4/0032", "1.2.3.4/-0", "::1/129", "::1/0128",
-                               "1.2.3.4/3 ", "1.2.3.4/1e1"}) {
+  for (const std::string ip :
+       {"256.0.0.1", "01.2.3.4", "1.2.3.004", "+1.2.3.4", "1.2.3.4/33", "1.2.3.4/024", "1.2.3.4/+8", "1.2.3.4/",
+        "1.2.3.4/0032", "1.2.3.4/-0", "::1/129", "::1/0128", "1.2.3.4/3 ", "1.2.3.4/1e1"}) {
     EXPECT_EQ(label(answer("001", "a", ip, "k")), "S4") << ip;
   }
 }
@@ -177,14 +180,14 @@ TEST(Oracle, C2Coverage) {
 }
 
 TEST(Oracle, NetworkForms) {
-  for (const char* ok : {"any", "0.0.0.0", "255.255.255.255", "1.2.3.4/0", "1.2.3.4/32", "1.2.3.4/255.255.255.0",
-                         "1.2.3.4/0.0.0.0", "1.2.3.4/255.255.255.255", "::", "::/0", "::1/128", "fe80::/64",
-                         "::ffff:1.2.3.4/96"}) {
+  for (const char* ok :
+       {"any", "0.0.0.0", "255.255.255.255", "1.2.3.4/0", "1.2.3.4/32", "1.2.3.4/255.255.255.0", "1.2.3.4/0.0.0.0",
+        "1.2.3.4/255.255.255.255", "::", "::/0", "::1/128", "fe80::/64", "::ffff:1.2.3.4/96"}) {
     EXPECT_TRUE(parse_network(ok)) << ok;
   }
   for (const char* bad : {"ANY", "any/0", "1.2.3.4/33", "1.2.3.4/024", "1.2.3.4/", "1.2.3.4/+8", "1.2.3.4/-1",
-                          "1.2.3.4/255.0.255.0", "1.2.3.4/255.255.255.1", "1.2.3.4/255.255.255.00",
-                          "::/129", "::/064", "fe80::1/255.255.255.0", "1.2.3.4/24/24", "", " 1.2.3.4", "1.2.3.4 "}) {
+                          "1.2.3.4/255.0.255.0", "1.2.3.4/255.255.255.1", "1.2.3.4/255.255.255.00", "::/129", "::/064",
+                          "fe80::1/255.255.255.0", "1.2.3.4/24/24", "", " 1.2.3.4", "1.2.3.4 "}) {
     EXPECT_FALSE(parse_network(bad)) << bad;
   }
   const auto n = parse_network("10.1.2.3/255.255.254.0");
@@ -196,7 +199,8 @@ TEST(Oracle, RequestBytes) {
   EXPECT_EQ(parse_request_bytes("id:001"), (OracleRequest{"id", "001"}));
   EXPECT_EQ(parse_request_bytes("id:001\n"), (OracleRequest{"id", "001"}));
   EXPECT_EQ(parse_request_bytes("ip:::1\r\n"), (OracleRequest{"ip", "::1"}));
-  for (const std::string& bad : std::vector<std::string>{"id:01", "id:001\n\n", "id:001\r", "id:001 ", "ip:any", "ip:1.2.3.4/32", "ID:001",
+  for (const std::string& bad :
+       std::vector<std::string>{"id:01", "id:001\n\n", "id:001\r", "id:001 ", "ip:any", "ip:1.2.3.4/32", "ID:001",
                                 "id:", "", std::string("id:001\0", 7)}) {
     EXPECT_FALSE(parse_request_bytes(bad)) << escape_for_display(bad);
   }
@@ -216,13 +220,51 @@ bool pton6(const std::string& s, std::array<std::uint8_t, 16>* out = nullptr) {
 }
 
 TEST(OracleAddresses, AgreeWithInetPtonOnListedForms) {
-  for (const std::string s :
-       {"0.0.0.0", "1.2.3.4", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.4.", ".1.2.3.4",
-        "1..2.3", "1.2.3.-4", "0x1.2.3.4", "1.2.3.04", "", "::", "::1", "1::", "fe80::1", "1:2:3:4:5:6:7:8",
-        "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7::8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", ":::",
-        "1::2::3", "12345::", "0000:0000:0000:0000:0000:0000:0000:0001", "::ffff:1.2.3.4", "1:2:3:4:5:6:1.2.3.4",
-        "1:2:3:4:5:6::1.2.3.4", "::1.2.3.4", "::1.2.3", "::1.2.3.04", "::1.2.3.4:1", "1.2.3.4::", ":1::", "1::2:",
-        "::g", "[::1]", "fe80::1%eth0", "::ffff:256.1.1.1", "1:2:3:4:5::1.2.3.4", "FFFF::", "a:b:c:d:e:f:0:1"}) {
+  for (const std::string s : {"0.0.0.0",
+                              "1.2.3.4",
+                              "255.255.255.255",
+                              "256.1.1.1",
+                              "01.2.3.4",
+                              "1.2.3",
+                              "1.2.3.4.5",
+                              "1.2.3.4.",
+                              ".1.2.3.4",
+                              "1..2.3",
+                              "1.2.3.-4",
+                              "0x1.2.3.4",
+                              "1.2.3.04",
+                              "",
+                              "::",
+                              "::1",
+                              "1::",
+                              "fe80::1",
+                              "1:2:3:4:5:6:7:8",
+                              "1:2:3:4:5:6:7::",
+                              "::2:3:4:5:6:7:8",
+                              "1:2:3:4:5:6:7::8",
+                              "1:2:3:4:5:6:7:8:9",
+                              "1:2:3:4:5:6:7",
+                              ":::",
+                              "1::2::3",
+                              "12345::",
+                              "0000:0000:0000:0000:0000:0000:0000:0001",
+                              "::ffff:1.2.3.4",
+                              "1:2:3:4:5:6:1.2.3.4",
+                              "1:2:3:4:5:6::1.2.3.4",
+                              "::1.2.3.4",
+                              "::1.2.3",
+                              "::1.2.3.04",
+                              "::1.2.3.4:1",
+                              "1.2.3.4::",
+                              ":1::",
+                              "1::2:",
+                              "::g",
+                              "[::1]",
+                              "fe80::1%eth0",
+                              "::ffff:256.1.1.1",
+                              "1:2:3:4:5::1.2.3.4",
+                              "FFFF::",
+                              "a:b:c:d:e:f:0:1"}) {
     std::array<std::uint8_t, 16> want{};
     const bool v6 = pton6(s, &want);
     const auto got = parse_ipv6(s);

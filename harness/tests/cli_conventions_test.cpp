@@ -16,7 +16,6 @@ namespace {
 using keyreq::testkit::bin;
 using keyreq::testkit::run_command;
 
-
 keyreq::testkit::CommandResult keyreq(std::vector<std::string> args) {
   args.insert(args.begin(), bin("keyreq"));
   return run_command(args, true);
@@ -35,14 +34,29 @@ TEST(EditDistance, CountsSwapsAsOneEdit) {
 
 TEST(Cli, UsageErrorsOfEverySubcommandExit2) {
   const std::vector<std::vector<std::string>> cases = {
-      {"resolve", "--no-such-option"}, {"resolve"}, {"resolve", "id", "1"},
-      {"dataset", "--no-such-option"}, {"dataset"}, {"dataset", "--agents", "x", "--csv", "/tmp/x.csv"},
-      {"bench", "--no-such-option"}, {"bench", "--profile", "nope"}, {"bench", "--agents", "abc"},
-      {"serve", "--no-such-option"}, {"serve"}, {"serve", "--threads", "abc", "--exec", "x"},
-      {"gate", "--no-such-option"}, {"gate"}, {"gate", "--baseline", "a", "--current", "b", "--alpha", "2"},
-      {"fuzz", "--no-such-option"}, {"fuzz", "--cases", "0"}, {"fuzz", "--cases", "abc"},
-      {"certify", "--no-such-option"}, {"certify"}, {"certify", "--parallel", "abc", "--dataset", "x", "--exec", "y"},
-      {"bnech"}, {"help", "nope"},
+      {"resolve", "--no-such-option"},
+      {"resolve"},
+      {"resolve", "id", "1"},
+      {"dataset", "--no-such-option"},
+      {"dataset"},
+      {"dataset", "--agents", "x", "--csv", "/tmp/x.csv"},
+      {"bench", "--no-such-option"},
+      {"bench", "--profile", "nope"},
+      {"bench", "--agents", "abc"},
+      {"serve", "--no-such-option"},
+      {"serve"},
+      {"serve", "--threads", "abc", "--exec", "x"},
+      {"gate", "--no-such-option"},
+      {"gate"},
+      {"gate", "--baseline", "a", "--current", "b", "--alpha", "2"},
+      {"fuzz", "--no-such-option"},
+      {"fuzz", "--cases", "0"},
+      {"fuzz", "--cases", "abc"},
+      {"certify", "--no-such-option"},
+      {"certify"},
+      {"certify", "--parallel", "abc", "--dataset", "x", "--exec", "y"},
+      {"bnech"},
+      {"help", "nope"},
   };
   std::set<std::string> covered;
   for (const auto& args : cases) {
@@ -86,10 +100,10 @@ TEST(Cli, UsageLinesNameKeyreqNotTheBuildPath) {
 // Options that take numbers show INT, UINT or FLOAT, not TEXT.
 TEST(Cli, NumericOptionsAreTypedAsNumbersInHelp) {
   // No std::regex: GCC 12 -Wmaybe-uninitialized inside <regex> under ASan -O2.
-  const char* numeric[] = {"timeout",     "parallel",        "max-failures",    "agents",  "cases",
-                           "seed",        "transport-every", "transport-max",   "repetitions",
-                           "duration-ms", "inject-delay-us", "alpha",           "tolerance-scale",
-                           "threads",     "queue-size"};
+  const char* numeric[] = {"timeout",         "parallel",    "max-failures",    "agents",
+                           "cases",           "seed",        "transport-every", "transport-max",
+                           "repetitions",     "duration-ms", "inject-delay-us", "alpha",
+                           "tolerance-scale", "threads",     "queue-size"};
   for (const auto& sub : kSubcommands) {
     const auto r = keyreq({sub, "--help"});
     for (const char* option : numeric) {

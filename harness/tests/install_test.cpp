@@ -68,7 +68,8 @@ TEST_F(Install, InstalledBenchFindsItsProvidersWithoutTheSourceTree) {
   const auto r = run_command({"env", "-u", "KEYREQ_BIN_DIR", "-u", "KEYREQ_DATA_DIR", "sh", "-c",
                               "cd " + prefix + " && " + bin("keyreq") +
                                   " bench --profile smoke --providers reference,python --no-micro --herd 0"
-                                  " --no-progress --out " + prefix + "/report"},
+                                  " --no-progress --out " +
+                                  prefix + "/report"},
                              merged_within(std::chrono::seconds(170)));  // a whole bench run: ctest allows 180 s
   ASSERT_EQ(r.exit_code, 0) << (r.timed_out ? "timed out: " : "") << r.out;
   std::ifstream f(prefix + "/report/report.json");

@@ -14,9 +14,7 @@ TEST(ProgressLine, ShowsStepOfTotalAndEta) {
   EXPECT_EQ(progress_line("certify", 10, 40, 5.0, "smoke.known-id"), "certify 10/40 smoke.known-id, ETA 15s");
 }
 
-TEST(ProgressLine, UnknownTotalHasNoSlashNorEta) {
-  EXPECT_EQ(progress_line("fuzz", 7, 0, 3.0, ""), "fuzz 7");
-}
+TEST(ProgressLine, UnknownTotalHasNoSlashNorEta) { EXPECT_EQ(progress_line("fuzz", 7, 0, 3.0, ""), "fuzz 7"); }
 
 TEST(ProgressLine, NoEtaBeforeTheFirstStepNorAtTheEnd) {
   EXPECT_EQ(progress_line("bench", 0, 5, 1.0, ""), "bench 0/5");

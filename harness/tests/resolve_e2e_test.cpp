@@ -36,8 +36,8 @@ class ResolveE2E : public ::testing::Test {
   std::string db() const { return *dir_ / "agents.db"; }
   std::string keys() const { return local_ / "client.keys"; }
 
-  testkit::CommandResult resolve(const std::vector<std::string>& transport, std::string kind,
-                                         std::string value, std::vector<std::string> extra = {}) {
+  testkit::CommandResult resolve(const std::vector<std::string>& transport, std::string kind, std::string value,
+                                 std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{kKeyreq, "resolve"};
     argv.insert(argv.end(), transport.begin(), transport.end());
     argv.insert(argv.end(), {"--keys", keys()});

@@ -18,8 +18,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 constexpr std::array<bool, 256> kNameChar = [] {
   std::array<bool, 256> t{};
   for (int c = 0; c < 256; ++c)
-    t[static_cast<std::size_t>(c)] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                     c == '-' || c == '_' || c == '.';
+    t[static_cast<std::size_t>(c)] =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
   return t;
 }();
 

@@ -8,11 +8,11 @@
 
 namespace keyreq::rules {
 
-bool is_agent_id(std::string_view s);         // S2: 3 to 8 ASCII digits
-bool is_agent_name(std::string_view s);       // S3: 1..128 of A-Z a-z 0-9 - _ .
-bool is_agent_key(std::string_view s);        // S5: 1..128 printable ASCII, no edge spaces
-bool is_ip_address(std::string_view s);       // IPv4 or IPv6 address, no prefix
-bool is_agent_ip(std::string_view s);         // S4: any | address[/prefix | /dotted netmask]
+bool is_agent_id(std::string_view s);    // S2: 3 to 8 ASCII digits
+bool is_agent_name(std::string_view s);  // S3: 1..128 of A-Z a-z 0-9 - _ .
+bool is_agent_key(std::string_view s);   // S5: 1..128 printable ASCII, no edge spaces
+bool is_ip_address(std::string_view s);  // IPv4 or IPv6 address, no prefix
+bool is_agent_ip(std::string_view s);    // S4: any | address[/prefix | /dotted netmask]
 // C2: true when network (an S4 value) is "any" or contains address (an is_ip_address value).
 bool network_contains(std::string_view network, std::string_view address);
 

@@ -1,7 +1,7 @@
 #include "resolver/core/request.hpp"
 
-#include "resolver/platform/escape.hpp"
 #include "resolver/core/field_rules.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq {
 

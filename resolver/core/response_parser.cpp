@@ -1,29 +1,29 @@
 // Compiled once per SIMD kernel (resolver/core/CMakeLists.txt): simdjson
 // On-Demand takes its kernel from the compile flags, so this file defines the
 // kernel's factory, KEYREQ_PARSE_KERNEL_FACTORY; parse_kernel_dispatch.cpp picks one.
-#include "resolver/core/parse_kernel.hpp"
 #include "resolver/core/response_parser.hpp"
+#include "resolver/core/parse_kernel.hpp"
 
 #include <simdjson.h>
 
 #include <algorithm>
-#include <optional>
+#include <array>
 #include <cmath>
 #include <cstdlib>
-#include <array>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "resolver/platform/escape.hpp"
 #include "resolver/core/field_rules.hpp"
+#include "resolver/platform/escape.hpp"
 
 namespace keyreq {
 namespace od = simdjson::ondemand;
 
 namespace {
 
-constexpr std::size_t kMaxDepth = 64;          // docs/rules.md, D1
+constexpr std::size_t kMaxDepth = 64;                // docs/rules.md, D1
 constexpr std::uint64_t kMaxErrorCode = 2147483647;  // E1: upstream keeps it in a C int
 
 bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -70,7 +70,8 @@ bool too_deep(std::string_view text) {
     const std::size_t end = std::min(text.size(), start + 255);
     unsigned char block = 0;
     for (std::size_t i = start; i < end; ++i) {
-      block += static_cast<unsigned char>(static_cast<unsigned>(text[i] == '{') | static_cast<unsigned>(text[i] == '['));
+      block +=
+          static_cast<unsigned char>(static_cast<unsigned>(text[i] == '{') | static_cast<unsigned>(text[i] == '['));
     }
     opens += block;
   }
@@ -269,8 +270,8 @@ class Walker {
     std::string_view token;
     if (!read_number(v, token)) return false;
     if (token.empty() || !std::all_of(token.begin(), token.end(), is_digit)) {
-      f_.error_detail = "\"error\" must be a non-negative integer without fraction or exponent, got " +
-                        escape_bytes(token, 40);
+      f_.error_detail =
+          "\"error\" must be a non-negative integer without fraction or exponent, got " + escape_bytes(token, 40);
       return true;
     }
     // At most 10 digits, so the value fits in 64 bits before the range check.
@@ -303,10 +304,14 @@ class Walker {
     const bool walked = each_field(obj, [this](std::string_view key, bool first, od::value value) {
       std::string_view* slot = nullptr;
       unsigned bit = 0;
-      if (key == "id") slot = &f_.id, bit = 1;
-      else if (key == "name") slot = &f_.name, bit = 2;
-      else if (key == "ip") slot = &f_.ip, bit = 4;
-      else if (key == "key") slot = &f_.key, bit = 8;
+      if (key == "id")
+        slot = &f_.id, bit = 1;
+      else if (key == "name")
+        slot = &f_.name, bit = 2;
+      else if (key == "ip")
+        slot = &f_.ip, bit = 4;
+      else if (key == "key")
+        slot = &f_.key, bit = 8;
       if (slot == nullptr) {
         if (f_.s1.empty()) f_.s1 = "unexpected field \"data." + escape_bytes(key, 40) + "\"";
         return walk(value);
@@ -339,12 +344,18 @@ class Walker {
 
   static std::string type_name(od::json_type t) {
     switch (t) {
-      case od::json_type::array: return "array";
-      case od::json_type::object: return "object";
-      case od::json_type::number: return "number";
-      case od::json_type::string: return "string";
-      case od::json_type::boolean: return "boolean";
-      case od::json_type::null: return "null";
+      case od::json_type::array:
+        return "array";
+      case od::json_type::object:
+        return "object";
+      case od::json_type::number:
+        return "number";
+      case od::json_type::string:
+        return "string";
+      case od::json_type::boolean:
+        return "boolean";
+      case od::json_type::null:
+        return "null";
     }
     return "value";
   }

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "resolver/transport/command_line.hpp"
 #include "resolver/platform/escape.hpp"
+#include "resolver/transport/command_line.hpp"
 
 namespace keyreq {
 
@@ -100,8 +100,8 @@ std::string decode_entities(std::string_view raw, std::string& out) {
       return "\"" + escape_bytes(raw.substr(amp, 12)) + "\" is not an entity reference (write & as &amp;)";
     }
     const std::string_view name = raw.substr(amp + 1, semicolon - amp - 1);
-    const auto predefined = std::find_if(std::begin(kPredefined), std::end(kPredefined),
-                                         [&](const auto& p) { return p.first == name; });
+    const auto predefined =
+        std::find_if(std::begin(kPredefined), std::end(kPredefined), [&](const auto& p) { return p.first == name; });
     if (predefined != std::end(kPredefined)) {
       out += predefined->second;
     } else if (!name.empty() && name[0] == '#') {
@@ -137,8 +137,8 @@ std::variant<std::string, ConfigError> value_text(const pugi::xml_node& tag, con
       case pugi::node_pi:
         return ConfigError{where, {}, {}, "holds a processing instruction; a text value is expected"};
       default:
-        return ConfigError{where, {}, {}, "holds an element <" + std::string(piece.name()) +
-                                              ">; a text value is expected"};
+        return ConfigError{
+            where, {}, {}, "holds an element <" + std::string(piece.name()) + ">; a text value is expected"};
     }
   }
   return value;
@@ -212,14 +212,17 @@ std::optional<ConfigError> apply_setting(KeyRequestConfig& config, std::string_v
     const long hi = tag == "timeout" ? 3600 : tag == "threads" ? 32 : 220000;
     long v = 0;
     if (!parse_range(value, 1, hi, v)) {
-      const std::string allowed = tag == "timeout"  ? "an integer number of seconds from 1 to 3600"
+      const std::string allowed = tag == "timeout"   ? "an integer number of seconds from 1 to 3600"
                                   : tag == "threads" ? "an integer from 1 to 32"
                                                      : "an integer from 1 to 220000";
       return bad_value(where, value, allowed);
     }
-    if (tag == "timeout") config.timeout_seconds = static_cast<int>(v);
-    else if (tag == "threads") config.threads = static_cast<int>(v);
-    else config.queue_size = static_cast<std::size_t>(v);
+    if (tag == "timeout")
+      config.timeout_seconds = static_cast<int>(v);
+    else if (tag == "threads")
+      config.threads = static_cast<int>(v);
+    else
+      config.queue_size = static_cast<std::size_t>(v);
     return std::nullopt;
   }
   if (tag == "exec_path") {
@@ -261,7 +264,9 @@ std::variant<KeyRequestConfig, ConfigError> parse_key_request_config(std::string
   constexpr unsigned kParse = (pugi::parse_default & ~pugi::parse_escapes) | pugi::parse_comments | pugi::parse_pi;
   const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size(), kParse);
   if (!parsed) {
-    return ConfigError{std::string(source_name) + ":" + std::to_string(line_of(xml, parsed.offset)), {}, {},
+    return ConfigError{std::string(source_name) + ":" + std::to_string(line_of(xml, parsed.offset)),
+                       {},
+                       {},
                        std::string("XML error: ") + parsed.description()};
   }
   KeyRequestConfig config;

@@ -39,8 +39,8 @@ struct ConfigError {
 };
 
 // The tags of the block, in SPEC §6 order, plus exec_fallback.
-inline constexpr std::string_view kKeyRequestTags[] = {"enabled", "exec_path",    "socket",       "timeout",
-                                                       "threads", "queue_size",   "force_insert", "exec_fallback"};
+inline constexpr std::string_view kKeyRequestTags[] = {"enabled", "exec_path",  "socket",       "timeout",
+                                                       "threads", "queue_size", "force_insert", "exec_fallback"};
 
 // Applies one value to `config` after checking it; `where` names its origin
 // for the message ("<key_request><timeout>" or "--timeout"). Leading and

@@ -36,8 +36,9 @@ std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(Da
   }
   // A dead serve's socket is replaced, a live one refused (the platform kit).
   UnixListenResult bound = listen_unix(
-      options.path, UnixListenOptions{.type = SOCK_DGRAM, .mode = options.mode, .receive_buffer = options.receive_buffer,
-                                      .nonblocking = true});
+      options.path,
+      UnixListenOptions{
+          .type = SOCK_DGRAM, .mode = options.mode, .receive_buffer = options.receive_buffer, .nonblocking = true});
   if (bound.in_use) return options.path + " is in use by another process (is another keyreq serve running?)";
   if (!bound.ok()) return bound.error;
   const int fd = bound.listener.release();  // DatagramInput closes it and removes the path

@@ -23,8 +23,8 @@
 // Under load a worker does not wait for the disk: it calls the provider,
 // checks the answer, hands a valid agent to KeyStore::register_agent_async()
 // and takes the next request (with nothing waiting it writes the batch
-// itself when the disk is idle: KeyStore::Writer::caller_if_idle). The request stays in the de-duplication set until its
-// on_done, and timing.finished is when client.keys holds it durably.
+// itself when the disk is idle: KeyStore::Writer::caller_if_idle). The request stays in the de-duplication set until
+// its on_done, and timing.finished is when client.keys holds it durably.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -38,10 +38,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "resolver/keystore/keystore.hpp"
-#include "resolver/resolve/outcome.hpp"
 #include "resolver/core/provider_client.hpp"
 #include "resolver/core/request.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/resolve/outcome.hpp"
 
 namespace keyreq {
 
@@ -57,7 +57,8 @@ struct RequestTiming {
   using Clock = std::chrono::steady_clock;
   Clock::time_point submitted;  // submit() accepted it
   Clock::time_point started;    // a worker took it (the same as submitted when a worker was idle)
-  Clock::time_point finished;   // the outcome is known (client.keys synced for a registration: the batch's fdatasync returned)
+  Clock::time_point
+      finished;  // the outcome is known (client.keys synced for a registration: the batch's fdatasync returned)
   Clock::duration queue_wait() const { return started - submitted; }
   Clock::duration service() const { return finished - started; }
   Clock::duration total() const { return finished - submitted; }
@@ -121,8 +122,8 @@ class Dispatcher {
   // requests at once instead of draining them. Thread-safe.
   void cancel_waiting();
 
-  std::size_t waiting() const;  // requests queued that no worker has taken
-  std::size_t running() const;  // requests a worker is resolving
+  std::size_t waiting() const;      // requests queued that no worker has taken
+  std::size_t running() const;      // requests a worker is resolving
   std::size_t registering() const;  // valid agents handed to the keystore, not yet durable
   DispatcherCounts counts() const;
   const DispatcherOptions& options() const { return options_; }
@@ -151,7 +152,7 @@ class Dispatcher {
   std::condition_variable idle_;        // stop() waits here for the queue to drain, the constructor for the workers
   std::deque<Job> queue_;
   std::unordered_set<std::string> in_flight_;  // keys waiting or being resolved
-  std::size_t idle_workers_ = 0;  // workers blocked in work_ready_.wait
+  std::size_t idle_workers_ = 0;               // workers blocked in work_ready_.wait
   std::size_t running_ = 0;
   std::size_t registering_ = 0;
   std::condition_variable registered_;  // registering_ went down

@@ -24,12 +24,18 @@ std::atomic<int> g_level{static_cast<int>(Level::off)};
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::trace: return spdlog::level::trace;
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
-    case Level::off: break;
+    case Level::trace:
+      return spdlog::level::trace;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+    case Level::off:
+      break;
   }
   return spdlog::level::off;
 }
@@ -69,7 +75,9 @@ void init(Level level) {
   g_level.store(static_cast<int>(level));
 }
 
-bool enabled(Level level) { return level != Level::off && static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+  return level != Level::off && static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 Field kv(std::string_view key, std::string_view value) {
   if (plain_token(value)) return {key, std::string(value)};
@@ -79,7 +87,7 @@ Field kv_escaped(std::string_view key, std::string_view escaped) {
   if (plain_token(escaped)) return {key, std::string(escaped)};
   for (std::size_t i = 0; i < escaped.size(); ++i) {
     const auto c = static_cast<unsigned char>(escaped[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"') return kv(key, escaped);  // not escape_bytes output
+    if (c < 0x20 || c >= 0x7f || c == '"') return kv(key, escaped);   // not escape_bytes output
     if (c == '\\' && ++i == escaped.size()) return kv(key, escaped);  // a lone trailing backslash
   }
   return {key, "\"" + std::string(escaped) + "\""};

@@ -8,8 +8,8 @@
 // Until init() is called nothing is written (unit tests stay quiet).
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,10 +53,18 @@ Field kv_escaped(std::string_view key, std::string_view escaped);
 std::string format_line(std::string_view event, std::initializer_list<Field> fields);
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields);
-inline void debug(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::debug, event, fields); }
-inline void info(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::info, event, fields); }
-inline void warn(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::warn, event, fields); }
-inline void error(std::string_view event, std::initializer_list<Field> fields = {}) { write(Level::error, event, fields); }
+inline void debug(std::string_view event, std::initializer_list<Field> fields = {}) {
+  write(Level::debug, event, fields);
+}
+inline void info(std::string_view event, std::initializer_list<Field> fields = {}) {
+  write(Level::info, event, fields);
+}
+inline void warn(std::string_view event, std::initializer_list<Field> fields = {}) {
+  write(Level::warn, event, fields);
+}
+inline void error(std::string_view event, std::initializer_list<Field> fields = {}) {
+  write(Level::error, event, fields);
+}
 
 // Caps the lines one untrusted source may write (a provider's stderr, invalid
 // datagrams), so it cannot fill the disk client.keys lives on: the first

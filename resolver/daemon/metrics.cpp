@@ -58,11 +58,20 @@ void Metrics::received() { received_.fetch_add(1, relaxed); }
 
 void Metrics::submitted(SubmitStatus status) {
   switch (status) {
-    case SubmitStatus::accepted: break;
-    case SubmitStatus::deduplicated: deduplicated_.fetch_add(1, relaxed); break;
-    case SubmitStatus::queue_full: queue_full_.fetch_add(1, relaxed); break;
-    case SubmitStatus::invalid: invalid_.fetch_add(1, relaxed); break;
-    case SubmitStatus::stopped: stopped_.fetch_add(1, relaxed); break;
+    case SubmitStatus::accepted:
+      break;
+    case SubmitStatus::deduplicated:
+      deduplicated_.fetch_add(1, relaxed);
+      break;
+    case SubmitStatus::queue_full:
+      queue_full_.fetch_add(1, relaxed);
+      break;
+    case SubmitStatus::invalid:
+      invalid_.fetch_add(1, relaxed);
+      break;
+    case SubmitStatus::stopped:
+      stopped_.fetch_add(1, relaxed);
+      break;
   }
 }
 
@@ -70,13 +79,20 @@ void Metrics::finished(const Outcome& outcome, std::chrono::nanoseconds total) {
   std::visit(
       [this](const auto& o) {
         using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, outcome::Registered>) registered_.fetch_add(1, relaxed);
-        else if constexpr (std::is_same_v<T, outcome::Accepted>) accepted_.fetch_add(1, relaxed);
-        else if constexpr (std::is_same_v<T, outcome::AlreadyRegistered>) already_.fetch_add(1, relaxed);
-        else if constexpr (std::is_same_v<T, outcome::Declined>) declined_.fetch_add(1, relaxed);
-        else if constexpr (std::is_same_v<T, outcome::Conflict>) conflicts_.fetch_add(1, relaxed);
-        else if constexpr (std::is_same_v<T, outcome::StoreFailed>) store_failures_.fetch_add(1, relaxed);
-        else if constexpr (std::is_same_v<T, outcome::InvalidRequest>) invalid_.fetch_add(1, relaxed);
+        if constexpr (std::is_same_v<T, outcome::Registered>)
+          registered_.fetch_add(1, relaxed);
+        else if constexpr (std::is_same_v<T, outcome::Accepted>)
+          accepted_.fetch_add(1, relaxed);
+        else if constexpr (std::is_same_v<T, outcome::AlreadyRegistered>)
+          already_.fetch_add(1, relaxed);
+        else if constexpr (std::is_same_v<T, outcome::Declined>)
+          declined_.fetch_add(1, relaxed);
+        else if constexpr (std::is_same_v<T, outcome::Conflict>)
+          conflicts_.fetch_add(1, relaxed);
+        else if constexpr (std::is_same_v<T, outcome::StoreFailed>)
+          store_failures_.fetch_add(1, relaxed);
+        else if constexpr (std::is_same_v<T, outcome::InvalidRequest>)
+          invalid_.fetch_add(1, relaxed);
         else if constexpr (std::is_same_v<T, outcome::Refused>) {
           std::size_t i = 0;
           while (i < kRules.size() && kRules[i] != o.rule) ++i;
@@ -124,8 +140,8 @@ std::string Metrics::render(const Gauges& gauges) const {
           conflicts_.load(relaxed));
   header(out, "keyreq_provider_failures_total", "counter", "Provider calls that gave no answer, by class.");
   for (std::size_t i = 0; i < kFailureClasses.size(); ++i) {
-    sample(out, "keyreq_provider_failures_total",
-           "class=\"" + std::string(to_string(kFailureClasses[i])) + "\"", provider_failures_[i].load(relaxed));
+    sample(out, "keyreq_provider_failures_total", "class=\"" + std::string(to_string(kFailureClasses[i])) + "\"",
+           provider_failures_[i].load(relaxed));
   }
   counter(out, "keyreq_store_failures_total", "Registrations client.keys could not write.",
           store_failures_.load(relaxed));

@@ -20,18 +20,16 @@ namespace keyreq {
 class Metrics {
  public:
   // Upper bounds of the latency histogram buckets, in seconds (+Inf implied).
-  static constexpr std::array<double, 18> kLatencyBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                           0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                                           1,      2.5,     5,      10,    30,     60};
+  static constexpr std::array<double, 18> kLatencyBuckets{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   // Rule ids a refusal can carry (SPEC §4 MUST rules other than E2).
-  static constexpr std::array<std::string_view, 10> kRules{"D1", "D2", "E1", "S1", "S2",
-                                                           "S3", "S4", "S5", "C1", "C2"};
+  static constexpr std::array<std::string_view, 10> kRules{"D1", "D2", "E1", "S1", "S2", "S3", "S4", "S5", "C1", "C2"};
 
-  void received();                    // a datagram arrived (valid or not)
+  void received();                      // a datagram arrived (valid or not)
   void submitted(SubmitStatus status);  // what the dispatcher did with it (invalid included)
   // A request finished: its outcome and the time from receipt to outcome.
   void finished(const Outcome& outcome, std::chrono::nanoseconds total);
-  void cancelled();                   // dropped at shutdown before a worker took it
+  void cancelled();  // dropped at shutdown before a worker took it
   void provider_restarted();
 
   struct Gauges {

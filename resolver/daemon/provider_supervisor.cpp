@@ -16,12 +16,12 @@
 #include <cstring>
 #include <fstream>
 
-#include "resolver/transport/command_line.hpp"
-#include "resolver/platform/escape.hpp"
 #include "resolver/daemon/exec_fallback.hpp"
 #include "resolver/daemon/log.hpp"
+#include "resolver/platform/escape.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/unique_fd.hpp"
+#include "resolver/transport/command_line.hpp"
 
 extern char** environ;
 
@@ -164,8 +164,8 @@ bool ProviderSupervisor::watch_until_socket_down() {
   while (sleep_unless_stopped(options_.standby_probe)) {
     if (!probe.health_check()) {
       set_ready(false);
-      log::warn("provider_socket_lost", {log::kv("socket", options_.socket_path),
-                                         log::kv("effect", "exec_path is started to serve it")});
+      log::warn("provider_socket_lost",
+                {log::kv("socket", options_.socket_path), log::kv("effect", "exec_path is started to serve it")});
       return true;
     }
   }
@@ -236,8 +236,9 @@ bool ProviderSupervisor::sleep_unless_stopped(milliseconds delay) {
 void ProviderSupervisor::run() {
   if (options_.start_in_standby) {
     set_ready(true);
-    log::info("provider_standby", {log::kv("socket", options_.socket_path),
-                                   log::kv("reason", "the socket is served already; exec_path starts when it goes down")});
+    log::info("provider_standby",
+              {log::kv("socket", options_.socket_path),
+               log::kv("reason", "the socket is served already; exec_path starts when it goes down")});
     if (!watch_until_socket_down()) return;
   }
   auto delay = options_.first_restart_delay;
@@ -258,10 +259,10 @@ void ProviderSupervisor::run() {
     stop_tagged_processes("left behind by the provider that exited");
     if (run.uptime >= options_.stable_after) delay = options_.first_restart_delay;
     ++attempt;
-    log::warn("provider_restart_scheduled", {log::kv("attempt", static_cast<unsigned long long>(attempt)),
-                                             log::kv("after", run.status),
-                                             log::kv("uptime_ms", static_cast<long long>(run.uptime.count())),
-                                             log::kv("delay_ms", static_cast<long long>(delay.count()))});
+    log::warn("provider_restart_scheduled",
+              {log::kv("attempt", static_cast<unsigned long long>(attempt)), log::kv("after", run.status),
+               log::kv("uptime_ms", static_cast<long long>(run.uptime.count())),
+               log::kv("delay_ms", static_cast<long long>(delay.count()))});
     if (!sleep_unless_stopped(delay)) break;
     restarts_.fetch_add(1);
     if (options_.on_restart) options_.on_restart();
@@ -354,9 +355,12 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
     if (got < 0 && errno != EINTR) break;
     for (nfds_t i = 0; i < n && got > 0; ++i) {
       if (p[i].revents == 0) continue;
-      if (p[i].fd == stop_fd_) stop_requested = true;
-      else if (p[i].fd == pidfd) exited = true;
-      else out_open = lines.drain(out_read.get());
+      if (p[i].fd == stop_fd_)
+        stop_requested = true;
+      else if (p[i].fd == pidfd)
+        exited = true;
+      else
+        out_open = lines.drain(out_read.get());
     }
     if (pidfd < 0) {
       // No pidfd (kernel before 5.3): look for the exit without reaping it.
@@ -405,8 +409,9 @@ ProviderSupervisor::RunResult ProviderSupervisor::report_exit(pid_t pid, RunResu
     set_ready(true);
     log::warn("provider_daemonised",
               {pid_field, log::kv("socket", options_.socket_path),
-               log::kv("effect", "its started process exited 0 and the socket is served by a process it forked: "
-                                 "not restarted while it serves; found by its environment tag and stopped with serve"),
+               log::kv("effect",
+                       "its started process exited 0 and the socket is served by a process it forked: "
+                       "not restarted while it serves; found by its environment tag and stopped with serve"),
                log::kv("tag", tag_)});
   } else if (stop_requested) {
     log::info("provider_stopped", {pid_field, log::kv("status", run.status), uptime_field});
@@ -474,20 +479,21 @@ ProviderResult SocketProvider::call(const Request& request) {
     while (supervisor->pid() == daemon && Clock::now() < notice_by) std::this_thread::sleep_for(milliseconds(5));
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     if (supervisor->pid() == daemon || left <= milliseconds(0)) return result;
-    log::info("provider_call_retried", {log::kv("request", request.wire()), log::kv("pid", static_cast<long long>(daemon)),
-                                        log::kv("reason", "the daemon died during the call"),
-                                        log::kv("left_ms", static_cast<long long>(left.count()))});
+    log::info("provider_call_retried",
+              {log::kv("request", request.wire()), log::kv("pid", static_cast<long long>(daemon)),
+               log::kv("reason", "the daemon died during the call"),
+               log::kv("left_ms", static_cast<long long>(left.count()))});
     CallLimits rest = options_.limits;
     rest.timeout = left;
     return SocketClient(options_.path, rest, left).call(request);
   }
   if (!up_.load()) {
-    return apply_exec_fallback(ProviderFailure{ProviderFailureClass::cannot_start,
-                                               "provider socket " + escape_bytes(options_.path) +
-                                                   " is down (probed every " +
-                                                   std::to_string(options_.probe_interval.count()) + " ms)",
-                                               {}},
-                               request, options_.fallback);
+    return apply_exec_fallback(
+        ProviderFailure{ProviderFailureClass::cannot_start,
+                        "provider socket " + escape_bytes(options_.path) + " is down (probed every " +
+                            std::to_string(options_.probe_interval.count()) + " ms)",
+                        {}},
+        request, options_.fallback);
   }
   auto result = fast_.call(request);
   auto* failure = std::get_if<ProviderFailure>(&result);
@@ -497,10 +503,10 @@ ProviderResult SocketProvider::call(const Request& request) {
 
 void SocketProvider::mark_down(const std::string& why) {
   if (up_.exchange(false)) {
-    log::warn("provider_socket_down",
-              {log::kv("socket", options_.path), log::kv("reason", why),
-               log::kv("probe_ms", static_cast<long long>(options_.probe_interval.count())),
-               log::kv("fallback", options_.fallback != nullptr ? options_.fallback->describe() : std::string("none"))});
+    log::warn("provider_socket_down", {log::kv("socket", options_.path), log::kv("reason", why),
+                                       log::kv("probe_ms", static_cast<long long>(options_.probe_interval.count())),
+                                       log::kv("fallback", options_.fallback != nullptr ? options_.fallback->describe()
+                                                                                        : std::string("none"))});
   }
 }
 

@@ -24,9 +24,9 @@
 // SocketProvider: the ProviderClient the workers use for a socket. With a
 // supervisor, requests arriving while the daemon restarts wait for it within
 // their deadline (a connection reset or closed empty by a daemon that the
-// supervisor then sees die is retried once, within the same deadline). Without one, the first refused connection marks the socket
-// down: requests then fail at once (or go to the exec fallback when one is
-// given) while a background probe checks the socket every probe_interval.
+// supervisor then sees die is retried once, within the same deadline). Without one, the first refused connection marks
+// the socket down: requests then fail at once (or go to the exec fallback when one is given) while a background probe
+// checks the socket every probe_interval.
 #include <sys/types.h>
 
 #include <atomic>
@@ -40,8 +40,8 @@
 #include <thread>
 #include <vector>
 
-#include "resolver/daemon/log.hpp"
 #include "resolver/core/provider_client.hpp"
+#include "resolver/daemon/log.hpp"
 #include "resolver/transport/socket_client.hpp"
 
 namespace keyreq {
@@ -57,7 +57,8 @@ struct SupervisorOptions {
   std::function<void()> on_restart;                // called once per restart (metrics)
   bool start_in_standby = false;                   // the socket is served already: start exec_path when it goes down
   std::chrono::milliseconds standby_probe{200};    // health-check period while someone else serves the socket
-  std::chrono::milliseconds daemonise_grace{2'000};  // after the started process exited 0: time for its socket to appear
+  std::chrono::milliseconds daemonise_grace{
+      2'000};  // after the started process exited 0: time for its socket to appear
 };
 
 class ProviderSupervisor {
@@ -111,11 +112,11 @@ class ProviderSupervisor {
   bool sleep_unless_stopped(std::chrono::milliseconds delay);
 
   SupervisorOptions options_;
-  std::string program_;  // command[0] resolved through PATH
-  std::string tag_;      // KEYREQ_SUPERVISED_BY=... in the provider's environment
+  std::string program_;                   // command[0] resolved through PATH
+  std::string tag_;                       // KEYREQ_SUPERVISED_BY=... in the provider's environment
   std::vector<std::string> environment_;  // ours plus tag_
   std::vector<char*> envp_;
-  int stop_fd_ = -1;     // eventfd: wakes the supervising thread
+  int stop_fd_ = -1;  // eventfd: wakes the supervising thread
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
   std::atomic<bool> spawn_failing_{false};

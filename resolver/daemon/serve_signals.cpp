@@ -24,12 +24,18 @@ bool is_stop_signal(int sig) { return sig == SIGTERM || sig == SIGINT || sig == 
 
 const char* signal_name(int sig) {
   switch (sig) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGUSR2: return "SIGUSR2";
-    default: return "signal";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGUSR2:
+      return "SIGUSR2";
+    default:
+      return "signal";
   }
 }
 
@@ -37,7 +43,8 @@ const char* signal_name(int sig) {
 // Returns the stop signal taken, or 0.
 int take_signal(Server& server, std::chrono::milliseconds timeout) {
   const sigset_t set = handled_signals();
-  const timespec wait{static_cast<time_t>(timeout.count() / 1000), static_cast<long>(timeout.count() % 1000) * 1'000'000};
+  const timespec wait{static_cast<time_t>(timeout.count() / 1000),
+                      static_cast<long>(timeout.count() % 1000) * 1'000'000};
   const int sig = ::sigtimedwait(&set, nullptr, &wait);
   if (sig <= 0) return 0;
   if (is_stop_signal(sig)) return sig;

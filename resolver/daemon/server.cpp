@@ -2,14 +2,14 @@
 
 #include <filesystem>
 
-#include "resolver/transport/command_line.hpp"
 #include "resolver/daemon/datagram_input.hpp"
-#include "resolver/platform/escape.hpp"
-#include "resolver/transport/exec_client.hpp"
-#include "resolver/keystore/keys_file_lock.hpp"
-#include "resolver/keystore/keystore.hpp"
 #include "resolver/daemon/log.hpp"
 #include "resolver/daemon/provider_supervisor.hpp"
+#include "resolver/keystore/keys_file_lock.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/platform/escape.hpp"
+#include "resolver/transport/command_line.hpp"
+#include "resolver/transport/exec_client.hpp"
 #include "resolver/transport/socket_client.hpp"
 
 namespace keyreq {
@@ -31,8 +31,9 @@ void log_outcome(const Finished& f) {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, outcome::Registered> || std::is_same_v<T, outcome::AlreadyRegistered> ||
                       std::is_same_v<T, outcome::Accepted>) {
-          log::info(outcome_name(*f.outcome), {log::kv("request", request), log::kv("id", o.agent.id),
-                                               log::kv("name", o.agent.name), log::kv("ip", o.agent.ip), total, queued});
+          log::info(outcome_name(*f.outcome),
+                    {log::kv("request", request), log::kv("id", o.agent.id), log::kv("name", o.agent.name),
+                     log::kv("ip", o.agent.ip), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::Declined>) {
           // The message and stderr arrive escaped (escape_bytes): not a second time.
           log::warn("declined", {log::kv("request", request), log::kv("code", static_cast<long long>(o.code)),
@@ -43,9 +44,9 @@ void log_outcome(const Finished& f) {
         } else if constexpr (std::is_same_v<T, outcome::Conflict>) {
           log::warn("conflict", {log::kv("request", request), log::kv("detail", o.detail), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::ProviderFailed>) {
-          log::warn("provider_failure", {log::kv("request", request), log::kv("class", to_string(o.failure)),
-                                         log::kv("detail", o.detail), log::kv_escaped("stderr", o.stderr_bytes), total,
-                                         queued});
+          log::warn("provider_failure",
+                    {log::kv("request", request), log::kv("class", to_string(o.failure)), log::kv("detail", o.detail),
+                     log::kv_escaped("stderr", o.stderr_bytes), total, queued});
         } else if constexpr (std::is_same_v<T, outcome::InvalidRequest>) {
           log::warn("invalid_request", {log::kv("request", request), log::kv("reason", o.reason)});
         } else {
@@ -77,12 +78,11 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(ServerOptions 
     if (auto* error = std::get_if<CommandLineError>(&words)) return "exec_path: " + error->reason;
     s.command_ = std::get<std::vector<std::string>>(std::move(words));
   }
-  log::info("serve_starting", {log::kv("config", o.config_file), log::kv("exec_path", config.exec_path),
-                               log::kv("socket", config.socket), log::kv("timeout_s", config.timeout_seconds),
-                               log::kv("threads", config.threads),
-                               log::kv("queue_size", static_cast<unsigned long long>(config.queue_size)),
-                               log::kv("force_insert", config.force_insert),
-                               log::kv("exec_fallback", config.exec_fallback)});
+  log::info("serve_starting",
+            {log::kv("config", o.config_file), log::kv("exec_path", config.exec_path), log::kv("socket", config.socket),
+             log::kv("timeout_s", config.timeout_seconds), log::kv("threads", config.threads),
+             log::kv("queue_size", static_cast<unsigned long long>(config.queue_size)),
+             log::kv("force_insert", config.force_insert), log::kv("exec_fallback", config.exec_fallback)});
   for (const std::string& warning : config.warnings) log::warn("config_warning", {log::kv("warning", warning)});
 
   // One writer per client.keys: the lock first (a second serve or a resolve
@@ -103,7 +103,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(ServerOptions 
     return fail("input_unusable", "input", o.input_path, *error, "cannot use the input socket: " + *error);
   }
   s.input_ = std::get<std::unique_ptr<DatagramInput>>(std::move(input));
-  auto opened = KeyStore::open(o.keys_path, KeyStoreOptions{config.force_insert}, std::get<KeysFileLock>(std::move(locked)));
+  auto opened =
+      KeyStore::open(o.keys_path, KeyStoreOptions{config.force_insert}, std::get<KeysFileLock>(std::move(locked)));
   if (auto* error = std::get_if<KeyStoreError>(&opened)) {
     return fail("keys_unusable", "keys", o.keys_path, error->message(), "cannot use client.keys: " + error->message());
   }
@@ -117,7 +118,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(ServerOptions 
   s.on_done_ = [&metrics](const Finished& f) {
     if (f.cancelled()) {
       metrics.cancelled();
-      log::warn("cancelled", {log::kv("request", f.request.wire()), log::kv("reason", "serve stopped before a worker took it")});
+      log::warn("cancelled",
+                {log::kv("request", f.request.wire()), log::kv("reason", "serve stopped before a worker took it")});
       return;
     }
     metrics.finished(*f.outcome, f.timing.total());
@@ -138,8 +140,8 @@ std::string Server::build_provider() {
     exec_client_ = std::make_unique<ExecClient>(command_, limits);
     provider_ = exec_client_.get();
     if (find_in_path(command_.front()).empty()) {
-      log::warn("provider_not_found", {log::kv("exec_path", config.exec_path),
-                                       log::kv("effect", "every request fails as cannot_start")});
+      log::warn("provider_not_found",
+                {log::kv("exec_path", config.exec_path), log::kv("effect", "every request fails as cannot_start")});
     }
     return "";
   }
@@ -185,15 +187,15 @@ bool Server::start(const std::function<bool()>& interrupted) {
       }
     }
     if (!ready) {
-      log::warn("provider_not_ready", {log::kv("socket", options_.config.socket),
-                                       log::kv("waited_s", options_.config.timeout_seconds),
-                                       log::kv("effect", "requests wait for it within their timeout")});
+      log::warn("provider_not_ready",
+                {log::kv("socket", options_.config.socket), log::kv("waited_s", options_.config.timeout_seconds),
+                 log::kv("effect", "requests wait for it within their timeout")});
     }
   }
   input_->start([this](std::string_view datagram, std::size_t size) { on_datagram(datagram, size); });
-  log::info("serve_started", {log::kv("input", options_.input_path), log::kv("keys", options_.keys_path),
-                              log::kv("provider", provider_->describe()),
-                              log::kv("metrics_file", options_.metrics_file)});
+  log::info("serve_started",
+            {log::kv("input", options_.input_path), log::kv("keys", options_.keys_path),
+             log::kv("provider", provider_->describe()), log::kv("metrics_file", options_.metrics_file)});
   return true;
 }
 
@@ -220,7 +222,8 @@ void Server::on_datagram(std::string_view datagram, std::size_t size) {
   const SubmitStatus status = dispatcher_->submit(std::move(request), on_done_);
   metrics_.submitted(status);
   switch (status) {
-    case SubmitStatus::accepted: break;
+    case SubmitStatus::accepted:
+      break;
     case SubmitStatus::deduplicated:
       if (deduplicated_log_.allow(size)) log::info("deduplicated", {log::kv("request", wire)});
       break;
@@ -232,7 +235,8 @@ void Server::on_datagram(std::string_view datagram, std::size_t size) {
       break;
     case SubmitStatus::invalid:
     case SubmitStatus::stopped:
-      if (dropped_log_.allow(size)) log::info("dropped", {log::kv("request", wire), log::kv("reason", to_string(status))});
+      if (dropped_log_.allow(size))
+        log::info("dropped", {log::kv("request", wire), log::kv("reason", to_string(status))});
       break;
   }
 }
@@ -276,9 +280,10 @@ void Server::log_status() const {
 
 void Server::cancel_waiting() {
   if (!dispatcher_ || cancel_requested_.exchange(true)) return;
-  log::warn("serve_stopping_now", {log::kv("cancelling", static_cast<unsigned long long>(dispatcher_->waiting())),
-                                   log::kv("running", static_cast<unsigned long long>(dispatcher_->running())),
-                                   log::kv("effect", "waiting requests cancelled; running ones end within their deadline")});
+  log::warn("serve_stopping_now",
+            {log::kv("cancelling", static_cast<unsigned long long>(dispatcher_->waiting())),
+             log::kv("running", static_cast<unsigned long long>(dispatcher_->running())),
+             log::kv("effect", "waiting requests cancelled; running ones end within their deadline")});
   dispatcher_->cancel_waiting();
 }
 
@@ -287,9 +292,10 @@ void Server::stop(std::string_view reason) {
   if (stopped_.exchange(true)) return;
   if (!dispatcher_) return;  // create() failed: the members close what they hold
   const auto stop_started = Clock::now();
-  log::info("serve_stopping", {log::kv("reason", reason),
-                               log::kv("waiting", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->waiting() : 0)),
-                               log::kv("running", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->running() : 0))});
+  log::info("serve_stopping",
+            {log::kv("reason", reason),
+             log::kv("waiting", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->waiting() : 0)),
+             log::kv("running", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->running() : 0))});
   // 1. No new requests (datagrams not read yet stay: the requester asks again).
   if (input_) input_->stop();
   for (auto* budget : {&invalid_log_, &dropped_log_, &deduplicated_log_}) budget->flush();

@@ -34,8 +34,8 @@ class ProviderSupervisor;
 class SocketProvider;
 
 struct ServerOptions {
-  KeyRequestConfig config;   // complete (check_complete passed)
-  std::string config_file;   // for the log only
+  KeyRequestConfig config;  // complete (check_complete passed)
+  std::string config_file;  // for the log only
   std::string input_path;
   std::string keys_path;
   std::string metrics_file;  // "" : none

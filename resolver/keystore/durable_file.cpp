@@ -51,8 +51,10 @@ int append_durably_or_undo(const std::filesystem::path& file, std::string_view b
   int err = ::fstat(fd, &st) == 0 ? 0 : errno;
   if (err == 0 && (write_all(fd, bytes.data(), bytes.size()) < 0 || ::fsync(fd) != 0)) err = errno;
   if (err != 0) {
-    if (created) ::unlink(file.c_str());
-    else if (::ftruncate(fd, st.st_size) == 0) ::fsync(fd);
+    if (created)
+      ::unlink(file.c_str());
+    else if (::ftruncate(fd, st.st_size) == 0)
+      ::fsync(fd);
   }
   ::close(fd);
   if (err == 0) err = fsync_dir(file);

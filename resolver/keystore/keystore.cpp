@@ -186,8 +186,7 @@ std::optional<KeyStoreError> KeyStore::compact() {
         content = s.serialize(true);
         return content;
       },
-      [&](Impl::Batch&) { s.reload_from(std::move(content)); },
-      [](Impl::Batch&) {});
+      [&](Impl::Batch&) { s.reload_from(std::move(content)); }, [](Impl::Batch&) {});
   lock.unlock();
   if (taken) s.settle(taken);
   if (!error.empty()) return KeyStoreError{path_.string(), 0, "compaction failed: " + error};

@@ -56,11 +56,11 @@ class KeyStore {
   // directory or other non-regular file is refused without blocking; nothing
   // is changed on disk then.
   static std::variant<std::unique_ptr<KeyStore>, KeyStoreError> open(const std::filesystem::path& path,
-                                                                      KeyStoreOptions options = {});
+                                                                     KeyStoreOptions options = {});
   // The same with the lock already held (keyreq serve takes it before it
   // binds its input socket, and loads the file after both are held).
   static std::variant<std::unique_ptr<KeyStore>, KeyStoreError> open(const std::filesystem::path& path,
-                                                                      KeyStoreOptions options, KeysFileLock lock);
+                                                                     KeyStoreOptions options, KeysFileLock lock);
   ~KeyStore();  // flush(), then stops the committer thread
 
   // Thread-safe, does not wait for the disk. The decision is taken at once

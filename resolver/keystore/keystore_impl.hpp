@@ -38,7 +38,7 @@ struct KeyStore::Impl : keystore_internal::LineImage {
     std::uint32_t first = 0;
     std::uint32_t end = 0;
     bool done = false;
-    std::string error;  // set when the batch failed: every member gets io_error
+    std::string error;                      // set when the batch failed: every member gets io_error
     std::vector<RegisterCallback> members;  // one per appended line (not a force_insert rewrite's own line)
     std::vector<Deferred> deferred;         // decisions waiting for this batch
   };

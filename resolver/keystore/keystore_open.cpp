@@ -137,8 +137,10 @@ std::string KeyStore::Impl::repair_torn_tail(std::size_t start, std::size_t line
     reason = "line too long";
   } else if (!is_comment(torn)) {
     auto parsed = parse_entry(torn);
-    if (auto* bad = std::get_if<std::string>(&parsed)) reason = std::move(*bad);
-    else reason = field_rules_breach(torn, std::get<Fields>(parsed));
+    if (auto* bad = std::get_if<std::string>(&parsed))
+      reason = std::move(*bad);
+    else
+      reason = field_rules_breach(torn, std::get<Fields>(parsed));
   }
   if (reason.empty()) reason = load_line(start, static_cast<std::uint32_t>(torn_len));
   if (reason.empty()) {
@@ -156,8 +158,8 @@ std::string KeyStore::Impl::repair_torn_tail(std::size_t start, std::size_t line
   if (::ftruncate(fd, static_cast<off_t>(start)) != 0 || ::fsync(fd) != 0)
     return "repair: cutting off the torn line failed: " + errno_text(errno);
   text.resize(start);
-  note = where + ": torn last line (" + std::to_string(torn_len) + " bytes, " + reason +
-         ") cut off and saved to " + torn_path.string();
+  note = where + ": torn last line (" + std::to_string(torn_len) + " bytes, " + reason + ") cut off and saved to " +
+         torn_path.string();
   return {};
 }
 

@@ -42,8 +42,8 @@ std::string LineImage::load_line(std::uint64_t off, std::uint32_t len) {
   std::string clash;
   if (!removed) {
     if (id_slot != FieldIndex::npos && lines[by_id.at(id_slot)].kind == Kind::active)
-      clash = "duplicate id " + std::string(id) + " (also on line " +
-              std::to_string(line_number(by_id.at(id_slot))) + ")";
+      clash =
+          "duplicate id " + std::string(id) + " (also on line " + std::to_string(line_number(by_id.at(id_slot))) + ")";
     else if (const std::uint32_t p = find_name(name); p != kNone)
       clash = "duplicate name \"" + std::string(name) + "\" (also on line " + std::to_string(line_number(p)) + ")";
     else if (const std::uint32_t q = find_ip(ip); q != kNone)

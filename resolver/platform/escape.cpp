@@ -9,11 +9,16 @@ bool printable_ascii(unsigned char c) { return c >= 0x20 && c < 0x7f; }
 // The backslash escapes C and JSON share; null for any other byte.
 const char* shared_escape(unsigned char c) {
   switch (c) {
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\\': return "\\\\";
-    default: return nullptr;
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    case '\\':
+      return "\\\\";
+    default:
+      return nullptr;
   }
 }
 }  // namespace
@@ -54,8 +59,10 @@ std::string escape_bytes(std::string_view bytes, std::size_t max_bytes) {
 void append_hex_escaped(std::string& out, std::string_view bytes) {
   for (const char ch : bytes) {
     const auto c = static_cast<unsigned char>(ch);
-    if (printable_ascii(c)) out += ch;
-    else append_hex_escape(out, c);
+    if (printable_ascii(c))
+      out += ch;
+    else
+      append_hex_escape(out, c);
   }
 }
 
@@ -85,14 +92,26 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += '?';
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += '?';
+        else
+          out += c;
     }
   }
   return out;

@@ -6,9 +6,12 @@ std::optional<std::size_t> JsonDocumentEnd::feed(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size() && !end_ && !gave_up_; ++i) {
     const char c = bytes[i];
     if (in_string_) {
-      if (escaped_) escaped_ = false;
-      else if (c == '\\') escaped_ = true;
-      else if (c == '"') in_string_ = false;
+      if (escaped_)
+        escaped_ = false;
+      else if (c == '\\')
+        escaped_ = true;
+      else if (c == '"')
+        in_string_ = false;
       continue;
     }
     if (!started_) {
@@ -19,9 +22,12 @@ std::optional<std::size_t> JsonDocumentEnd::feed(std::string_view bytes) {
       }
       started_ = true;
     }
-    if (c == '"') in_string_ = true;
-    else if (c == '{' || c == '[') ++depth_;
-    else if ((c == '}' || c == ']') && --depth_ == 0) end_ = seen_ + i + 1;
+    if (c == '"')
+      in_string_ = true;
+    else if (c == '{' || c == '[')
+      ++depth_;
+    else if ((c == '}' || c == ']') && --depth_ == 0)
+      end_ = seen_ + i + 1;
   }
   seen_ += bytes.size();
   return end_;

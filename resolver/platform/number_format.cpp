@@ -1,9 +1,9 @@
 #include "resolver/platform/number_format.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
-#include <algorithm>
 
 namespace keyreq::format {
 namespace {
@@ -20,7 +20,6 @@ __attribute__((format(printf, 1, 2))) std::string printf_string(const char* patt
 }
 
 }  // namespace
-
 
 std::string fixed(double v, int decimals) {
   if (!std::isfinite(v)) return kNone;

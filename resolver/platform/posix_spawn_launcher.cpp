@@ -46,8 +46,8 @@ struct KernelSigaction {
 
 // Inlined into child_main, so it carries no instrumentation either.
 __attribute__((always_inline, no_sanitize("address", "thread", "undefined"))) inline long sys(long number, long a = 0,
-                                                                                             long b = 0, long c = 0,
-                                                                                             long d = 0) {
+                                                                                              long b = 0, long c = 0,
+                                                                                              long d = 0) {
   return ::syscall(number, a, b, c, d);
 }
 
@@ -164,8 +164,7 @@ boost::system::error_code PosixSpawnLauncher::spawn(const std::filesystem::path&
   argv.push_back(const_cast<char*>(executable.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  const int err = spawn_process(executable.c_str(), argv.data(), stdio,
-                                *this, pid);
+  const int err = spawn_process(executable.c_str(), argv.data(), stdio, *this, pid);
   if (err != 0) return {err, boost::system::system_category()};
   return {};
 }

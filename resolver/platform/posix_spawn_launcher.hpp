@@ -28,9 +28,9 @@
 // executable, args, inits) and returns a bp2::basic_process, so waiting,
 // exit codes and the pidfd come from Boost.Process.
 // Boost 1.81's Process v2 config names boost::optional without including it.
-#include <boost/optional.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/optional.hpp>
 #include <boost/process/v2/process.hpp>
 
 #include <signal.h>
@@ -93,9 +93,9 @@ struct PosixSpawnLauncher : SpawnOptions {
 
   template <typename Executor>
   boost::process::v2::basic_process<Executor> operator()(Executor exec, boost::system::error_code& ec,
-                                                          const std::filesystem::path& executable,
-                                                          const std::vector<std::string>& args,
-                                                          const SpawnStdio& stdio) const {
+                                                         const std::filesystem::path& executable,
+                                                         const std::vector<std::string>& args,
+                                                         const SpawnStdio& stdio) const {
     int pid = -1;
     ec = spawn(executable, args, stdio, pid);
     if (ec) return boost::process::v2::basic_process<Executor>(exec);

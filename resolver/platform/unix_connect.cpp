@@ -51,8 +51,8 @@ UnixConnectResult connect_unix(const std::string& path, Clock::time_point deadli
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
     result.error = ENAMETOOLONG;
-    result.message = "socket path longer than " + std::to_string(sizeof addr.sun_path - 1) +
-                     " bytes: " + escape_bytes(path);
+    result.message =
+        "socket path longer than " + std::to_string(sizeof addr.sun_path - 1) + " bytes: " + escape_bytes(path);
     return result;
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);

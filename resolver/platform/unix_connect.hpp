@@ -15,9 +15,9 @@
 namespace keyreq {
 
 struct UnixConnectResult {
-  UniqueFd fd;            // connected, non-blocking, close-on-exec; empty on failure
-  int error = 0;          // errno of the last attempt (ETIMEDOUT: backlog full until the deadline)
-  std::string message;    // why it failed, naming the path; empty on success
+  UniqueFd fd;          // connected, non-blocking, close-on-exec; empty on failure
+  int error = 0;        // errno of the last attempt (ETIMEDOUT: backlog full until the deadline)
+  std::string message;  // why it failed, naming the path; empty on success
   bool connected() const { return fd.get() >= 0; }
 };
 

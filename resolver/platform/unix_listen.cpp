@@ -49,7 +49,8 @@ void inspect_existing(const std::string& path, int type, UnixListenResult& resul
     }
     return;
   }
-  if (errno != ENOENT) result.error = "cannot probe " + path + ": " + std::strerror(errno);  // ENOENT: removed meanwhile
+  if (errno != ENOENT)
+    result.error = "cannot probe " + path + ": " + std::strerror(errno);  // ENOENT: removed meanwhile
 }
 
 // bind (under `mode` from the start), chmod, listen for a stream socket;

@@ -18,9 +18,9 @@ nlohmann::json agent_json(const AgentRecord& a) {
 }  // namespace
 
 std::string_view outcome_name(const Outcome& o) {
-  static constexpr std::string_view names[] = {"registered", "accepted", "already_registered", "declined",
-                                               "refused",    "conflict",           "provider_failure",
-                                               "invalid_request", "store_failure"};
+  static constexpr std::string_view names[] = {"registered",       "accepted",        "already_registered",
+                                               "declined",         "refused",         "conflict",
+                                               "provider_failure", "invalid_request", "store_failure"};
   return names[o.index()];
 }
 

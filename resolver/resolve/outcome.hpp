@@ -10,20 +10,42 @@
 namespace keyreq {
 
 namespace outcome {
-struct Registered { AgentRecord agent; };
-struct Accepted { AgentRecord agent; };  // valid answer, validate-only run: nothing stored
-struct AlreadyRegistered { AgentRecord agent; };
-struct Declined { std::int64_t code; std::string message; };
-struct Refused { std::string rule; std::string detail; };           // SPEC §4 MUST rule broken
-struct Conflict { std::string detail; };                            // SPEC §5, force_insert off
-struct ProviderFailed { ProviderFailureClass failure; std::string detail; std::string stderr_bytes; };
-struct InvalidRequest { std::string reason; };
-struct StoreFailed { std::string detail; };                         // client.keys could not be written
+struct Registered {
+  AgentRecord agent;
+};
+struct Accepted {
+  AgentRecord agent;
+};  // valid answer, validate-only run: nothing stored
+struct AlreadyRegistered {
+  AgentRecord agent;
+};
+struct Declined {
+  std::int64_t code;
+  std::string message;
+};
+struct Refused {
+  std::string rule;
+  std::string detail;
+};  // SPEC §4 MUST rule broken
+struct Conflict {
+  std::string detail;
+};  // SPEC §5, force_insert off
+struct ProviderFailed {
+  ProviderFailureClass failure;
+  std::string detail;
+  std::string stderr_bytes;
+};
+struct InvalidRequest {
+  std::string reason;
+};
+struct StoreFailed {
+  std::string detail;
+};  // client.keys could not be written
 }  // namespace outcome
 
 using Outcome = std::variant<outcome::Registered, outcome::Accepted, outcome::AlreadyRegistered, outcome::Declined,
-                             outcome::Refused, outcome::Conflict, outcome::ProviderFailed,
-                             outcome::InvalidRequest, outcome::StoreFailed>;
+                             outcome::Refused, outcome::Conflict, outcome::ProviderFailed, outcome::InvalidRequest,
+                             outcome::StoreFailed>;
 
 // "registered", "accepted", "already_registered", "declined", "refused", "conflict",
 // "provider_failure", "invalid_request", "store_failure"

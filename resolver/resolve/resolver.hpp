@@ -3,11 +3,11 @@
 #include <string_view>
 #include <variant>
 
-#include "resolver/keystore/keystore.hpp"
-#include "resolver/resolve/outcome.hpp"
 #include "resolver/core/provider_client.hpp"
 #include "resolver/core/request.hpp"
 #include "resolver/core/response_parser.hpp"
+#include "resolver/keystore/keystore.hpp"
+#include "resolver/resolve/outcome.hpp"
 
 namespace keyreq {
 

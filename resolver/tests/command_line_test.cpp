@@ -9,7 +9,7 @@ std::vector<std::string> words(std::string_view line) {
   auto r = split_command_line(line);
   EXPECT_TRUE(std::holds_alternative<std::vector<std::string>>(r)) << line;
   return std::holds_alternative<std::vector<std::string>>(r) ? std::get<std::vector<std::string>>(r)
-                                                              : std::vector<std::string>{};
+                                                             : std::vector<std::string>{};
 }
 
 TEST(CommandLine, SplitsLikeAShellWithoutOne) {

@@ -26,7 +26,9 @@ std::string parse_error(const std::string& xml) {
   return std::get<ConfigError>(r).message();
 }
 
-std::string block(const std::string& inner) { return "<ossec_config><key_request>" + inner + "</key_request></ossec_config>"; }
+std::string block(const std::string& inner) {
+  return "<ossec_config><key_request>" + inner + "</key_request></ossec_config>";
+}
 
 TEST(Config, DefaultsOnceTheBlockIsPresent) {
   const auto c = parse_ok(block("<exec_path>/bin/p</exec_path>"));
@@ -55,22 +57,26 @@ TEST(Config, BlockAtTopLevelInsideOssecConfigOrInsideAuth) {
                 .threads,
             5);
   // ossec.conf files often hold several root blocks; comments are fine.
-  const auto c = parse_ok("<!-- x --><ossec_config><global/></ossec_config>\n"
-                          "<ossec_config><key_request><queue_size>7</queue_size></key_request></ossec_config>");
+  const auto c = parse_ok(
+      "<!-- x --><ossec_config><global/></ossec_config>\n"
+      "<ossec_config><key_request><queue_size>7</queue_size></key_request></ossec_config>");
   EXPECT_EQ(c.queue_size, 7u);
   // Elsewhere it is not the key request block.
   EXPECT_FALSE(parse_ok("<ossec_config><other><key_request/></other></ossec_config>").block_found);
 }
 
 TEST(Config, EveryValueAtItsBoundsAndWhitespaceAroundIt) {
-  const auto lo = parse_ok(block("<timeout>1</timeout><threads>1</threads><queue_size>1</queue_size>"
-                                 "<enabled>no</enabled><force_insert>yes</force_insert>"));
+  const auto lo =
+      parse_ok(block("<timeout>1</timeout><threads>1</threads><queue_size>1</queue_size>"
+                     "<enabled>no</enabled><force_insert>yes</force_insert>"));
   EXPECT_EQ(lo.timeout_seconds, 1);
   EXPECT_EQ(lo.queue_size, 1u);
   EXPECT_FALSE(lo.enabled);
   EXPECT_TRUE(lo.force_insert);
-  const auto hi = parse_ok(block("<timeout> 3600 </timeout><threads>\n32\n</threads><queue_size>220000</queue_size>"
-                                 "<socket>" + std::string(107, 's') + "</socket>"));
+  const auto hi =
+      parse_ok(block("<timeout> 3600 </timeout><threads>\n32\n</threads><queue_size>220000</queue_size>"
+                     "<socket>" +
+                     std::string(107, 's') + "</socket>"));
   EXPECT_EQ(hi.timeout_seconds, 3600);
   EXPECT_EQ(hi.threads, 32);
   EXPECT_EQ(hi.queue_size, 220000u);
@@ -153,13 +159,15 @@ TEST(Config, PredefinedEntitiesCharacterReferencesAndCdataStillWork) {
 // <auth><disabled>yes</disabled> turns upstream's authd off, key requests
 // included: keyreq serves them anyway, and says so.
 TEST(Config, DisabledAuthDrawsAWarning) {
-  auto c = parse_ok("<ossec_config><auth><disabled>yes</disabled><key_request><exec_path>/bin/p</exec_path>"
-                    "</key_request></auth></ossec_config>");
+  auto c = parse_ok(
+      "<ossec_config><auth><disabled>yes</disabled><key_request><exec_path>/bin/p</exec_path>"
+      "</key_request></auth></ossec_config>");
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_NE(c.warnings[0].find("<auth><disabled>yes</disabled>"), std::string::npos) << c.warnings[0];
   EXPECT_TRUE(c.enabled);
-  c = parse_ok("<ossec_config><auth><disabled>no</disabled><key_request><exec_path>/bin/p</exec_path>"
-               "</key_request></auth></ossec_config>");
+  c = parse_ok(
+      "<ossec_config><auth><disabled>no</disabled><key_request><exec_path>/bin/p</exec_path>"
+      "</key_request></auth></ossec_config>");
   EXPECT_TRUE(c.warnings.empty());
   EXPECT_TRUE(parse_ok(block("<exec_path>/bin/p</exec_path>")).warnings.empty());
 }
@@ -182,7 +190,8 @@ TEST(Config, UnknownTagIsAnErrorListingTheTags) {
 }
 
 TEST(Config, XmlErrorsNameTheLine) {
-  const std::string m = parse_error("<ossec_config>\n<key_request>\n<threads>2</thread>\n</key_request></ossec_config>");
+  const std::string m =
+      parse_error("<ossec_config>\n<key_request>\n<threads>2</thread>\n</key_request></ossec_config>");
   EXPECT_NE(m.find("test.conf:3"), std::string::npos) << m;
 }
 

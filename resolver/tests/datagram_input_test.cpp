@@ -57,9 +57,12 @@ TEST(DatagramInput, DeliversEachDatagramUntouchedAndCreatesTheDirectory) {
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   Received r;
   input->start(r.handler());
-  const std::string with_nul("id:0\0" "01", 7);
-  for (std::string_view m : {std::string_view("id:001"), std::string_view("ip:10.0.0.1\r\n"), std::string_view(with_nul),
-                             std::string_view("")}) {
+  const std::string with_nul(
+      "id:0\0"
+      "01",
+      7);
+  for (std::string_view m : {std::string_view("id:001"), std::string_view("ip:10.0.0.1\r\n"),
+                             std::string_view(with_nul), std::string_view("")}) {
     ASSERT_EQ(send_datagram(path, m), "");
   }
   ASSERT_EQ(send_datagram(path, std::string(100, 'x')), "");

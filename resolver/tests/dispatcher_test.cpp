@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
-#include <sstream>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -82,8 +82,10 @@ struct Results {
     return [this](const Finished& f) {
       std::lock_guard lock(m);
       ++done[f.request.wire()];
-      if (f.cancelled()) ++cancelled;
-      else if (std::holds_alternative<outcome::Accepted>(*f.outcome)) ++accepted_outcomes;
+      if (f.cancelled())
+        ++cancelled;
+      else if (std::holds_alternative<outcome::Accepted>(*f.outcome))
+        ++accepted_outcomes;
       if (!(f.timing.submitted <= f.timing.started && f.timing.started <= f.timing.finished)) timing_ordered = false;
       cv.notify_all();
     };
@@ -229,8 +231,10 @@ TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
         // Threads overlap on half of the ids: some are deduplicated.
         const int n = 100 + (t % 2) * kPerThread + i;
         auto s = d.submit(id(n), results.callback());
-        if (s == SubmitStatus::accepted) ++accepted;
-        else if (s == SubmitStatus::deduplicated) ++deduplicated;
+        if (s == SubmitStatus::accepted)
+          ++accepted;
+        else if (s == SubmitStatus::deduplicated)
+          ++deduplicated;
       }
     });
   }
@@ -248,8 +252,8 @@ TEST(Dispatcher, ManySubmittersEachAcceptedRequestCallsBackExactlyOnce) {
 
 // A new directory under the system's temp directory (the test removes it).
 std::filesystem::path fresh_dir() {
-  const auto dir = std::filesystem::temp_directory_path() / ("dispatcher_test." + std::to_string(::getpid()) + "." +
-                                                             std::to_string(std::random_device{}()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("dispatcher_test." + std::to_string(::getpid()) + "." + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -288,16 +292,17 @@ TEST(Dispatcher, LoneRegistrationIsMadeDurableByItsWorker) {
     std::optional<std::thread::id> callback_thread;
     bool registered = false, on_disk = false;
     Dispatcher d(provider, keys.get(), {.threads = 1, .queue_size = 4});
-    ASSERT_EQ(d.submit(id(7), [&](const Finished& f) {
-      std::ifstream in(file, std::ios::binary);
-      std::ostringstream content;
-      content << in.rdbuf();
-      std::lock_guard lock(m);
-      registered = !f.cancelled() && std::holds_alternative<outcome::Registered>(*f.outcome);
-      on_disk = content.str().find("007 agent-007 any k007") != std::string::npos;
-      callback_thread = std::this_thread::get_id();
-      cv.notify_all();
-    }),
+    ASSERT_EQ(d.submit(id(7),
+                       [&](const Finished& f) {
+                         std::ifstream in(file, std::ios::binary);
+                         std::ostringstream content;
+                         content << in.rdbuf();
+                         std::lock_guard lock(m);
+                         registered = !f.cancelled() && std::holds_alternative<outcome::Registered>(*f.outcome);
+                         on_disk = content.str().find("007 agent-007 any k007") != std::string::npos;
+                         callback_thread = std::this_thread::get_id();
+                         cv.notify_all();
+                       }),
               SubmitStatus::accepted);
     std::unique_lock lock(m);
     ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return callback_thread.has_value(); }));
@@ -329,13 +334,16 @@ TEST(Dispatcher, RegistrationsAreDurableAtOnDoneAndStopWaitsForThem) {
     Dispatcher d(provider, keys.get(), {.threads = 2, .queue_size = 1000, .max_registering = 64});
     for (int i = 0; i < kCount; ++i) {
       const bool check = i % 50 == 0;
-      ASSERT_EQ(d.submit(id(100 + i), [&, check](const Finished& f) {
-        if (f.cancelled() || !std::holds_alternative<outcome::Registered>(*f.outcome)) return;
-        ++registered;
-        if (!(f.timing.submitted <= f.timing.started && f.timing.started <= f.timing.finished)) ++bad_timing;
-        if (check && read_file().find(f.request.value + " agent-" + f.request.value + " any k") == std::string::npos)
-          ++not_on_disk;
-      }),
+      ASSERT_EQ(d.submit(id(100 + i),
+                         [&, check](const Finished& f) {
+                           if (f.cancelled() || !std::holds_alternative<outcome::Registered>(*f.outcome)) return;
+                           ++registered;
+                           if (!(f.timing.submitted <= f.timing.started && f.timing.started <= f.timing.finished))
+                             ++bad_timing;
+                           if (check && read_file().find(f.request.value + " agent-" + f.request.value + " any k") ==
+                                            std::string::npos)
+                             ++not_on_disk;
+                         }),
                 SubmitStatus::accepted);
     }
     d.stop(Clock::now() + 10s);  // returns only once every registration is durable and reported

@@ -64,7 +64,7 @@ TEST(ExecClient, ArgumentsStdioAndSeparateStreams) {
   auto r = run({script, "two words"});
   ASSERT_TRUE(std::holds_alternative<ProviderOutput>(r));
   const auto& out = std::get<ProviderOutput>(r);
-  EXPECT_EQ(out.stdout_bytes, "{\"error\":0}\n");       // cat read /dev/null: nothing
+  EXPECT_EQ(out.stdout_bytes, "{\"error\":0}\n");    // cat read /dev/null: nothing
   EXPECT_EQ(out.stderr_bytes, "two words|id|001|");  // stderr kept apart
 }
 
@@ -118,13 +118,13 @@ TEST(ExecClient, TimeoutKillsTheProcessGroup) {
 
 TEST(ExecClient, ProviderIgnoringSigtermIsKilledAfterTheGrace) {
   TempDir dir;
-  auto script = write_script(dir, "stubborn", "trap '' TERM; echo $$ > " + (dir / "pid") +
-                                                  "; while :; do sleep 0.05; done");
+  auto script =
+      write_script(dir, "stubborn", "trap '' TERM; echo $$ > " + (dir / "pid") + "; while :; do sleep 0.05; done");
   const auto start = Clock::now();
   const auto f = expect_failure(run({script}, limits(300ms, 300ms)), ProviderFailureClass::timeout);
   EXPECT_NE(f.detail.find("killed with SIGKILL"), std::string::npos) << f.detail;
   const auto elapsed = Clock::now() - start;
-  EXPECT_GE(elapsed, 550ms);  // it really waited for the grace before SIGKILL
+  EXPECT_GE(elapsed, 550ms);   // it really waited for the grace before SIGKILL
   EXPECT_LT(elapsed, 2300ms);  // timeout + 2 s at the very most
   EXPECT_FALSE(keyreq::testkit::process_alive(read_pid(dir / "pid")));
 }
@@ -150,8 +150,8 @@ TEST(ExecClient, GrandchildHoldingStdoutCannotHoldTheCall) {
 
 TEST(ExecClient, StderrHeldOpenDoesNotDelayTheAnswer) {
   TempDir dir;
-  auto script = write_script(dir, "p", "sleep 30 >/dev/null 2>&2 & echo $! > " + (dir / "gpid") +
-                                           "; echo '{\"error\":0}'; exec >&-; exit 0");
+  auto script = write_script(
+      dir, "p", "sleep 30 >/dev/null 2>&2 & echo $! > " + (dir / "gpid") + "; echo '{\"error\":0}'; exec >&-; exit 0");
   const auto start = Clock::now();
   auto r = run({script}, limits(5s));
   EXPECT_TRUE(std::holds_alternative<ProviderOutput>(r));

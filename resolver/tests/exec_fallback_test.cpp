@@ -39,7 +39,8 @@ CallLimits limits() {
 }
 
 std::string answer_of(const ProviderResult& r) {
-  if (auto* f = std::get_if<ProviderFailure>(&r)) return "failure " + std::string(to_string(f->failure)) + ": " + f->detail;
+  if (auto* f = std::get_if<ProviderFailure>(&r))
+    return "failure " + std::string(to_string(f->failure)) + ": " + f->detail;
   return std::get<ProviderOutput>(r).stdout_bytes;
 }
 

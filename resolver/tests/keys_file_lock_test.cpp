@@ -76,8 +76,7 @@ TEST(KeysFileLock, HolderInAnotherProcessIsNamedAndReleasedWhenItDies) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   auto opened = KeyStore::open(keys);
-  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(opened))
-      << std::get<KeyStoreError>(opened).message();
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(opened)) << std::get<KeyStoreError>(opened).message();
 }
 
 TEST(KeysFileLock, ReleasedWhenTheStoreCloses) {

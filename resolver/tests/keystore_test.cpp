@@ -6,22 +6,22 @@
 
 #include <gtest/gtest.h>
 
-#include <optional>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <optional>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -120,7 +120,9 @@ int in_child_with_file_limit(rlim_t limit, const std::function<int()>& body) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit rl {limit, limit};
+    struct rlimit rl {
+      limit, limit
+    };
     if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) ::_exit(90);
     ::_exit(body());
   }
@@ -343,9 +345,9 @@ TEST(KeyStoreRegister, UnwritableEntriesAreRefused) {
   auto store = open_ok(keys);
   ASSERT_TRUE(store);
   const AgentRecord bad[] = {
-      {"", "a", "10.0.0.1", "k"},         {"12a", "a", "10.0.0.1", "k"},  {"001", "", "10.0.0.1", "k"},
-      {"001", "a b", "10.0.0.1", "k"},    {"001", "!a", "10.0.0.1", "k"}, {"001", "#a", "10.0.0.1", "k"},
-      {"001", "a", "", "k"},              {"001", "a", "10.0.0.1", ""},   {"001", "a", "10.0.0.1", "k\n002 x y z"},
+      {"", "a", "10.0.0.1", "k"},      {"12a", "a", "10.0.0.1", "k"},  {"001", "", "10.0.0.1", "k"},
+      {"001", "a b", "10.0.0.1", "k"}, {"001", "!a", "10.0.0.1", "k"}, {"001", "#a", "10.0.0.1", "k"},
+      {"001", "a", "", "k"},           {"001", "a", "10.0.0.1", ""},   {"001", "a", "10.0.0.1", "k\n002 x y z"},
       {"001", "a\n", "10.0.0.1", "k"},
   };
   for (const AgentRecord& a : bad) {
@@ -575,7 +577,7 @@ TEST(KeyStoreRepair, OnlyATornLine) {
 // answer then became a conflict.
 TEST(KeyStoreRepair, PartialLineBreakingTheFieldRulesIsCutOff) {
   const std::vector<std::string> tails{"002 b 10.0.0.2 key with ", "02 b 10.0.0.2 k", "002 b 10.0.0.2/33 k",
-                                      "002 b@ 10.0.0.2 k", "002 b 10.0.0.2 " + std::string(129, 'k')};
+                                       "002 b@ 10.0.0.2 k", "002 b 10.0.0.2 " + std::string(129, 'k')};
   for (const std::string& torn : tails) {
     TempDir dir;
     const fs::path keys = dir / "client.keys";
@@ -612,9 +614,8 @@ TEST(KeyStoreRepair, FailedSaveOfTheTornLineLeavesNoTornFile) {
 
   // A .torn file from an earlier repair is cut back to what it held.
   write_bytes(dir / "client.keys.torn", "x\n");
-  EXPECT_EQ(in_child_with_file_limit(4, [&]() -> int {
-              return std::holds_alternative<KeyStoreError>(KeyStore::open(keys)) ? 0 : 1;
-            }),
+  EXPECT_EQ(in_child_with_file_limit(
+                4, [&]() -> int { return std::holds_alternative<KeyStoreError>(KeyStore::open(keys)) ? 0 : 1; }),
             0);
   EXPECT_EQ(read_bytes(dir / "client.keys.torn"), "x\n");
   EXPECT_EQ(read_bytes(keys), content);
@@ -685,10 +686,17 @@ TEST(KeyStoreConcurrency, SameEntriesRacingAreRegisteredExactlyOnce) {
         AgentRecord a = agent_n(n);
         if (t == 7) a.key = "a different key";  // clashes with the others on id, name and ip
         switch (store->register_agent(a).status) {
-          case RegisterStatus::registered: ++registered; break;
-          case RegisterStatus::already_registered: ++already; break;
-          case RegisterStatus::conflict: ++conflicts; break;
-          default: ++other;
+          case RegisterStatus::registered:
+            ++registered;
+            break;
+          case RegisterStatus::already_registered:
+            ++already;
+            break;
+          case RegisterStatus::conflict:
+            ++conflicts;
+            break;
+          default:
+            ++other;
         }
       }
     });
@@ -829,13 +837,11 @@ void crash_rounds(bool async) {
     ::close(fds[0]);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "child exited on its own, status " << status;
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child exited on its own, status " << status;
     ASSERT_TRUE(pending.empty());
 
     auto r = KeyStore::open(keys);
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(r))
-        << std::get<KeyStoreError>(r).message();
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(r)) << std::get<KeyStoreError>(r).message();
     KeyStore& store = *std::get<std::unique_ptr<KeyStore>>(r);
     for (int n : reported) {
       auto e = store.find_by_id(id_str(n));
@@ -880,7 +886,6 @@ TEST(KeyStoreCompact, DropsRemovedEntriesKeepsCommentsAndFreesIds) {
 
 // ---- I/O failure ----------------------------------------------------------
 
-
 TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
@@ -902,19 +907,20 @@ TEST(KeyStoreIoError, FailedAppendIsRolledBackAndTheFileCutBack) {
 TEST(KeyStoreIoError, FailedRewriteLeavesFileAndIndexAsTheyWere) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
-  const int rc = in_child_with_sample_store_and_30_bytes_of_room(keys, {.force_insert = true}, [&](KeyStore& store) -> int {
-    auto res = store.register_agent({"001", "web1b", "10.0.0.1", std::string(60, 'k')});
-    if (res.status != RegisterStatus::io_error) return 2;
-    auto e = store.find_by_id("001");
-    if (!e || e->removed || e->agent.name != "web1") return 3;
-    if (store.active_count() != 3) return 4;
-    if (read_bytes(keys) != kSample) return 5;
-    if (fs::exists(keys.string() + ".tmp")) return 6;
-    // The old entry still owns its name: replacing it again (a rewrite that fits) works.
-    auto c = store.register_agent({"060", "web1", "10.0.0.60", "k"});
-    if (c.status != RegisterStatus::registered || c.detail.find("replaced") == std::string::npos) return 7;
-    return 0;
-  });
+  const int rc =
+      in_child_with_sample_store_and_30_bytes_of_room(keys, {.force_insert = true}, [&](KeyStore& store) -> int {
+        auto res = store.register_agent({"001", "web1b", "10.0.0.1", std::string(60, 'k')});
+        if (res.status != RegisterStatus::io_error) return 2;
+        auto e = store.find_by_id("001");
+        if (!e || e->removed || e->agent.name != "web1") return 3;
+        if (store.active_count() != 3) return 4;
+        if (read_bytes(keys) != kSample) return 5;
+        if (fs::exists(keys.string() + ".tmp")) return 6;
+        // The old entry still owns its name: replacing it again (a rewrite that fits) works.
+        auto c = store.register_agent({"060", "web1", "10.0.0.60", "k"});
+        if (c.status != RegisterStatus::registered || c.detail.find("replaced") == std::string::npos) return 7;
+        return 0;
+      });
   EXPECT_EQ(rc, 0);
 }
 
@@ -935,8 +941,8 @@ struct Collected {
   }
   std::size_t count(RegisterStatus s) {
     std::lock_guard lock(m);
-    return static_cast<std::size_t>(std::count_if(results.begin(), results.end(),
-                                                  [&](const keyreq::RegisterResult& r) { return r.status == s; }));
+    return static_cast<std::size_t>(
+        std::count_if(results.begin(), results.end(), [&](const keyreq::RegisterResult& r) { return r.status == s; }));
   }
 };
 

@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "resolver/transport/exec_client.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
+#include "resolver/transport/exec_client.hpp"
 
 extern char** environ;
 namespace bp2 = boost::process::v2;
@@ -35,9 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double micros_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::micro>(Clock::now() - t).count();
-}
+double micros_since(Clock::time_point t) { return std::chrono::duration<double, std::micro>(Clock::now() - t).count(); }
 
 double bare_spawn(const std::vector<std::string>& cmd) {
   const auto start = Clock::now();
@@ -113,15 +111,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
-      std::printf("usage: launcher_compare [--rounds N] [--ballast-mb M] [COMMAND ARGS...]\n"
-                  "Times a bare posix_spawn, Boost.Process v2's default launcher, keyreq's launcher alone\n"
-                  "(clone + PR_SET_PDEATHSIG) and keyreq's ExecClient,\n"
-                  "interleaved, on COMMAND (default /bin/true). See docs/exec.md.\n");
+      std::printf(
+          "usage: launcher_compare [--rounds N] [--ballast-mb M] [COMMAND ARGS...]\n"
+          "Times a bare posix_spawn, Boost.Process v2's default launcher, keyreq's launcher alone\n"
+          "(clone + PR_SET_PDEATHSIG) and keyreq's ExecClient,\n"
+          "interleaved, on COMMAND (default /bin/true). See docs/exec.md.\n");
       return 0;
     }
-    if (a == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
-    else if (a == "--ballast-mb" && i + 1 < argc) ballast_mb = std::stoul(argv[++i]);
-    else cmd.push_back(a);
+    if (a == "--rounds" && i + 1 < argc)
+      rounds = std::stoi(argv[++i]);
+    else if (a == "--ballast-mb" && i + 1 < argc)
+      ballast_mb = std::stoul(argv[++i]);
+    else
+      cmd.push_back(a);
   }
   if (cmd.empty()) cmd = {"/bin/true"};
   std::vector<char> ballast(ballast_mb << 20, 1);  // touched: it is resident
@@ -132,7 +134,8 @@ int main(int argc, char** argv) {
   // ExecClient appends the request words; for /bin/true they are ignored.
   keyreq::ExecClient client(cmd, limits);
   std::vector<double> bare, bp2, clone, exec;
-  for (int i = 0; i < 20; ++i) bare_spawn(cmd), bp2_default(ctx, cmd), keyreq_launcher(cmd), keyreq_exec(client);  // warm-up
+  for (int i = 0; i < 20; ++i)
+    bare_spawn(cmd), bp2_default(ctx, cmd), keyreq_launcher(cmd), keyreq_exec(client);  // warm-up
   for (int i = 0; i < rounds; ++i) {
     bare.push_back(bare_spawn(cmd));
     bp2.push_back(bp2_default(ctx, cmd));

@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-#include "resolver/platform/escape.hpp"
 #include "resolver/daemon/log.hpp"
 #include "resolver/daemon/metrics.hpp"
+#include "resolver/platform/escape.hpp"
 #include "testkit/files.hpp"
 #include "testkit/processes.hpp"
 #include "testkit/temp_dir.hpp"
@@ -78,7 +78,7 @@ TEST(Metrics, FileIsReplacedAtomically) {
   EXPECT_EQ(keyreq::testkit::read_file(path), "a 2\n");
   int files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
-  EXPECT_EQ(files, 1);  // no temporary left behind
+  EXPECT_EQ(files, 1);                                                  // no temporary left behind
   EXPECT_TRUE(write_file_atomically(dir / "missing/dir/m.prom", "x"));  // an error message
 }
 

@@ -73,9 +73,7 @@ TEST(PlatformSpawn, AProgramThatCannotRunIsAnErrorNotAChild) {
 TEST(PlatformSpawn, TheChildIsSignalledWhenTheSpawningThreadDies) {
   pid_t pid = -1;
   int rc = -1;
-  std::thread spawner([&] {
-    rc = spawn_process("/bin/sleep", {"sleep", "30"}, kNoStdio, {}, pid);
-  });
+  std::thread spawner([&] { rc = spawn_process("/bin/sleep", {"sleep", "30"}, kNoStdio, {}, pid); });
   spawner.join();
   ASSERT_EQ(rc, 0);
   const int status = wait_status(pid);  // returns within the test's timeout only if SIGTERM came

@@ -2,10 +2,10 @@
 // a dead server's socket is replaced, a live one and a plain file are refused.
 #include "resolver/platform/unix_listen.hpp"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>

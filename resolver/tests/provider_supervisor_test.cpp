@@ -18,7 +18,8 @@ CallLimits limits(std::chrono::milliseconds timeout) {
 }
 
 std::string answer_of(const ProviderResult& r) {
-  if (auto* f = std::get_if<ProviderFailure>(&r)) return "failure " + std::string(to_string(f->failure)) + ": " + f->detail;
+  if (auto* f = std::get_if<ProviderFailure>(&r))
+    return "failure " + std::string(to_string(f->failure)) + ": " + f->detail;
   return std::get<ProviderOutput>(r).stdout_bytes;
 }
 
@@ -68,7 +69,7 @@ TEST_F(SupervisorTest, StartsTheDaemonAndRequestsSurviveItBeingKilled) {
   EXPECT_FALSE(process_alive(second));
   EXPECT_TRUE(processes_in_group(second).empty());
   EXPECT_FALSE(std::filesystem::exists(socket_));  // the reference provider removes it on SIGTERM
-  EXPECT_EQ(supervisor.restarts(), 1u);           // no restart after stop
+  EXPECT_EQ(supervisor.restarts(), 1u);            // no restart after stop
 }
 
 TEST_F(SupervisorTest, BacksOffWhenTheDaemonKeepsDying) {

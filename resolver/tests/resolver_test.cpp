@@ -74,7 +74,8 @@ TEST_F(ResolverTest, DeclineConflictAndFailures) {
   EXPECT_EQ(std::get<outcome::Declined>(o).code, 4);
   EXPECT_NE(outcome_json(o, "id:001").find("Agent not found"), std::string::npos);
 
-  ASSERT_TRUE(std::holds_alternative<outcome::Registered>(resolve_with(ProviderOutput{answer("001", "web", "any"), ""})));
+  ASSERT_TRUE(
+      std::holds_alternative<outcome::Registered>(resolve_with(ProviderOutput{answer("001", "web", "any"), ""})));
   o = resolve_with(ProviderOutput{answer("002", "web", "any"), ""}, "id:002");  // same name, other id
   ASSERT_TRUE(std::holds_alternative<outcome::Conflict>(o));
   EXPECT_EQ(outcome_exit_code(o), 1);

@@ -44,7 +44,8 @@ class ParserTest : public ::testing::Test {
 };
 
 TEST_F(ParserTest, ValidAnswerGivesTheRecord) {
-  auto v = parse(R"(  {"error":0,"data":{"id":"001","name":"web-1","ip":"any","key":"abc"}} )" "\n");
+  auto v = parse(R"(  {"error":0,"data":{"id":"001","name":"web-1","ip":"any","key":"abc"}} )"
+                 "\n");
   ASSERT_TRUE(std::holds_alternative<AgentRecord>(v));
   EXPECT_EQ(std::get<AgentRecord>(v), (AgentRecord{"001", "web-1", "any", "abc"}));
 }
@@ -56,7 +57,7 @@ TEST_F(ParserTest, D1DocumentLevel) {
   expect_rule("D1", answer("001", "a", "any", "k") + "x");
   expect_rule("D1", answer("001", "a", "any", "k") + answer("001", "a", "any", "k"));
   expect_rule("D1", R"({"error":0,"data":{"id":"001","name":"a","ip":"any","key":"k"})");  // truncated
-  expect_rule("D1", "\xef\xbb\xbf" + answer("001", "a", "any", "k"));                       // BOM
+  expect_rule("D1", "\xef\xbb\xbf" + answer("001", "a", "any", "k"));                      // BOM
   expect_rule("D1", R"({"error":0,"x":"caf\xff","data":{"id":"001","name":"a","ip":"any","key":"k"}})");
   expect_rule("D1", std::string(R"({"error":0,"x":"a)") + '\x01' + R"(b"})");
   expect_rule("D1", R"({"error":0,"x":"\q"})");
@@ -206,8 +207,8 @@ TEST_F(ParserTest, OrderIsTheDocumentedOne) {
   expect_rule("S3", answer("001", "a b", "bad", " k"));
   expect_rule("S4", answer("001", "ab", "bad", " k"));
   expect_rule("S5", answer("002", "ab", "any", " k"));  // S5 before C1
-  expect_rule("D2", R"({"error":"x","error":1})");    // D2 before E1
-  expect_rule("E1", R"({"error":"x","data":5})");     // E1 before S1
+  expect_rule("D2", R"({"error":"x","error":1})");      // D2 before E1
+  expect_rule("E1", R"({"error":"x","data":5})");       // E1 before S1
 }
 
 TEST_F(ParserTest, ParserIsReusable) {

@@ -44,8 +44,8 @@ class Serve : public ::testing::Test {
 
   std::string config_file(const std::string& inner) {
     const std::string path = dir_ / "ossec.conf";
-    std::ofstream(path) << "<ossec_config>\n  <auth>\n    <key_request>\n" << inner
-                        << "\n    </key_request>\n  </auth>\n</ossec_config>\n";
+    std::ofstream(path) << "<ossec_config>\n  <auth>\n    <key_request>\n"
+                        << inner << "\n    </key_request>\n  </auth>\n</ossec_config>\n";
     return path;
   }
   std::string reference_exec() const { return bin("keyreq-provider") + " --db " + db_; }
@@ -57,9 +57,9 @@ class Serve : public ::testing::Test {
   bool start(const std::string& inner, const std::string& log_level = "debug") {
     std::filesystem::remove(log_);
     std::filesystem::remove(metrics_);
-    const std::vector<std::string> argv{bin("keyreq"),      "serve",          "--config", config_file(inner),
-                                        "--home",           dir_.path().string(), "--metrics-file", metrics_,
-                                        "--log-level",      log_level};
+    const std::vector<std::string> argv{
+        bin("keyreq"),        "serve",          "--config", config_file(inner), "--home",
+        dir_.path().string(), "--metrics-file", metrics_,   "--log-level",      log_level};
     serve_.start(argv, log_);
     return wait_until([&] { return log().find("event=serve_started") != std::string::npos || serve_.wait(0ms); },
                       15s) &&
@@ -164,8 +164,8 @@ TEST_F(Serve, MissingAndNonExecutableScriptsAreCannotStart) {
 }
 
 TEST_F(Serve, FullQueueDropsAndCounts) {
-  const std::string slow = write_script(dir_, "slow.sh", "echo \"$2\" >> " + (dir_ / "calls") +
-                                                             "\nsleep 1\necho '{\"error\":1,\"message\":\"no\"}'");
+  const std::string slow = write_script(
+      dir_, "slow.sh", "echo \"$2\" >> " + (dir_ / "calls") + "\nsleep 1\necho '{\"error\":1,\"message\":\"no\"}'");
   ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><threads>1</threads><queue_size>1</queue_size>"));
   send("id:001");  // taken by the worker
   send("id:002");  // the one waiting request
@@ -178,8 +178,8 @@ TEST_F(Serve, FullQueueDropsAndCounts) {
 }
 
 TEST_F(Serve, IdenticalRequestInFlightIsDeduplicated) {
-  const std::string slow = write_script(dir_, "slow.sh", "echo \"$2\" >> " + (dir_ / "calls") +
-                                                             "\nsleep 1\necho '{\"error\":1,\"message\":\"no\"}'");
+  const std::string slow = write_script(
+      dir_, "slow.sh", "echo \"$2\" >> " + (dir_ / "calls") + "\nsleep 1\necho '{\"error\":1,\"message\":\"no\"}'");
   ASSERT_TRUE(start("<exec_path>" + slow + "</exec_path><threads>2</threads>"));
   send("id:001");
   send("id:001");
@@ -233,13 +233,15 @@ TEST_F(Serve, EveryInvalidConfigurationValueExits2NamingTheTag) {
       {"<threads>2</threads>", "neither <exec_path> nor <socket>"},
   };
   for (const auto& [inner, tag] : cases) {
-    auto [code, out] = run_merged({bin("keyreq"), "serve", "--config", config_file(inner), "--home", dir_.path().string()});
+    auto [code, out] =
+        run_merged({bin("keyreq"), "serve", "--config", config_file(inner), "--home", dir_.path().string()});
     EXPECT_EQ(code, 2) << inner << "\n" << out;
     EXPECT_NE(out.find(tag), std::string::npos) << inner << "\n" << out;
     std::filesystem::remove(dir_ / "config.log");
   }
   // Flags are checked the same way.
-  auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--threads", "33", "--home", dir_.path().string()});
+  auto [code, out] =
+      run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--threads", "33", "--home", dir_.path().string()});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("--threads: \"33\" is not allowed; expected an integer from 1 to 32"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(input_));  // nothing was started
@@ -254,8 +256,8 @@ TEST_F(Serve, InputSocketPathTooLongExits2BeforeAnythingIsOpened) {
   EXPECT_NE(out.find("--home"), std::string::npos) << out;
   EXPECT_NE(out.find("a socket path of 1 to 107 bytes"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(home + "/etc/client.keys")) << "keys were opened first";
-  std::tie(code, out) = run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", dir_.path().string(), "--input",
-                             dir_ / std::string(110, 'i')});
+  std::tie(code, out) = run_merged({bin("keyreq"), "serve", "--exec", "/bin/true", "--home", dir_.path().string(),
+                                    "--input", dir_ / std::string(110, 'i')});
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("--input"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(keys_));
@@ -310,7 +312,7 @@ TEST_F(Serve, LaunchedProviderKilledIsRestartedAndRequestsSucceed) {
 TEST_F(Serve, SigtermDuringLoadLosesNoReportedRegistrationAndLeavesNoChild) {
   const std::string socket = dir_ / "provider.sock";
   ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
-                    "</socket><threads>4</threads><queue_size>4000</queue_size><timeout>10</timeout>",
+                        "</socket><threads>4</threads><queue_size>4000</queue_size><timeout>10</timeout>",
                     "info"));
   const pid_t provider = static_cast<pid_t>(last_field(log(), "provider_started", "pid"));
   ASSERT_GT(provider, 0);
@@ -368,8 +370,8 @@ TEST_F(Serve, AllRequestsRegisterThroughAProviderWithASmallBacklog) {
     send(request);
   }
   // Every request ends registered or failed; wait for all of them.
-  wait_until([&] { return metric_now("keyreq_registered_total") + count(log(), "event=provider_failure") >= kRequests; },
-             60s);
+  wait_until(
+      [&] { return metric_now("keyreq_registered_total") + count(log(), "event=provider_failure") >= kRequests; }, 60s);
   EXPECT_EQ(metric_now("keyreq_registered_total"), kRequests);
   EXPECT_EQ(count(log(), "event=provider_failure"), 0u);
   const auto first_failure = log().find("event=provider_failure");
@@ -386,8 +388,8 @@ TEST_F(Serve, AllRequestsRegisterThroughAProviderWithASmallBacklog) {
 TEST_F(Serve, ExecFallbackOnAnEmptySocketAnswer) {
   const std::string socket = dir_ / "provider.sock";
   BackgroundProcess provider({"/usr/bin/python3", source_path("fixtures/faulty/faulty_socket.py"), "--mode",
-                  "close_without_answer", "--socket", socket},
-                 dir_ / "provider.log");
+                              "close_without_answer", "--socket", socket},
+                             dir_ / "provider.log");
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 10s)) << read_file(dir_ / "provider.log");
   ASSERT_TRUE(start("<exec_path>" + reference_exec() + "</exec_path><socket>" + socket +
                     "</socket><exec_fallback>yes</exec_fallback>"));
@@ -419,7 +421,8 @@ TEST_F(Serve, SecondServeOnTheSameKeysExits2WithoutRepairingOrServing) {
   std::ofstream(keys_, std::ios::app) << "002 agent-0";
   const std::string before = read_file(keys_);
   for (const std::string& input : {input_, dir_ / "other.sock"}) {
-    auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", reference_exec(), "--input", input, "--keys", keys_});
+    auto [code, out] =
+        run_merged({bin("keyreq"), "serve", "--exec", reference_exec(), "--input", input, "--keys", keys_});
     EXPECT_EQ(code, 2) << out;
     EXPECT_NE(out.find("in use by pid " + std::to_string(serve_.pid())), std::string::npos) << out;
     EXPECT_EQ(read_file(keys_), before);
@@ -433,7 +436,8 @@ TEST_F(Serve, SecondServeOnTheSameKeysExits2WithoutRepairingOrServing) {
 TEST_F(Serve, FifoAsClientKeysExits2AtOnce) {
   std::filesystem::create_directories(dir_ / "etc");
   ASSERT_EQ(::mkfifo(keys_.c_str(), 0600), 0);
-  auto [code, out] = run_merged({bin("keyreq"), "serve", "--exec", reference_exec(), "--home", dir_.path().string()}, 5s);
+  auto [code, out] =
+      run_merged({bin("keyreq"), "serve", "--exec", reference_exec(), "--home", dir_.path().string()}, 5s);
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("not a regular file"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(input_));
@@ -488,7 +492,7 @@ TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
     std::filesystem::remove(pid_file);
     const std::string hang = write_script(dir_, "hang.sh", "echo $$ > " + pid_file + "\nsleep 30 &\nwait");
     BackgroundProcess resolve({bin("keyreq"), "resolve", "--exec", hang, "--keys", dir_ / "resolve.keys", "id", "001"},
-                  dir_ / "resolve.log");
+                              dir_ / "resolve.log");
     ASSERT_TRUE(wait_until([&] { return !read_file(pid_file).empty(); }, 5s));
     std::this_thread::sleep_for(200ms);  // the sleep started
     const pid_t provider = static_cast<pid_t>(std::atoll(read_file(pid_file).c_str()));
@@ -507,8 +511,8 @@ TEST_F(Serve, ResolveInterruptedStopsTheProviderGroupItStarted) {
 void expect_kill9_takes_provider_along(BackgroundProcess& parent, pid_t provider) {
   parent.signal(SIGKILL);
   parent.wait(5s);
-  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s)) << "provider " << provider << " outlived "
-                                                                         << parent.pid();
+  EXPECT_TRUE(wait_until([&] { return !process_alive(provider); }, 1s))
+      << "provider " << provider << " outlived " << parent.pid();
 }
 
 // Issue 11 item 7: after kill -9 of serve or resolve, providers lived on with PPID 1.
@@ -536,8 +540,8 @@ TEST_F(Serve, SocketServedByAnotherAtStartIsTakenOverWhenItGoesDown) {
   const std::string socket = dir_ / "provider.sock";
   BackgroundProcess external({bin("keyreq-provider"), "--db", db_, "--socket", socket}, dir_ / "external.log");
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(socket); }, 5s));
-  ASSERT_TRUE(start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket +
-                    "</socket><timeout>10</timeout>"));
+  ASSERT_TRUE(
+      start("<exec_path>" + reference_daemon() + "</exec_path><socket>" + socket + "</socket><timeout>10</timeout>"));
   EXPECT_NE(log().find("event=provider_standby"), std::string::npos);
   send("id:001");
   ASSERT_TRUE(wait_metric("keyreq_registered_total", 1));
@@ -586,8 +590,8 @@ INSTANTIATE_TEST_SUITE_P(ForkAndSetsid, DaemonisingProvider, ::testing::Values("
 TEST_F(Serve, ProviderFloodingStderrIsCappedWithASummary) {
   const std::string socket = dir_ / "provider.sock";
   const std::string noisy = write_script(
-      dir_, "noisy.sh", "(while :; do echo 'noise noise noise noise noise noise noise noise' >&2; done) &\nexec " +
-                            reference_daemon());
+      dir_, "noisy.sh",
+      "(while :; do echo 'noise noise noise noise noise noise noise noise' >&2; done) &\nexec " + reference_daemon());
   ASSERT_TRUE(start("<exec_path>" + noisy + "</exec_path><socket>" + socket + "</socket>", "info"));
   std::this_thread::sleep_for(2s);
   send("id:001");
@@ -636,8 +640,8 @@ TEST_F(Serve, ProviderMessagesAreEscapedOnceAndEveryOutcomeLineHasQueueMs) {
 }
 
 TEST_F(Serve, DisabledBlockServesNothing) {
-  auto [code, out] = run_merged({bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home",
-                          dir_.path().string()});
+  auto [code, out] = run_merged(
+      {bin("keyreq"), "serve", "--config", config_file("<enabled>no</enabled>"), "--home", dir_.path().string()});
   EXPECT_EQ(code, 0);
   EXPECT_NE(out.find("disabled"), std::string::npos) << out;
 }

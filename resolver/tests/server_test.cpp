@@ -21,10 +21,11 @@ class ServerTest : public ::testing::Test {
  protected:
   // An exec provider answering every id; sleeps `delay` seconds first.
   ServerOptions options(const std::string& delay = "0", int threads = 1) {
-    const std::string script = write_script(
-        dir_, "provider.sh",
-        "sleep " + delay + "\nprintf '{\"error\":0,\"data\":{\"id\":\"%s\",\"name\":\"agent-%s\",\"ip\":\"any\","
-        "\"key\":\"0123456789abcdef0123456789abcdef\"}}' \"$2\" \"$2\"");
+    const std::string script =
+        write_script(dir_, "provider.sh",
+                     "sleep " + delay +
+                         "\nprintf '{\"error\":0,\"data\":{\"id\":\"%s\",\"name\":\"agent-%s\",\"ip\":\"any\","
+                         "\"key\":\"0123456789abcdef0123456789abcdef\"}}' \"$2\" \"$2\"");
     ServerOptions o;
     o.config.enabled = true;
     o.config.exec_path = script;

@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <mutex>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "testkit/temp_dir.hpp"
 #include "testkit/unix_sockets.hpp"
@@ -89,7 +89,8 @@ TEST(SocketClient, EofEndsAReplyThatIsNotAnObject) {
 TEST(SocketClient, DeadlineCapAndNobodyListening) {
   TempDir dir;
   {
-    UnixTestServer silent(dir / "silent", [&](int fd) { testkit::read_some(fd, 100, std::chrono::milliseconds(2000)); });
+    UnixTestServer silent(dir / "silent",
+                          [&](int fd) { testkit::read_some(fd, 100, std::chrono::milliseconds(2000)); });
     SocketClient client(dir / "silent", limits(300ms));
     const auto start = Clock::now();
     auto r = client.call(kId001);
@@ -154,8 +155,10 @@ TEST(SocketClient, FullListenBacklogIsWaitedForNotTakenAsConnected) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto r = client.call(kId001);
-      if (auto* f = std::get_if<ProviderFailure>(&r)) failures[t] = std::string(to_string(f->failure)) + ": " + f->detail;
-      else if (std::get<ProviderOutput>(r).stdout_bytes != kAnswer) failures[t] = "wrong answer";
+      if (auto* f = std::get_if<ProviderFailure>(&r))
+        failures[t] = std::string(to_string(f->failure)) + ": " + f->detail;
+      else if (std::get<ProviderOutput>(r).stdout_bytes != kAnswer)
+        failures[t] = "wrong answer";
     });
   }
   for (auto& t : threads) t.join();

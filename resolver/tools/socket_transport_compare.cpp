@@ -9,11 +9,11 @@
 // is already listening (the reference provider); requests cycle over ids
 // 001..N. Only the transport is timed: connect, write, read the whole JSON
 // answer, close. Prints one line per (mode, concurrency, repetition).
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -58,8 +58,10 @@ Result run_threads(const std::string& path, unsigned concurrency, double seconds
         keyreq::Request request{keyreq::RequestKind::id, agent_id(n++ % agents + 1)};
         auto result = client.call(request);
         auto* out = std::get_if<keyreq::ProviderOutput>(&result);
-        if (out != nullptr && keyreq::json_document_complete(out->stdout_bytes)) ++my_ok;
-        else ++my_failed;
+        if (out != nullptr && keyreq::json_document_complete(out->stdout_bytes))
+          ++my_ok;
+        else
+          ++my_failed;
       }
       ok += my_ok;
       failed += my_failed;
@@ -95,17 +97,17 @@ class Lane : public std::enable_shared_from_this<Lane> {
 
  private:
   void read() {
-    socket_->async_read_some(asio::buffer(buf_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                             std::size_t n) {
-      self->reply_.append(self->buf_, n);
-      if (keyreq::json_document_complete(self->reply_)) {
-        self->ok_.fetch_add(1, std::memory_order_relaxed);
-        self->socket_->close();
-        return self->start();
-      }
-      if (ec) return self->fail();
-      self->read();
-    });
+    socket_->async_read_some(asio::buffer(buf_),
+                             [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                               self->reply_.append(self->buf_, n);
+                               if (keyreq::json_document_complete(self->reply_)) {
+                                 self->ok_.fetch_add(1, std::memory_order_relaxed);
+                                 self->socket_->close();
+                                 return self->start();
+                               }
+                               if (ec) return self->fail();
+                               self->read();
+                             });
   }
   void fail() {
     failed_.fetch_add(1, std::memory_order_relaxed);
@@ -160,10 +162,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string opt = argv[i];
     const std::string value = argv[i + 1];
-    if (opt == "--socket") path = value;
-    else if (opt == "--seconds") seconds = std::atof(value.c_str());
-    else if (opt == "--agents") agents = std::strtoul(value.c_str(), nullptr, 10);
-    else if (opt == "--repeat") repeat = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
+    if (opt == "--socket")
+      path = value;
+    else if (opt == "--seconds")
+      seconds = std::atof(value.c_str());
+    else if (opt == "--agents")
+      agents = std::strtoul(value.c_str(), nullptr, 10);
+    else if (opt == "--repeat")
+      repeat = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
     else if (opt == "--concurrency") {
       levels.clear();
       for (std::size_t pos = 0; pos < value.size();) {

@@ -10,11 +10,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "resolver/transport/command_line.hpp"
+#include "resolver/platform/deadline.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
-#include "resolver/platform/deadline.hpp"
 #include "resolver/platform/unique_fd.hpp"
+#include "resolver/transport/command_line.hpp"
 
 namespace keyreq {
 namespace bp2 = boost::process::v2;
@@ -45,8 +45,8 @@ ProviderResult ExecClient::call(const Request& request) {
   const auto deadline = Clock::now() + limits_.timeout;
   if (command_.empty()) return ProviderFailure{ProviderFailureClass::cannot_start, "exec_path is empty", {}};
   if (resolved_program_.empty()) {
-    return ProviderFailure{ProviderFailureClass::cannot_start,
-                           "\"" + escape_bytes(command_.front()) + "\" not found in PATH", {}};
+    return ProviderFailure{
+        ProviderFailureClass::cannot_start, "\"" + escape_bytes(command_.front()) + "\" not found in PATH", {}};
   }
 
   UniqueFd out_read, out_write, err_read, err_write;
@@ -68,7 +68,8 @@ ProviderResult ExecClient::call(const Request& request) {
   err_write.reset();
   if (ec) {
     return ProviderFailure{ProviderFailureClass::cannot_start,
-                           "cannot start \"" + escape_bytes(resolved_program_) + "\": " + ec.message(), {}};
+                           "cannot start \"" + escape_bytes(resolved_program_) + "\": " + ec.message(),
+                           {}};
   }
   const pid_t pid = process.id();
   if (pidfd < 0) {
@@ -140,8 +141,10 @@ ProviderResult ExecClient::call(const Request& request) {
   }
   if (timed_out) {
     std::string detail = "no answer within " + std::to_string(limits_.timeout.count()) + " ms";
-    if (exited_before_deadline && out_open) detail += " (the provider exited but a process it left holds stdout open)";
-    else if (exited_on_sigterm) detail += " (still running at the deadline; stopped with SIGTERM)";
+    if (exited_before_deadline && out_open)
+      detail += " (the provider exited but a process it left holds stdout open)";
+    else if (exited_on_sigterm)
+      detail += " (still running at the deadline; stopped with SIGTERM)";
     else if (!exited_before_deadline)
       detail += " (still running at the deadline; did not exit within " + std::to_string(limits_.kill_grace.count()) +
                 " ms of SIGTERM, killed with SIGKILL)";

@@ -68,7 +68,8 @@ ProviderResult SocketClient::call(const Request& request) {
       output.stdout_bytes.append(buf, static_cast<std::size_t>(n));
       if (output.stdout_bytes.size() > limits_.max_output) {
         return ProviderFailure{ProviderFailureClass::output_too_large,
-                               "reply exceeded " + std::to_string(limits_.max_output) + " bytes", {}};
+                               "reply exceeded " + std::to_string(limits_.max_output) + " bytes",
+                               {}};
       }
       if (scanner.feed(std::string_view(buf, static_cast<std::size_t>(n)))) return output;
       continue;

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
-#include <thread>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "conformance/certify/process_runner.hpp"
 #include "conformance/certify/tests/certify_test_support.hpp"
@@ -63,9 +63,9 @@ TEST_F(CertifyCommand, CsvDatasetAndSocketTransport) {
 
 TEST_F(CertifyCommand, VulnerableProviderIsNotCertifiedAndThePayloadIsShown) {
   if (!executable("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is not installed";
-  const ProcessRun run = keyreq({"--exec", source_root() + "/fixtures/vulnerable/provider.py --db " + dataset,
-                                 "--dataset", dataset, "--out", dir / "out", "--junit", dir / "junit.xml",
-                                 "--timeout", "20"});
+  const ProcessRun run =
+      keyreq({"--exec", source_root() + "/fixtures/vulnerable/provider.py --db " + dataset, "--dataset", dataset,
+              "--out", dir / "out", "--junit", dir / "junit.xml", "--timeout", "20"});
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
   EXPECT_NE(run.stdout_bytes.find("NOT CERTIFIED"), std::string::npos);
   EXPECT_NE(run.stdout_bytes.find("[SQLI]"), std::string::npos);
@@ -79,17 +79,17 @@ TEST_F(CertifyCommand, VulnerableProviderIsNotCertifiedAndThePayloadIsShown) {
 TEST_F(CertifyCommand, UsageErrorsExit2) {
   const std::string exec = provider_binary() + " --db " + dataset;
   const std::vector<std::vector<std::string>> cases = {
-      {"--exec", exec},                                                   // no --dataset
-      {"--exec", exec, "--socket", dir / "s", "--dataset", dataset},      // both transports
-      {"--dataset", dataset},                                             // neither
-      {"--exec", "no-such-provider-xyz id", "--dataset", dataset},        // not in PATH
-      {"--exec", dir / "missing.py", "--dataset", dataset},               // no such file
-      {"--exec", "\"unterminated", "--dataset", dataset},                 // bad command line
-      {"--socket", dir / "none.sock", "--dataset", dataset},              // no daemon
-      {"--socket", dataset, "--dataset", dataset},                        // not a socket
-      {"--exec", exec, "--dataset", dir / "missing.csv"},                 // no dataset
-      {"--exec", exec, "--dataset", dataset, "--parallel", "0"},          // out of range
-      {"--exec", exec, "--dataset", dataset, "--timeout", "0"},           // out of range
+      {"--exec", exec},                                               // no --dataset
+      {"--exec", exec, "--socket", dir / "s", "--dataset", dataset},  // both transports
+      {"--dataset", dataset},                                         // neither
+      {"--exec", "no-such-provider-xyz id", "--dataset", dataset},    // not in PATH
+      {"--exec", dir / "missing.py", "--dataset", dataset},           // no such file
+      {"--exec", "\"unterminated", "--dataset", dataset},             // bad command line
+      {"--socket", dir / "none.sock", "--dataset", dataset},          // no daemon
+      {"--socket", dataset, "--dataset", dataset},                    // not a socket
+      {"--exec", exec, "--dataset", dir / "missing.csv"},             // no dataset
+      {"--exec", exec, "--dataset", dataset, "--parallel", "0"},      // out of range
+      {"--exec", exec, "--dataset", dataset, "--timeout", "0"},       // out of range
   };
   {
     std::ofstream bad(dir / "bad.csv");
@@ -110,9 +110,9 @@ TEST_F(CertifyCommand, UsageErrorsExit2) {
 // console names the rule once, with its count, a hint and a few examples
 // (it printed 585 lines before findings were grouped by root cause).
 TEST_F(CertifyCommand, UpperCaseFieldNamesFitIn60ConsoleLinesWithAHint) {
-  const ProcessRun run =
-      keyreq({"--exec", "/usr/bin/python3 " + faulty("careless_sqlite.py") + " --mode upper-case-fields --db " + dataset,
-              "--dataset", dataset, "--timeout", "20", "--out", dir / "out"});
+  const ProcessRun run = keyreq(
+      {"--exec", "/usr/bin/python3 " + faulty("careless_sqlite.py") + " --mode upper-case-fields --db " + dataset,
+       "--dataset", dataset, "--timeout", "20", "--out", dir / "out"});
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
   const auto lines = std::count(run.stdout_bytes.begin(), run.stdout_bytes.end(), '\n');
   EXPECT_LE(lines, 60) << run.stdout_bytes;
@@ -127,11 +127,12 @@ TEST_F(CertifyCommand, UpperCaseFieldNamesFitIn60ConsoleLinesWithAHint) {
 // the provider still had to send them whole to pass the record checks.
 TEST_F(CertifyCommand, NoArtifactHoldsAWholeKeyWithoutShowKeys) {
   const auto agents = read_dataset(dataset).agents;
-  const std::string exec = "/usr/bin/python3 " + faulty("careless_sqlite.py") + " --mode upper-case-fields --db " + dataset;
+  const std::string exec =
+      "/usr/bin/python3 " + faulty("careless_sqlite.py") + " --mode upper-case-fields --db " + dataset;
   for (const bool show : {false, true}) {
     const std::string out = dir / (show ? "shown" : "hidden");
-    std::vector<std::string> args = {"--exec", exec, "--dataset", dataset, "--timeout", "20", "--out", out,
-                                     "--junit", out + "/junit.xml", "-v"};
+    std::vector<std::string> args = {"--exec", exec,      "--dataset",        dataset, "--timeout", "20", "--out",
+                                     out,      "--junit", out + "/junit.xml", "-v"};
     if (show) args.push_back("--show-keys");
     const ProcessRun run = keyreq(args);
     EXPECT_EQ(run.exit_code, 1) << run.stderr_bytes;
@@ -142,15 +143,16 @@ TEST_F(CertifyCommand, NoArtifactHoldsAWholeKeyWithoutShowKeys) {
         EXPECT_TRUE(whole) << text.substr(0, 300);
       }
       if (show) continue;
-      for (const auto& a : agents) ASSERT_EQ(text.find(a.key), std::string::npos) << a.id << " in " << text.substr(0, 300);
+      for (const auto& a : agents)
+        ASSERT_EQ(text.find(a.key), std::string::npos) << a.id << " in " << text.substr(0, 300);
       if (text != run.stderr_bytes) {  // stderr: only the progress line, if any
         EXPECT_NE(text.find(agents[0].key.substr(0, 4) + "..."), std::string::npos) << text.substr(0, 300);
       }
     }
   }
   // a certified provider: certificate.json keeps every exchange, passing ones too
-  const ProcessRun ok = keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset, "--out",
-                                dir / "ok"});
+  const ProcessRun ok =
+      keyreq({"--exec", provider_binary() + " --db " + dataset, "--dataset", dataset, "--out", dir / "ok"});
   EXPECT_EQ(ok.exit_code, 0) << ok.stdout_bytes;
   const std::string json = read_file(dir / "ok/certificate.json");
   EXPECT_NE(json.find("(64 hex)"), std::string::npos);
@@ -158,8 +160,8 @@ TEST_F(CertifyCommand, NoArtifactHoldsAWholeKeyWithoutShowKeys) {
 }
 
 TEST_F(CertifyCommand, MaxFailuresStopsProbingAfterNFailedProbes) {
-  const ProcessRun run = keyreq({"--exec", faulty("garbage_output"), "--dataset", dataset, "--max-failures", "3",
-                                 "--out", dir / "out"});
+  const ProcessRun run =
+      keyreq({"--exec", faulty("garbage_output"), "--dataset", dataset, "--max-failures", "3", "--out", dir / "out"});
   EXPECT_EQ(run.exit_code, 1) << run.stdout_bytes << run.stderr_bytes;
   const auto json = nlohmann::json::parse(read_file(dir / "out/certificate.json"));
   EXPECT_EQ(json["summary"]["fail"], 3) << run.stdout_bytes;
@@ -172,8 +174,8 @@ TEST_F(CertifyCommand, WarningsAsFailuresExit1) {
   // failures): the warning is a <failure> only with --warnings-as-failures.
   const ProcessRun strict = keyreq({"--exec", faulty("stderr_warnings"), "--dataset", dataset, "--junit",
                                     dir / "strict.xml", "--warnings-as-failures"});
-  const ProcessRun plain = keyreq({"--exec", faulty("stderr_warnings"), "--dataset", dataset, "--junit",
-                                   dir / "plain.xml"});
+  const ProcessRun plain =
+      keyreq({"--exec", faulty("stderr_warnings"), "--dataset", dataset, "--junit", dir / "plain.xml"});
   EXPECT_EQ(strict.exit_code, 1);
   EXPECT_NE(read_file(dir / "strict.xml").find("type=\"SHOULD STDERR\""), std::string::npos);
   EXPECT_EQ(read_file(dir / "plain.xml").find("type=\"SHOULD"), std::string::npos);
@@ -232,17 +234,18 @@ std::vector<pid_t> tagged_processes(const std::string& tag, const std::string& w
 TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
   for (const int sig : {SIGINT, SIGTERM}) {
     const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-" + std::to_string(sig);
-    BackgroundProcess certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
-                                       "--timeout", "60"},
-                                      dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
+    BackgroundProcess certify(
+        {keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset, "--timeout", "60"},
+        dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
     ASSERT_TRUE(wait_until([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
         << "the provider never started: " << read_file(dir / "certify.log");
     certify.signal(sig);
     const auto status = certify.wait(std::chrono::seconds(5));
     ASSERT_TRUE(status.has_value()) << "certify did not end after " << strsignal(sig);
     EXPECT_EQ(*status, 128 + sig);
-    EXPECT_TRUE(wait_until([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
-                         std::chrono::seconds(1)))
+    EXPECT_TRUE(
+        wait_until([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+                   std::chrono::seconds(1)))
         << "provider processes outlived certify by more than 1 s";
     EXPECT_NE(read_file(dir / "certify.log").find("interrupted"), std::string::npos) << read_file(dir / "certify.log");
   }
@@ -252,15 +255,16 @@ TEST_F(CertifyCommand, InterruptedCertifyStopsItsProviders) {
 // process does, within a second (the provider and the sleep it started).
 TEST_F(CertifyCommand, NoProviderOutlivesCertifyKilledWithSigkill) {
   const std::string tag = "KEYREQ_CERTIFY_TEST_TAG=" + std::to_string(::getpid()) + "-kill9";
-  BackgroundProcess certify({keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset,
-                                     "--timeout", "60"},
-                                    dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
+  BackgroundProcess certify(
+      {keyreq_binary(), "certify", "--exec", faulty("slow"), "--dataset", dataset, "--timeout", "60"},
+      dir / "certify.log", {tag, "KEYREQ_SLOW_SECONDS=30"});
   ASSERT_TRUE(wait_until([&] { return !tagged_processes(tag, "sleep").empty(); }, std::chrono::seconds(10)))
       << "the provider never started: " << read_file(dir / "certify.log");
   ::kill(certify.pid(), SIGKILL);
   ASSERT_TRUE(certify.wait(std::chrono::seconds(5)).has_value());
-  EXPECT_TRUE(wait_until([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
-                       std::chrono::seconds(1)))
+  EXPECT_TRUE(
+      wait_until([&] { return tagged_processes(tag, "slow").empty() && tagged_processes(tag, "sleep").empty(); },
+                 std::chrono::seconds(1)))
       << "provider processes outlived certify (kill -9) by more than 1 s";
 }
 

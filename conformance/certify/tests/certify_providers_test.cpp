@@ -34,10 +34,10 @@ void expect_certified(const Certificate& cert) {
   EXPECT_EQ(cert.must_findings(), 0u) << summary(cert);
   EXPECT_EQ(cert.count(ProbeStatus::skipped), 0u) << summary(cert);
   EXPECT_GT(cert.timing.calls, 20u);
-  for (const char* id : {"smoke.known-id", "smoke.known-ip", "smoke.unknown-id", "smoke.unknown-ip",
-                         "adversarial.id.sqli-short-or", "adversarial.ip.sqli-quote-or",
-                         "adversarial.request.option-unknown", "parallel.consistent", "form.id.0001",
-                         "form.id.00000001", "form.ip.::ffff:10.0.0.1", "form.ip.0.0.0.0"}) {
+  for (const char* id :
+       {"smoke.known-id", "smoke.known-ip", "smoke.unknown-id", "smoke.unknown-ip", "adversarial.id.sqli-short-or",
+        "adversarial.ip.sqli-quote-or", "adversarial.request.option-unknown", "parallel.consistent", "form.id.0001",
+        "form.id.00000001", "form.ip.::ffff:10.0.0.1", "form.ip.0.0.0.0"}) {
     EXPECT_NE(probe(cert, id), nullptr) << id;
   }
 }
@@ -100,7 +100,8 @@ TEST_P(LanguageCertification, ExecProviderIsCertified) {
 
 TEST_P(LanguageCertification, SocketDaemonIsCertified) {
   const std::string sock = dir / (std::string(GetParam().name) + ".sock");
-  ProviderDaemon daemon({GetParam().interpreter, script(), "--db", dataset, "--socket", sock}, sock, dir / "daemon.log");
+  ProviderDaemon daemon({GetParam().interpreter, script(), "--db", dataset, "--socket", sock}, sock,
+                        dir / "daemon.log");
   ASSERT_TRUE(daemon.up()) << "the " << GetParam().name << " daemon did not come up";
   const Certificate cert = run(socket_options(sock, dataset, kInterpreterTimeout));
   expect_certified(cert);
@@ -145,8 +146,8 @@ TEST_F(Certification, ReferenceProviderIsCertifiedAtParallel1And32) {
 // and at 32 (before the shared connect routine, 60-74 false IO findings).
 TEST_F(Certification, SmallBacklogDaemonGetsTheSameFindingsAtParallel1And32) {
   const std::string sock = dir / "backlog.sock";
-  ProviderDaemon daemon({"/usr/bin/python3", faulty("faulty_socket.py"), "--mode", "small_backlog", "--socket", sock}, sock,
-                dir / "backlog.log");
+  ProviderDaemon daemon({"/usr/bin/python3", faulty("faulty_socket.py"), "--mode", "small_backlog", "--socket", sock},
+                        sock, dir / "backlog.log");
   ASSERT_TRUE(daemon.up());
   std::string rules_at_1;
   for (const unsigned parallel : {1u, 32u}) {
@@ -157,9 +158,12 @@ TEST_F(Certification, SmallBacklogDaemonGetsTheSameFindingsAtParallel1And32) {
     EXPECT_TRUE(findings_of(cert, "CONNECT").empty()) << "--parallel " << parallel << "\n" << summary(cert);
     EXPECT_TRUE(findings_of(cert, "TIMEOUT").empty()) << "--parallel " << parallel << "\n" << summary(cert);
     EXPECT_TRUE(findings_of(cert, "PARALLEL").empty() && findings_of(cert, "CONCURRENT").empty())
-        << "--parallel " << parallel << "\n" << summary(cert);
-    if (parallel == 1) rules_at_1 = must_rule_counts(cert);
-    else EXPECT_EQ(must_rule_counts(cert), rules_at_1) << summary(cert);
+        << "--parallel " << parallel << "\n"
+        << summary(cert);
+    if (parallel == 1)
+      rules_at_1 = must_rule_counts(cert);
+    else
+      EXPECT_EQ(must_rule_counts(cert), rules_at_1) << summary(cert);
   }
 }
 
@@ -171,16 +175,17 @@ TEST_F(Certification, SmallBacklogDaemonGetsTheSameFindingsAtParallel1And32) {
 // refuses at run time. Certify used to send ids only in the dataset's
 // spelling and certified it.
 TEST_F(Certification, IntegerIdLookupIsNotCertifiedWithC1ShowingRequestAndAnswer) {
-  const Certificate cert = run(exec_options(
-      {"/usr/bin/python3", faulty("careless_sqlite.py"), "--mode", "integer-ids", "--db", dataset}, dataset,
-      milliseconds(20'000)));
+  const Certificate cert =
+      run(exec_options({"/usr/bin/python3", faulty("careless_sqlite.py"), "--mode", "integer-ids", "--db", dataset},
+                       dataset, milliseconds(20'000)));
   EXPECT_FALSE(cert.certified()) << summary(cert);
   for (const char* id : {"form.id.0001", "form.id.00000001"}) {
     const ProbeResult* p = probe(cert, id);
     ASSERT_NE(p, nullptr) << id;
     ASSERT_TRUE(has_rule(p, "C1")) << id << "\n" << summary(cert);
-    const auto c1 = std::find_if(p->findings.begin(), p->findings.end(), [](const Finding& f) { return f.rule == "C1"; });
-    EXPECT_NE(c1->message.find("\"001\""), std::string::npos) << c1->message;  // the answer's id
+    const auto c1 =
+        std::find_if(p->findings.begin(), p->findings.end(), [](const Finding& f) { return f.rule == "C1"; });
+    EXPECT_NE(c1->message.find("\"001\""), std::string::npos) << c1->message;                      // the answer's id
     EXPECT_NE(c1->message.find(std::string("id:") + (id + 8)), std::string::npos) << c1->message;  // the request
     ASSERT_EQ(p->evidence.size(), 1u);
     EXPECT_EQ(p->evidence[0].argv.back(), std::string(id + 8));
@@ -228,9 +233,7 @@ void expect_known_id_fails_with(const Certificate& cert, const std::string& rule
   }
 }
 
-TEST_F(FaultyExec, GarbageOutputIsD1) {
-  expect_known_id_fails_with(certify_faulty("garbage_output"), "D1");
-}
+TEST_F(FaultyExec, GarbageOutputIsD1) { expect_known_id_fails_with(certify_faulty("garbage_output"), "D1"); }
 
 TEST_F(FaultyExec, EmptyOutputIsD1) {
   expect_known_id_fails_with(certify_faulty("empty_output"), "D1", "nothing on stdout");
@@ -268,9 +271,7 @@ TEST_F(FaultyExec, WrongAgentIsC1AndC2) {
   EXPECT_TRUE(has_rule(probe(cert, "smoke.known-ip"), "C2")) << summary(cert);
 }
 
-TEST_F(FaultyExec, OversizedOutputIsSize) {
-  expect_known_id_fails_with(certify_faulty("oversized_output"), "SIZE");
-}
+TEST_F(FaultyExec, OversizedOutputIsSize) { expect_known_id_fails_with(certify_faulty("oversized_output"), "SIZE"); }
 
 TEST_F(FaultyExec, StderrWarningsAreAWarningNotAStdoutProblem) {
   const Certificate cert = certify_faulty("stderr_warnings");

@@ -55,7 +55,9 @@ std::size_t count_if_contains(const std::string& text, const std::string& needle
   return n;
 }
 
-std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 TEST(RootCauses, EachRuleOnceWithItsCountFirstExamplesAndAHint) {
   const Certificate cert = upper_case_certificate(96);
@@ -82,7 +84,9 @@ TEST(RootCauses, MustRulesComeFirstThenTheMostFrequent) {
   Certificate cert = upper_case_certificate(2);
   ProbeResult p;
   p.id = "exec.stderr";
-  p.findings = {{"STDERR", Level::should, "x"}, {"SQLI", Level::must, "y"}, {"SQLI", Level::must, "z"},
+  p.findings = {{"STDERR", Level::should, "x"},
+                {"SQLI", Level::must, "y"},
+                {"SQLI", Level::must, "z"},
                 {"SQLI", Level::must, "w"}};
   cert.probes.push_back(p);
   const auto causes = root_causes(cert);
@@ -120,8 +124,8 @@ TEST(Redaction, NoArtifactHoldsAWholeKey) {
   std::ostringstream console, verbose;
   write_console(shown, console);
   write_console(shown, verbose, true);
-  for (const std::string& text : {console.str(), verbose.str(), certificate_json(shown).dump(),
-                                  certificate_markdown(shown), junit_xml(shown)}) {
+  for (const std::string& text :
+       {console.str(), verbose.str(), certificate_json(shown).dump(), certificate_markdown(shown), junit_xml(shown)}) {
     EXPECT_EQ(text.find(kKey), std::string::npos) << text.substr(0, 2000);
     EXPECT_NE(text.find(kKey.substr(0, 4) + "..." + kKey.substr(60) + "(64 hex)"), std::string::npos);
   }

@@ -27,8 +27,10 @@ class ScopedEnv {
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
   ~ScopedEnv() {
-    if (had_) ::setenv(name_.c_str(), old_.c_str(), 1);
-    else ::unsetenv(name_.c_str());
+    if (had_)
+      ::setenv(name_.c_str(), old_.c_str(), 1);
+    else
+      ::unsetenv(name_.c_str());
   }
 
  private:
@@ -99,8 +101,7 @@ inline bool has_rule(const ProbeResult* p, const std::string& rule) {
 inline std::string summary(const Certificate& cert) {
   std::string out;
   for (const auto& p : cert.probes)
-    for (const auto& f : p.findings)
-      out += p.id + " [" + f.rule + "] " + f.message.substr(0, 160) + "\n";
+    for (const auto& f : p.findings) out += p.id + " [" + f.rule + "] " + f.message.substr(0, 160) + "\n";
   return out.empty() ? "(no findings)" : out;
 }
 

@@ -45,8 +45,8 @@ TEST(ProcessRunner, KeepsStdoutAndStderrApartWithTheExitStatus) {
 }
 
 TEST(ProcessRunner, StdinIsDevNullAndArgvIsPassedAsIs) {
-  const ProcessRun run =
-      run_process({"/bin/sh", "-c", "cat; printf '%s|' \"$@\"", "sh", "' OR '1'='1", "", "a\nb"}, limits(milliseconds(5000)));
+  const ProcessRun run = run_process({"/bin/sh", "-c", "cat; printf '%s|' \"$@\"", "sh", "' OR '1'='1", "", "a\nb"},
+                                     limits(milliseconds(5000)));
   EXPECT_EQ(run.stdout_bytes, "' OR '1'='1||a\nb|");
 }
 
@@ -111,8 +111,7 @@ class TestServer : public UnixTestServer {
       : UnixTestServer(path, std::move(serve), 16, Handling::concurrent) {}
 };
 
-const std::string kAnswer =
-    R"({"error":0,"data":{"id":"001","name":"agent-001","ip":"10.0.0.1","key":"k"}})";
+const std::string kAnswer = R"({"error":0,"data":{"id":"001","name":"agent-001","ip":"10.0.0.1","key":"k"}})";
 
 // One recv: what the peer has sent so far.
 std::string receive_once(int fd) {
@@ -223,9 +222,23 @@ TEST(SocketProbe, AFullListenBacklogIsWaitedFor) {
 // ---------------------------------------------------------------- quoting
 
 TEST(Quoting, ShellWordsReplayByteForByteThroughBash) {
-  const std::vector<std::string> words = {
-      "001", "", "' OR '1'='1", "'OR''='", "\"OR\"\"=\"", "$(touch x)", "`id`", "a b", "!x", "a\nb", "a\r\n",
-      "\xef\xbc\x90\xef\xbc\x91", std::string("\xff") + "001", std::string(4096, '1'), "x\\y", "%s", "*"};
+  const std::vector<std::string> words = {"001",
+                                          "",
+                                          "' OR '1'='1",
+                                          "'OR''='",
+                                          "\"OR\"\"=\"",
+                                          "$(touch x)",
+                                          "`id`",
+                                          "a b",
+                                          "!x",
+                                          "a\nb",
+                                          "a\r\n",
+                                          "\xef\xbc\x90\xef\xbc\x91",
+                                          std::string("\xff") + "001",
+                                          std::string(4096, '1'),
+                                          "x\\y",
+                                          "%s",
+                                          "*"};
   for (const auto& word : words) {
     const std::string line = "printf %s " + shell_quote(word);
     const ProcessRun run = run_process({"/bin/bash", "-c", line}, limits(milliseconds(5000)));
@@ -285,8 +298,8 @@ TEST(ShouldRules, E3E4S6) {
   EXPECT_TRUE(has(should_findings(R"({"error":1,"message":"a\u0085b"})"), "E3", Level::should));
   EXPECT_TRUE(should_findings(R"({"error":1,"message":"caf\u00e9 \u2713"})").empty());
   EXPECT_TRUE(should_findings("{\"error\":1,\"message\":\"" + std::string(1024, 'x') + "\"}").empty());
-  EXPECT_TRUE(has(should_findings("{\"error\":1,\"message\":\"" + std::string(1025, 'x') + "\"}"), "E3",
-                  Level::should));
+  EXPECT_TRUE(
+      has(should_findings("{\"error\":1,\"message\":\"" + std::string(1025, 'x') + "\"}"), "E3", Level::should));
   EXPECT_TRUE(has(should_findings(R"({"error":2,"message":"m","data":{"id":"001"}})"), "E4", Level::should));
   EXPECT_TRUE(has(should_findings(R"({"error":0,"data":{},"padding":"x"})"), "S6", Level::should));
   EXPECT_TRUE(has(should_findings(R"({"error":0,"data":{},"message":"ok"})"), "S6", Level::should));
@@ -306,8 +319,8 @@ Exchange exec_answer(const std::string& stdout_bytes, int exit_code = 0) {
 fixtures::DatasetAgent agent001() { return fixtures::dataset_agent(0); }
 
 std::string record_json(const fixtures::DatasetAgent& a) {
-  return R"({"error":0,"data":{"id":")" + a.id + R"(","name":")" + a.name + R"(","ip":")" + a.ip +
-         R"(","key":")" + a.key + R"("}})";
+  return R"({"error":0,"data":{"id":")" + a.id + R"(","name":")" + a.name + R"(","ip":")" + a.ip + R"(","key":")" +
+         a.key + R"("}})";
 }
 
 Expectation known(const fixtures::DatasetAgent& a) {
@@ -326,8 +339,8 @@ TEST(Judge, KnownAgentMustBeExact) {
   const auto f = judge(exec_answer(record_json(other)), r, known(a), milliseconds(5000));
   ASSERT_TRUE(has(f, "DATA", Level::must));
   EXPECT_NE(f.front().message.find("data.key"), std::string::npos);
-  EXPECT_TRUE(has(judge(exec_answer(R"({"error":1,"message":"no"})"), r, known(a), milliseconds(5000)), "DATA",
-                  Level::must));
+  EXPECT_TRUE(
+      has(judge(exec_answer(R"({"error":1,"message":"no"})"), r, known(a), milliseconds(5000)), "DATA", Level::must));
   EXPECT_TRUE(has(judge(exec_answer(record_json(a), 3), r, known(a), milliseconds(5000)), "EXIT", Level::must));
   EXPECT_TRUE(has(judge(exec_answer("{\"error\":\"0\"}"), r, known(a), milliseconds(5000)), "E1", Level::must));
   auto slow = exec_answer(record_json(a));
@@ -346,8 +359,8 @@ TEST(Judge, UnknownAgentMustBeDeclined) {
   a.id = "99999999";
   EXPECT_TRUE(has(judge(exec_answer(record_json(a)), r, e, milliseconds(5000)), "DATA", Level::must));
   // A decline with a non-zero exit: a warning only.
-  EXPECT_TRUE(has(judge(exec_answer(R"({"error":1,"message":"x"})", 1), r, e, milliseconds(5000)), "EXIT",
-                  Level::should));
+  EXPECT_TRUE(
+      has(judge(exec_answer(R"({"error":1,"message":"x"})", 1), r, e, milliseconds(5000)), "EXIT", Level::should));
 }
 
 TEST(Judge, SuccessToAMalformedRequestIsAcceptedMalformedInputOrInjection) {
@@ -407,8 +420,8 @@ TEST(Payloads, CoverTheIssuesListWithShortSqlAndCanaries) {
     EXPECT_TRUE(p.exec_args || p.socket_bytes) << p.name;
   }
   EXPECT_GE(short_sql_id, 5u);
-  for (const char* c : {"sql", "length", "overlong", "empty", "non-digit", "non-address", "shell", "unicode",
-                        "newline", "option", "missing", "nul"}) {
+  for (const char* c : {"sql", "length", "overlong", "empty", "non-digit", "non-address", "shell", "unicode", "newline",
+                        "option", "missing", "nul"}) {
     EXPECT_TRUE(categories.count(c)) << c;
   }
 }
@@ -453,18 +466,18 @@ TEST(Reports, EveryFormShowsTheFailureWithItsEvidence) {
   std::ostringstream console;
   write_console(cert, console);
   const std::string text = console.str();
-  for (const char* part : {"MUST   [SQLI] 1 finding in 1 probe", "adversarial.id.sqli-short-or: possible SQL injection",
-                           "sent:   argv /opt/p.py --db x.db id \"'OR 1--\"", "got:    exit 0", "stdout: ",
-                           "repro:  /opt/p.py --db x.db id \"'OR 1--\"", "SHOULD [STDERR] 1 finding in 1 probe",
-                           "exec.stderr: text on stderr", "NOT CERTIFIED: 1 MUST findings (SQLI x1)",
-                           "1 warnings (STDERR x1)"}) {
+  for (const char* part :
+       {"MUST   [SQLI] 1 finding in 1 probe", "adversarial.id.sqli-short-or: possible SQL injection",
+        "sent:   argv /opt/p.py --db x.db id \"'OR 1--\"", "got:    exit 0",
+        "stdout: ", "repro:  /opt/p.py --db x.db id \"'OR 1--\"", "SHOULD [STDERR] 1 finding in 1 probe",
+        "exec.stderr: text on stderr", "NOT CERTIFIED: 1 MUST findings (SQLI x1)", "1 warnings (STDERR x1)"}) {
     EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
   }
   EXPECT_EQ(text.find("smoke.known-id"), std::string::npos);  // passing probes only with --verbose
   std::ostringstream verbose;
   write_console(cert, verbose, true);
-  for (const char* part : {"PASS smoke.known-id", "FAIL adversarial.id.sqli-short-or", "WARN exec.stderr",
-                           "SKIP parallel.consistent"}) {
+  for (const char* part :
+       {"PASS smoke.known-id", "FAIL adversarial.id.sqli-short-or", "WARN exec.stderr", "SKIP parallel.consistent"}) {
     EXPECT_NE(verbose.str().find(part), std::string::npos) << part << "\n" << verbose.str();
   }
 
