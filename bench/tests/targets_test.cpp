@@ -86,7 +86,7 @@ TEST(Targets, DurableLatencyIsComparedWithFloorPlusFdatasyncOfTheSameRepetition)
   ASSERT_EQ(ratio->values.size(), 2u);
   EXPECT_DOUBLE_EQ(ratio->values[0], 150.0 / 120.0);
   EXPECT_DOUBLE_EQ(ratio->values[1], 5000.0 / 4040.0);
-  const Target& t = named(r, "socket, reference provider, one at a time, with registration");
+  const PerformanceTarget& t = named(r, "socket, reference provider, one at a time, with registration");
   EXPECT_TRUE(t.measured_ok);
   EXPECT_TRUE(t.pass);  // median of 1.25 and 1.24 <= 1.30
 }
