@@ -46,7 +46,7 @@ class UserProviderGate : public ::testing::Test {
                (dir_ / current / "report.json").string() + " >" + (dir_ / (current + "-gate.md")).string() + " 2>&1");
   }
   // One directory for the suite (datasets made once), removed at exit.
-  static inline const keyreq::testkit::TempDir temp_;
+  static inline const keyreq::testkit::TempDir temp_{"keyreq"};
   static inline const fs::path dir_ = temp_.path();
 };
 
