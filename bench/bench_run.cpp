@@ -85,17 +85,8 @@ BenchRun::Sizing BenchRun::sizing_for(const ProviderSpec& p) const {
 
 std::size_t BenchRun::series(const SeriesKey& key) {
   if (const auto it = index_.find(key); it != index_.end()) return it->second;
-  Series s;
-  s.id = key.id();
-  s.provider = key.provider;
-  s.transport = key.transport;
-  s.path = key.path;
-  s.mode = key.mode;
-  s.concurrency = key.concurrency;
-  s.rate_fraction = key.rate_fraction;
-  s.variant = key.variant;
   index_[key] = report_.series.size();
-  report_.series.push_back(std::move(s));
+  report_.series.emplace_back(key);
   return report_.series.size() - 1;
 }
 

@@ -163,20 +163,20 @@ std::string gate_markdown(const Report& baseline, const Report& current, const G
 }  // namespace
 
 const char* verdict_text(Verdict v) {
-  switch (v) {
-    case Verdict::ok:
-      return "ok";
-    case Verdict::improved:
-      return "improved";
-    case Verdict::worse_not_significant:
-      return "worse (not significant)";
-    case Verdict::regression:
-      return "REGRESSION";
-    case Verdict::not_comparable:
-      return "not comparable";
-    case Verdict::cannot_judge:
-      return "cannot judge (too few repetitions)";
-  }
+  struct VerdictText {
+    Verdict verdict;
+    const char* text;
+  };
+  static constexpr VerdictText kTexts[] = {
+      {Verdict::ok, "ok"},
+      {Verdict::improved, "improved"},
+      {Verdict::worse_not_significant, "worse (not significant)"},
+      {Verdict::regression, "REGRESSION"},
+      {Verdict::not_comparable, "not comparable"},
+      {Verdict::cannot_judge, "cannot judge (too few repetitions)"},
+  };
+  for (const auto& [verdict, text] : kTexts)
+    if (verdict == v) return text;
   return "?";
 }
 

@@ -22,13 +22,19 @@ double median_p50(const Series* s) {
 }
 double median_throughput(const Series* s) { return s ? median(s->throughputs()) : median({}); }
 
+// Makes `s` a source of `line` when it was measured (a median p50 above 0).
+bool cite(Interpretation& line, const Series* s) {
+  if (!s || median_p50(s) <= 0) return false;
+  line.sources.push_back(s->id);
+  return true;
+}
+
 void exec_cost(Report& r, const std::string& p) {
-  const Series* floor = closed(r, p, "exec", "floor");
-  if (!floor || median_p50(floor) <= 0) return;
   Interpretation line;
+  const Series* floor = closed(r, p, "exec", "floor");
+  if (!cite(line, floor)) return;
   line.text = p + " over exec: one call costs " + time_text(median_p50(floor)) + " (p50, bare spawn + read + wait)";
-  line.sources = {floor->id};
-  if (const Series* startup = closed(r, p, "exec", "startup"); startup && median_p50(startup) > 0) {
+  if (const Series* startup = closed(r, p, "exec", "startup"); cite(line, startup)) {
     const auto known = r.settings.find("interpreter." + p);
     const std::string interpreter = known != r.settings.end() ? known->second : std::string("the interpreter");
     const double share = median_p50(startup) / median_p50(floor);
@@ -36,32 +42,22 @@ void exec_cost(Report& r, const std::string& p) {
                  time_text(median_p50(startup)) +
                  (share < 1 ? " of it (" + num_text(100 * share, 0) + "%)"
                             : ", as long as the whole call within this run's noise (start-up is nearly all of it)");
-    line.sources.push_back(startup->id);
   }
-  if (const Series* calibration = closed(r, "calibration", "exec", "floor");
-      calibration && median_p50(calibration) > 0) {
+  if (const Series* calibration = closed(r, "calibration", "exec", "floor"); cite(line, calibration))
     line.text += "; a bare posix_spawn of a trivial static program takes " + time_text(median_p50(calibration));
-    line.sources.push_back(calibration->id);
-  }
-  if (const Series* resolver = closed(r, p, "exec", "resolver"); resolver && median_p50(resolver) > 0) {
+  if (const Series* resolver = closed(r, p, "exec", "resolver"); cite(line, resolver))
     line.text += "; through keyreq's resolver (with registration) " + time_text(median_p50(resolver));
-    line.sources.push_back(resolver->id);
-  }
   r.interpretation.push_back(line);
 }
 
 void socket_speedup(Report& r, const std::string& p) {
-  const Series* floor = closed(r, p, "socket", "floor");
-  if (!floor || median_p50(floor) <= 0) return;
   Interpretation line;
+  const Series* floor = closed(r, p, "socket", "floor");
+  if (!cite(line, floor)) return;
   line.text = p + " over socket: one round trip costs " + time_text(median_p50(floor)) + " (p50)";
-  line.sources = {floor->id};
-  if (const Series* calibration = closed(r, "calibration", "socket", "floor");
-      calibration && median_p50(calibration) > 0) {
+  if (const Series* calibration = closed(r, "calibration", "socket", "floor"); cite(line, calibration))
     line.text += ", " + num_text(median_p50(floor) / median_p50(calibration), 1) +
                  "× the built-in reference daemon's " + time_text(median_p50(calibration));
-    line.sources.push_back(calibration->id);
-  }
   std::string speedups;
   for (const auto& s : r.series) {
     if (!s.in_closed_sweep(p, "socket", "resolver")) continue;

@@ -36,6 +36,56 @@ std::uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
   return b > a ? static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count()) : 0;
 }
 
+// Closed loop: from the first measured send to the last answer. Open loop:
+// from the first intended send, so the rate achieved is judged against the
+// schedule.
+void set_wall_and_throughput(LoadResult& result, Clock::time_point first, Clock::time_point last) {
+  if (result.requests == 0 || last <= first) return;
+  result.wall_s = std::chrono::duration<double>(last - first).count();
+  result.throughput = static_cast<double>(result.requests) / result.wall_s;
+}
+
+// Sums the per-thread tallies into one result (outcomes keep first-seen order).
+LoadResult merge_workers(const std::vector<WorkerState>& states) {
+  LoadResult result;
+  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+  for (const auto& st : states) {
+    if (!st.setup_error.empty() && result.setup_error.empty()) result.setup_error = st.setup_error;
+    result.latency.merge(st.latency);
+    result.service.merge(st.service);
+    result.requests += st.requests;
+    result.errors += st.errors;
+    if (result.first_error.empty()) result.first_error = st.first_error;
+    if (st.requests) {
+      first = std::min(first, st.first_send);
+      last = std::max(last, st.last_end);
+    }
+    for (const auto& [name, count] : st.outcomes) {
+      auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(),
+                             [&name = name](auto& p) { return p.first == name; });
+      if (it == result.outcomes.end()) result.outcomes.emplace_back(std::string(name), count);
+      else it->second += count;
+    }
+  }
+  set_wall_and_throughput(result, first, last);
+  return result;
+}
+
+// Requests scheduled inside the window that were never sent (the open loop
+// gave up one window past its end) are errors, not silently missing samples.
+void count_abandoned(const LoadSpec& spec, std::chrono::duration<double, std::nano> period, Clock::duration window,
+                     Clock::duration window_offset, LoadResult& result) {
+  const double from = std::ceil(std::chrono::duration<double, std::nano>(window_offset) / period);
+  const double to = std::ceil(std::chrono::duration<double, std::nano>(window_offset + window) / period);
+  const auto scheduled = static_cast<std::uint64_t>(std::max(0.0, to - from));
+  const std::uint64_t limit = spec.max_requests ? std::min(scheduled, spec.max_requests) : scheduled;
+  if (limit <= result.requests) return;
+  const std::uint64_t missing = limit - result.requests;
+  result.errors += missing;
+  result.outcomes.emplace_back("abandoned_late", missing);
+  if (result.first_error.empty()) result.first_error = "open loop fell a whole window behind its schedule";
+}
+
 }  // namespace
 
 LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const Workload& workload) {
@@ -124,50 +174,8 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
   for (auto& t : threads) t.join();
   if (!abort && spec.on_window_close) spec.on_window_close();
 
-  LoadResult result;
-  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
-  std::vector<std::pair<std::string, std::uint64_t>> outcomes;
-  for (auto& st : states) {
-    if (!st.setup_error.empty() && result.setup_error.empty()) result.setup_error = st.setup_error;
-    result.latency.merge(st.latency);
-    result.service.merge(st.service);
-    result.requests += st.requests;
-    result.errors += st.errors;
-    if (result.first_error.empty()) result.first_error = st.first_error;
-    if (st.requests) {
-      first = std::min(first, st.first_send);
-      last = std::max(last, st.last_end);
-    }
-    for (auto& [name, count] : st.outcomes) {
-      auto it = std::find_if(outcomes.begin(), outcomes.end(), [&name = name](auto& p) { return p.first == name; });
-      if (it == outcomes.end())
-        outcomes.emplace_back(std::string(name), count);
-      else
-        it->second += count;
-    }
-  }
-  if (open_loop && !abort) {
-    // Requests scheduled inside the window that were never sent (the run gave
-    // up one window past its end) are errors, not silently missing samples.
-    const double from = std::ceil(std::chrono::duration<double, std::nano>(t0 - t_start) / period);
-    const double to = std::ceil(std::chrono::duration<double, std::nano>(t1 - t_start) / period);
-    const auto scheduled = static_cast<std::uint64_t>(std::max(0.0, to - from));
-    const std::uint64_t limit = spec.max_requests ? std::min(scheduled, spec.max_requests) : scheduled;
-    if (limit > result.requests) {
-      const std::uint64_t missing = limit - result.requests;
-      result.errors += missing;
-      outcomes.emplace_back("abandoned_late", missing);
-      if (result.first_error.empty()) result.first_error = "open loop fell a whole window behind its schedule";
-    }
-  }
-  result.outcomes = std::move(outcomes);
-  if (result.requests > 0 && last > first) {
-    // Closed loop: from the first measured send to the last answer. Open
-    // loop: from the first intended send, so the rate achieved is judged
-    // against the schedule.
-    result.wall_s = std::chrono::duration<double>(last - first).count();
-    result.throughput = static_cast<double>(result.requests) / result.wall_s;
-  }
+  LoadResult result = merge_workers(states);
+  if (open_loop && !abort) count_abandoned(spec, period, t1 - t0, t0 - t_start, result);
   return result;
 }
 
@@ -230,10 +238,7 @@ LoadResult run_open_async(const LoadSpec& spec, const AsyncSubmit& submit, const
     all_done.wait(lock, [&] { return outstanding == 0; });
   }
   if (window_open && spec.on_window_close) spec.on_window_close();
-  if (result.requests > 0 && last > first) {
-    result.wall_s = std::chrono::duration<double>(last - first).count();
-    result.throughput = static_cast<double>(result.requests) / result.wall_s;
-  }
+  set_wall_and_throughput(result, first, last);
   return result;
 }
 

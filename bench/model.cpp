@@ -32,6 +32,16 @@ Percentiles merged_percentiles(const Series& s) {
   return s.histogram.count() > 0 ? percentiles_of(s.histogram) : s.all_repetitions;
 }
 
+Series::Series(const SeriesKey& key)
+    : id(key.id()),
+      provider(key.provider),
+      transport(key.transport),
+      path(key.path),
+      mode(key.mode),
+      concurrency(key.concurrency),
+      rate_fraction(key.rate_fraction),
+      variant(key.variant) {}
+
 std::vector<double> Series::throughputs() const {
   std::vector<double> values;
   values.reserve(reps.size());

@@ -83,6 +83,9 @@ struct Series {
   Histogram histogram;          // every repetition merged (latency); not in report.json
   Percentiles all_repetitions;  // read back from report.json (where the histogram is not)
   std::string hgrm_file;
+  Series() = default;
+  // No repetitions yet; named and placed by `key` (the inverse of key()).
+  explicit Series(const SeriesKey& key);
   SeriesKey key() const { return {provider, transport, path, mode, concurrency, rate_fraction, variant}; }
   // A point of the plain closed-loop concurrency sweep of provider/transport/path
   // (no variant such as keys100k).

@@ -84,49 +84,35 @@ std::string markdown_text(const std::string& s, bool in_table) {
   return o;
 }
 
-std::string markdown(const Text& t, bool in_table = false) {
+enum class Markup { markdown, html };
+
+// A Text in either format: one routine, so both say the same of each style.
+// In Markdown, `in_table` escapes what would end the cell.
+std::string render_text(const Text& t, Markup markup, bool in_table = false) {
+  const bool md = markup == Markup::markdown;
   std::string o;
   for (const auto& s : t.spans) {
-    const std::string text = markdown_text(s.text, in_table);
+    const std::string text = md ? markdown_text(s.text, in_table) : escape_html(s.text);
     switch (s.style) {
       case Span::Style::plain:
         o += text;
         break;
       case Span::Style::code:
-        o += "`" + text + "`";
+        o += md ? "`" + text + "`" : "<code>" + text + "</code>";
         break;
       case Span::Style::strong:
-        o += "**" + text + "**";
+        o += md ? "**" + text + "**" : "<strong>" + text + "</strong>";
         break;
       case Span::Style::link:
-        o += "[" + text + "](" + s.href + ")";
+        o += md ? "[" + text + "](" + s.href + ")" : "<a href=\"" + escape_html(s.href) + "\">" + text + "</a>";
         break;
     }
   }
   return o;
 }
 
-std::string html(const Text& t) {
-  std::string o;
-  for (const auto& s : t.spans) {
-    const std::string text = escape_html(s.text);
-    switch (s.style) {
-      case Span::Style::plain:
-        o += text;
-        break;
-      case Span::Style::code:
-        o += "<code>" + text + "</code>";
-        break;
-      case Span::Style::strong:
-        o += "<strong>" + text + "</strong>";
-        break;
-      case Span::Style::link:
-        o += "<a href=\"" + escape_html(s.href) + "\">" + text + "</a>";
-        break;
-    }
-  }
-  return o;
-}
+std::string markdown(const Text& t, bool in_table = false) { return render_text(t, Markup::markdown, in_table); }
+std::string html(const Text& t) { return render_text(t, Markup::html); }
 
 Table::Align align_of(const Table& t, std::size_t column) {
   return column < t.align.size() ? t.align[column] : Table::Align::right;
@@ -161,62 +147,45 @@ std::string html_table(const Table& t) {
   return o + "</tbody></table>\n";
 }
 
-}  // namespace
-
-std::string render_markdown(const Document& doc) {
+// A Document in either format (charts only in HTML, where `charts` is the
+// markup to put in their place).
+std::string render_document(const Document& doc, Markup markup, const std::string& charts) {
+  const bool md = markup == Markup::markdown;
+  auto text = [markup](const Text& t) { return render_text(t, markup); };
   std::string o;
   for (const auto& b : doc.blocks) {
     switch (b.kind) {
       case Block::Kind::title:
-        o += "# " + markdown(b.text) + "\n\n";
+        o += md ? "# " + text(b.text) + "\n\n" : "<h1>" + text(b.text) + "</h1>\n";
         break;
       case Block::Kind::heading:
-        o += "## " + markdown(b.text) + "\n\n";
+        o += md ? "## " + text(b.text) + "\n\n" : "<h2>" + text(b.text) + "</h2>\n";
         break;
       case Block::Kind::paragraph:
-        o += markdown(b.text) + "\n\n";
+        o += md ? text(b.text) + "\n\n" : "<p>" + text(b.text) + "</p>\n";
         break;
       case Block::Kind::list:
-        for (const auto& item : b.items) o += "- " + markdown(item) + "\n";
-        o += "\n";
+        if (!md) o += "<ul>\n";
+        for (const auto& item : b.items) o += md ? "- " + text(item) + "\n" : "<li>" + text(item) + "</li>\n";
+        o += md ? "\n" : "</ul>\n";
         break;
       case Block::Kind::table:
-        o += markdown_table(b.table) + "\n";
+        o += md ? markdown_table(b.table) + "\n" : html_table(b.table);
         break;
       case Block::Kind::charts:
+        if (!md) o += charts;
         break;
     }
   }
   return o;
 }
 
+}  // namespace
+
+std::string render_markdown(const Document& doc) { return render_document(doc, Markup::markdown, ""); }
+
 std::string render_html(const Document& doc, const std::string& charts) {
-  std::string o;
-  for (const auto& b : doc.blocks) {
-    switch (b.kind) {
-      case Block::Kind::title:
-        o += "<h1>" + html(b.text) + "</h1>\n";
-        break;
-      case Block::Kind::heading:
-        o += "<h2>" + html(b.text) + "</h2>\n";
-        break;
-      case Block::Kind::paragraph:
-        o += "<p>" + html(b.text) + "</p>\n";
-        break;
-      case Block::Kind::list:
-        o += "<ul>\n";
-        for (const auto& item : b.items) o += "<li>" + html(item) + "</li>\n";
-        o += "</ul>\n";
-        break;
-      case Block::Kind::table:
-        o += html_table(b.table);
-        break;
-      case Block::Kind::charts:
-        o += charts;
-        break;
-    }
-  }
-  return o;
+  return render_document(doc, Markup::html, charts);
 }
 
 }  // namespace keyreq::bench

@@ -1324,6 +1324,13 @@ Case mutate(Draft d) {
   return finish(d, std::string("mutation:") + m.kind);
 }
 
+// `d` with the fault of `rule` applied: a case meant to break exactly that rule.
+Case violating(Draft& d, const std::string& rule) {
+  fault_for(rule)(d);
+  d.intent = rule;
+  return finish(d, "violation");
+}
+
 }  // namespace
 
 // ---- public ------------------------------------------------------------------
@@ -1483,20 +1490,14 @@ rc::Gen<Case> gen_violation_case(std::string rule) {
       d.request = OracleRequest{"ip", chance(50) ? ipv4_text(gen_v4_bytes()) : gen_v6_text(gen_v6_bytes())};
       set_field(d, "ip", J::str(*gen_network_covering(d.request)));
     }
-    fault_for(rule)(d);
-    d.intent = rule;
-    return finish(d, "violation");
+    return violating(d, rule);
   });
 }
 
 rc::Gen<Case> gen_violation_case() {
   return rc::gen::exec([] {
     Draft d = valid_draft();
-    const auto rules = rules_for(d.request);
-    const std::string rule = one_of(rules);
-    fault_for(rule)(d);
-    d.intent = rule;
-    return finish(d, "violation");
+    return violating(d, one_of(rules_for(d.request)));
   });
 }
 

@@ -16,6 +16,15 @@
 namespace keyreq::harness {
 
 namespace {
+
+// What `keyreq bench --help` says after the options.
+constexpr const char* kHelpFooter = R"(Your own provider: keyreq bench --exec "python3 my_provider.py --db agents.db" \
+  --socket /tmp/p.sock --socket-cmd "python3 my_provider.py --db agents.db --socket /tmp/p.sock" \
+  --dataset agents.csv   (every answer is checked against the dataset while timing)
+Writes report.json, report.md, index.html and one .hgrm per series to --out; prints the DESIGN.md target
+lines and what the run means. Exit 0 when the run completed (targets may FAIL: `keyreq gate` judges),
+2 usage (bad or missing input, your daemon never came up), 3 could not measure.)";
+
 struct BenchCli {
   bench::BenchOptions options;
   std::string providers;
@@ -158,20 +167,13 @@ void add_bench_command(CLI::App& root, Action& action) {
          "--inject-delay-us", o.inject_delay_us,
          "TESTING ONLY: sleep this long before every resolver provider call (proves the gate catches a slowdown)")
       ->check(CLI::Range(0, 10000000));
-  cmd->footer(
-      "Your own provider: keyreq bench --exec \"python3 my_provider.py --db agents.db\" \\\n"
-      "  --socket /tmp/p.sock --socket-cmd \"python3 my_provider.py --db agents.db --socket /tmp/p.sock\" \\\n"
-      "  --dataset agents.csv   (every answer is checked against the dataset while timing)\n"
-      "Writes report.json, report.md, index.html and one .hgrm per series to --out; prints the DESIGN.md target\n"
-      "lines and what the run means. Exit 0 when the run completed (targets may FAIL: `keyreq gate` judges),\n"
-      "2 usage (bad or missing input, your daemon never came up), 3 could not measure.");
-  cmd->callback([cli, &action] {
+  finish_command(*cmd, kHelpFooter, action, [cli] {
     // The report records the command exactly as typed.
     std::string line;
     std::ifstream in("/proc/self/cmdline", std::ios::binary);
     std::string word;
     while (std::getline(in, word, '\0')) line += (line.empty() ? "" : " ") + word;
-    action = [cli, line] { return run_bench_cli(*cli, line); };
+    return Action([cli, line] { return run_bench_cli(*cli, line); });
   });
 }
 

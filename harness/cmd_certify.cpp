@@ -20,6 +20,16 @@
 namespace keyreq::harness {
 
 namespace {
+
+// What `keyreq certify --help` says after the options.
+constexpr const char* kHelpFooter = R"(Probes: smoke lookups, a dataset sample (exact records), every request form SPEC §2 allows (ids of
+3-8 digits, IPv6 spellings, boundaries), adversarial requests (SQL injection, shell metacharacters,
+malformed values), parallel consistency, stderr/exit status (exec), health check, half-close, pieces,
+concurrency (socket). MUST findings block certification; SHOULD ones are warnings. Findings are
+printed once per rule (count, hint, first examples); certificate.json has every one. Agent keys are
+redacted unless --show-keys. Ctrl-C stops the providers certify started.
+Exit 0 certified, 1 not certified, 2 usage error, 3 a report could not be written. docs/certify.md.)";
+
 struct CertifyCommandOptions {
   ProviderOptions provider;
   std::string dataset;
@@ -141,15 +151,7 @@ void add_certify_command(CLI::App& root, Action& action) {
                 "SHOULD findings fail too: JUnit <failure>, exit 1");
   cmd->add_flag("-v,--verbose", options->verbose, "every probe with its findings and evidence, passing ones too");
   add_progress_flags(*cmd, options->progress);
-  cmd->footer(
-      "Probes: smoke lookups, a dataset sample (exact records), every request form SPEC §2 allows (ids of\n"
-      "3-8 digits, IPv6 spellings, boundaries), adversarial requests (SQL injection, shell metacharacters,\n"
-      "malformed values), parallel consistency, stderr/exit status (exec), health check, half-close, pieces,\n"
-      "concurrency (socket). MUST findings block certification; SHOULD ones are warnings. Findings are\n"
-      "printed once per rule (count, hint, first examples); certificate.json has every one. Agent keys are\n"
-      "redacted unless --show-keys. Ctrl-C stops the providers certify started.\n"
-      "Exit 0 certified, 1 not certified, 2 usage error, 3 a report could not be written. docs/certify.md.");
-  cmd->callback([options, &action] { action = [options] { return run_certify(*options); }; });
+  finish_command(*cmd, kHelpFooter, action, [options] { return Action([options] { return run_certify(*options); }); });
 }
 
 }  // namespace keyreq::harness

@@ -7,6 +7,10 @@
 namespace keyreq::harness {
 
 namespace {
+
+// What `keyreq dataset --help` says after the options.
+constexpr const char* kHelpFooter = R"(Exit 0 written, 2 usage error, 3 the dataset could not be written.)";
+
 struct DatasetOptions {
   std::size_t agents = 10'000;
   std::string sqlite;
@@ -58,8 +62,7 @@ void add_dataset_command(CLI::App& root, Action& action) {
   cmd->add_option("--csv", options->csv, "CSV file to write (header id,name,ip,key)");
   cmd->add_option("--mariadb", options->mariadb,
                   "MariaDB DSN: mariadb://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?socket=/path]");
-  cmd->footer("Exit 0 written, 2 usage error, 3 the dataset could not be written.");
-  cmd->callback([options, &action] { action = [options] { return run_dataset(*options); }; });
+  finish_command(*cmd, kHelpFooter, action, [options] { return Action([options] { return run_dataset(*options); }); });
 }
 
 }  // namespace keyreq::harness

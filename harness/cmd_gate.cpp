@@ -11,6 +11,16 @@
 namespace keyreq::harness {
 
 namespace {
+
+// What `keyreq gate --help` says after the options.
+constexpr const char* kHelpFooter = R"(Gated: the figures the reports mark gated (`keyreq bench` marks them by the policy in bench/gate.cpp,
+docs/bench.md): ratios measured within one run and a provider's floor over a calibration of the same run.
+A figure regresses when its median is worse by more than its tolerance and the U test over repetitions
+gives p < alpha. Requests that did not get their expected outcome also fail the gate. A figure in only
+one report is "not comparable" (listed, not a regression).
+Exit 0 no regression; 1 regression; 2 cannot judge (too few repetitions for the U test to reach alpha,
+no figure in both reports), unreadable report, report of another schema version, or usage error.)";
+
 struct GateCli {
   std::string baseline;
   std::string current;
@@ -63,15 +73,7 @@ void add_gate_command(CLI::App& root, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(0.01, 100.0));
   cmd->add_option("--summary", cli->summary, "also append the Markdown verdict to this file");
-  cmd->footer(
-      "Gated: the figures the reports mark gated (`keyreq bench` marks them by the policy in bench/gate.cpp,\n"
-      "docs/bench.md): ratios measured within one run and a provider's floor over a calibration of the same run.\n"
-      "A figure regresses when its median is worse by more than its tolerance and the U test over repetitions\n"
-      "gives p < alpha. Requests that did not get their expected outcome also fail the gate. A figure in only\n"
-      "one report is \"not comparable\" (listed, not a regression).\n"
-      "Exit 0 no regression; 1 regression; 2 cannot judge (too few repetitions for the U test to reach alpha,\n"
-      "no figure in both reports), unreadable report, report of another schema version, or usage error.");
-  cmd->callback([cli, &action] { action = [cli] { return run_gate_cli(*cli); }; });
+  finish_command(*cmd, kHelpFooter, action, [cli] { return Action([cli] { return run_gate_cli(*cli); }); });
 }
 
 }  // namespace keyreq::harness

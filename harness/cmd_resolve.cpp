@@ -10,6 +10,13 @@
 namespace keyreq::harness {
 
 namespace {
+
+// What `keyreq resolve --help` says after the options.
+constexpr const char* kHelpFooter = R"(Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;
+1 declined, refused (the rule id is in the line), conflict or provider failure;
+2 usage error, invalid request, or client.keys held by another keyreq process (its pid is named);
+3 internal or client.keys write error.)";
+
 struct ResolveOptions {
   ProviderOptions provider;
   std::string keys;
@@ -55,12 +62,7 @@ void add_resolve_command(CLI::App& root, Action& action) {
   cmd->add_flag("--force-insert", options->force_insert, "replace conflicting entries (SPEC §5)");
   cmd->add_option("kind", options->kind, "id or ip")->required()->check(CLI::IsMember({"id", "ip"}));
   cmd->add_option("value", options->value, "agent id (3-8 digits) or IP address")->required();
-  cmd->footer(
-      "Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;\n"
-      "1 declined, refused (the rule id is in the line), conflict or provider failure;\n"
-      "2 usage error, invalid request, or client.keys held by another keyreq process (its pid is named);\n"
-      "3 internal or client.keys write error.");
-  cmd->callback([options, &action] { action = [options] { return run_resolve(*options); }; });
+  finish_command(*cmd, kHelpFooter, action, [options] { return Action([options] { return run_resolve(*options); }); });
 }
 
 }  // namespace keyreq::harness

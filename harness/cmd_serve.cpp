@@ -18,6 +18,13 @@ namespace keyreq::harness {
 
 namespace {
 
+// What `keyreq serve --help` says after the options.
+constexpr const char* kHelpFooter = R"(Flags override the file. Exit 0 after SIGTERM/SIGINT/SIGHUP (in-flight requests finished, provider
+stopped; a second signal cancels the requests still waiting); SIGUSR1 logs a serve_status line.
+2 on any configuration error (the message names the tag, the value and what is allowed), when
+client.keys is held by another keyreq process (its pid is named) or is not a regular file.)";
+
+
 struct ServeOptions {
   std::string config;
   std::string exec;
@@ -138,17 +145,12 @@ void add_serve_command(CLI::App& root, Action& action) {
                 "for the request instead (upstream 4.4+; off by default)");
   cmd->add_option("--metrics-file", options->metrics_file, "Prometheus text file, rewritten every second and on exit");
   cmd->add_option("--log-level", options->log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  cmd->footer(
-      "Flags override the file. Exit 0 after SIGTERM/SIGINT/SIGHUP (in-flight requests finished, provider\n"
-      "stopped; a second signal cancels the requests still waiting); SIGUSR1 logs a serve_status line.\n"
-      "2 on any configuration error (the message names the tag, the value and what is allowed), when\n"
-      "client.keys is held by another keyreq process (its pid is named) or is not a regular file.");
-  cmd->callback([options, cmd, &action] {
+  finish_command(*cmd, kHelpFooter, action, [options, cmd] {
     std::vector<std::string> given;
     for (const char* flag : {"--exec", "--socket"}) {
       if (cmd->count(flag) > 0) given.emplace_back(flag);
     }
-    action = [options, given] { return run_serve(*options, given); };
+    return Action([options, given] { return run_serve(*options, given); });
   });
 }
 

@@ -10,6 +10,14 @@ namespace keyreq::harness {
 
 using Action = std::function<int()>;
 
+// Ends a subcommand's set-up, the same way for each: `footer` closes its
+// --help, and when the subcommand is chosen `choose` (run after parsing, so it
+// may read what was given) returns what `action` becomes.
+inline void finish_command(CLI::App& cmd, const char* footer, Action& action, std::function<Action()> choose) {
+  cmd.footer(footer);
+  cmd.callback([&action, choose = std::move(choose)] { action = choose(); });
+}
+
 void add_resolve_command(CLI::App& root, Action& action);
 void add_dataset_command(CLI::App& root, Action& action);
 void add_bench_command(CLI::App& root, Action& action);

@@ -45,7 +45,7 @@ class GateEndToEnd : public ::testing::Test {
     std::cout << "---- " << name << "\n" << ss.str() << "\n";
   }
   // One directory for the suite (datasets made once), removed at exit.
-  static inline const keyreq::testkit::TempDir temp_;
+  static inline const keyreq::testkit::TempDir temp_{"keyreq"};
   static inline const fs::path dir_ = temp_.path();
 };
 

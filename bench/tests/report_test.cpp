@@ -180,6 +180,15 @@ TEST(ReportTable, OneDocumentRendersAsMarkdownAndHtml) {
             "<ul>\n<li>x &amp; y</li>\n</ul>\n<figure/>");
 }
 
+TEST(ReportTable, TitleParagraphAndLinkInBothFormats) {
+  Document doc;
+  doc.title("keyreq bench");
+  doc.paragraph(Text("see ").link("the <docs>", "docs/bench.md?a=1&b=\"2\""));
+  EXPECT_EQ(render_markdown(doc), "# keyreq bench\n\nsee [the <docs>](docs/bench.md?a=1&b=\"2\")\n\n");
+  EXPECT_EQ(render_html(doc, ""),
+            "<h1>keyreq bench</h1>\n<p>see <a href=\"docs/bench.md?a=1&amp;b=&quot;2&quot;\">the &lt;docs&gt;</a></p>\n");
+}
+
 TEST(Targets, EachTargetIsALineWithItsMeasuredFigure) {
   const Report r = sample();
   auto find = [&](const std::string& prefix) -> const PerformanceTarget* {

@@ -47,7 +47,7 @@ class UserBench : public ::testing::Test {
     return rc;
   }
   // One directory for the suite (datasets made once), removed at exit.
-  static inline const keyreq::testkit::TempDir temp_;
+  static inline const keyreq::testkit::TempDir temp_{"keyreq"};
   static inline const fs::path dir_ = temp_.path();
 };
 

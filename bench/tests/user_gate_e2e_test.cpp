@@ -51,7 +51,7 @@ class UserProviderGate : public ::testing::Test {
                      " 2>&1");
   }
   // One directory for the suite (datasets made once), removed at exit.
-  static inline const keyreq::testkit::TempDir temp_;
+  static inline const keyreq::testkit::TempDir temp_{"keyreq"};
   static inline const fs::path dir_ = temp_.path();
 };
 

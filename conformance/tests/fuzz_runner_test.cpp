@@ -34,6 +34,25 @@ bool only_known_bugs(const FuzzReport& r) {
   return true;
 }
 
+// `cases` cases from `seed`; transport_every 0: none through a real transport.
+FuzzOptions options(std::uint64_t cases, std::uint64_t seed, std::uint64_t transport_every = 0) {
+  FuzzOptions o;
+  o.cases = cases;
+  o.seed = seed;
+  o.transport_every = transport_every;
+  return o;
+}
+
+// What every fuzz run must hold: no generator whose intent the oracle
+// contradicts, and only known resolver bugs among the disagreements. `text`
+// gets the printed report, for the messages of the caller's further checks.
+void run_expecting_only_known_bugs(const FuzzOptions& o, FuzzReport& r, std::ostringstream& text) {
+  r = run_fuzz(o);
+  print_report(r, text);
+  EXPECT_EQ(r.intent_mismatch_count, 0u) << text.str();
+  EXPECT_TRUE(only_known_bugs(r)) << text.str();
+}
+
 TEST(FuzzRunner, SameSeedSameCases) {
   for (std::uint64_t i : {0u, 1u, 17u, 999u}) {
     const Case a = case_at(42, i).value();
@@ -41,10 +60,7 @@ TEST(FuzzRunner, SameSeedSameCases) {
     EXPECT_EQ(a.output, b.output);
     EXPECT_EQ(a.request, b.request);
   }
-  FuzzOptions o;
-  o.cases = 400;
-  o.seed = 3;
-  o.transport_every = 0;
+  FuzzOptions o = options(400, 3);
   const auto first = run_fuzz(o);
   const auto second = run_fuzz(o);
   EXPECT_EQ(first.fingerprint, second.fingerprint);
@@ -53,18 +69,14 @@ TEST(FuzzRunner, SameSeedSameCases) {
 }
 
 TEST(FuzzRunner, ThousandsOfCasesWithTransportsAndNoDisagreement) {
-  FuzzOptions o;
-  o.cases = 4000;
-  o.seed = 11;
-  o.transport_every = 50;
+  // max_shrunk: keep every disagreement, each must be a known resolver bug.
+  FuzzOptions o = options(4000, 11, 50);
   o.transport_max = 80;
-  o.max_shrunk = 1000;  // keep every disagreement: each must be a known resolver bug
   o.replay_program = testkit::bin("keyreq-replay-provider");
-  const auto r = run_fuzz(o);
+  o.max_shrunk = 1000;
+  FuzzReport r;
   std::ostringstream text;
-  print_report(r, text);
-  EXPECT_EQ(r.intent_mismatch_count, 0u) << text.str();
-  EXPECT_TRUE(only_known_bugs(r)) << text.str();
+  run_expecting_only_known_bugs(o, r, text);
   EXPECT_EQ(r.exec_cases, 80u) << text.str();
   EXPECT_EQ(r.socket_cases, 80u) << text.str();
   EXPECT_GT(r.keys_lines, 10u) << text.str();  // some valid answers registered through both transports
@@ -77,17 +89,12 @@ TEST(FuzzRunner, ThousandsOfCasesWithTransportsAndNoDisagreement) {
 // The acceptance run: `keyreq fuzz --cases 20000 --seed 7`. Every
 // disagreement it finds must be one of the known resolver bugs.
 TEST(FuzzRunner, Seed7TwentyThousandCasesOnlyKnownResolverBugs) {
-  FuzzOptions o;
-  o.cases = 20000;
-  o.seed = 7;
-  o.transport_every = 0;
+  FuzzOptions o = options(20000, 7);
   o.max_shrunk = 100000;
   o.shrink_budget = 50;
-  const auto r = run_fuzz(o);
+  FuzzReport r;
   std::ostringstream text;
-  print_report(r, text);
-  EXPECT_EQ(r.intent_mismatch_count, 0u) << text.str();
-  EXPECT_TRUE(only_known_bugs(r)) << text.str();
+  run_expecting_only_known_bugs(o, r, text);
 }
 
 TEST(Shrink, BytesToTheFailingCore) {
@@ -149,10 +156,7 @@ TEST(Transport, ExecAndSocketRegisterOnlyConformingAnswers) {
 
 TEST(FuzzRunner, CorpusDirectoryGetsOneExamplePerVerdict) {
   const fs::path dir = fs::temp_directory_path() / ("keyreq-fuzz-corpus-" + std::to_string(::getpid()));
-  FuzzOptions o;
-  o.cases = 600;
-  o.seed = 9;
-  o.transport_every = 0;
+  FuzzOptions o = options(600, 9);
   o.corpus_dir = dir.string();
   const auto r = run_fuzz(o);
   std::size_t y = 0, n = 0;
