@@ -63,8 +63,10 @@ LoadResult merge_workers(const std::vector<WorkerState>& states) {
     for (const auto& [name, count] : st.outcomes) {
       auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(),
                              [&name = name](auto& p) { return p.first == name; });
-      if (it == result.outcomes.end()) result.outcomes.emplace_back(std::string(name), count);
-      else it->second += count;
+      if (it == result.outcomes.end())
+        result.outcomes.emplace_back(std::string(name), count);
+      else
+        it->second += count;
     }
   }
   set_wall_and_throughput(result, first, last);

@@ -22,7 +22,8 @@ namespace keyreq::harness {
 namespace {
 
 // What `keyreq certify --help` says after the options.
-constexpr const char* kHelpFooter = R"(Probes: smoke lookups, a dataset sample (exact records), every request form SPEC §2 allows (ids of
+constexpr const char* kHelpFooter =
+    R"(Probes: smoke lookups, a dataset sample (exact records), every request form SPEC §2 allows (ids of
 3-8 digits, IPv6 spellings, boundaries), adversarial requests (SQL injection, shell metacharacters,
 malformed values), parallel consistency, stderr/exit status (exec), health check, half-close, pieces,
 concurrency (socket). MUST findings block certification; SHOULD ones are warnings. Findings are

@@ -15,7 +15,8 @@ namespace keyreq::harness {
 namespace {
 
 // What `keyreq fuzz --help` says after the options.
-constexpr const char* kHelpFooter = R"(Each case is judged by the resolver (in process) and by the rule oracle (conformance/oracle.cpp);
+constexpr const char* kHelpFooter =
+    R"(Each case is judged by the resolver (in process) and by the rule oracle (conformance/oracle.cpp);
 a disagreement is shrunk to a minimal answer and printed escaped. Exit 0 when they agree on every
 case, 1 on any disagreement (or a generator whose intent the oracle contradicts).)";
 
@@ -84,9 +85,9 @@ void add_fuzz_command(CLI::App& root, Action& action) {
       "--quiet", [options] { options->progress.requested = false; }, "same as --no-progress (kept for scripts)");
   cmd->add_option("--judge", options->judge_file,
                   "judge one output file with both the resolver and the oracle instead of fuzzing");
-  cmd->add_option("--request", options->request, "with --judge: the request the file answers")
-      ->default_val("id:001");
-  finish_command(*cmd, kHelpFooter, action, [options] { return Action([options] { return run_fuzz_command(*options); }); });
+  cmd->add_option("--request", options->request, "with --judge: the request the file answers")->default_val("id:001");
+  finish_command(*cmd, kHelpFooter, action,
+                 [options] { return Action([options] { return run_fuzz_command(*options); }); });
 }
 
 }  // namespace keyreq::harness

@@ -13,7 +13,8 @@ namespace keyreq::harness {
 namespace {
 
 // What `keyreq gate --help` says after the options.
-constexpr const char* kHelpFooter = R"(Gated: the figures the reports mark gated (`keyreq bench` marks them by the policy in bench/gate.cpp,
+constexpr const char* kHelpFooter =
+    R"(Gated: the figures the reports mark gated (`keyreq bench` marks them by the policy in bench/gate.cpp,
 docs/bench.md): ratios measured within one run and a provider's floor over a calibration of the same run.
 A figure regresses when its median is worse by more than its tolerance and the U test over repetitions
 gives p < alpha. Requests that did not get their expected outcome also fail the gate. A figure in only

@@ -12,7 +12,8 @@ namespace keyreq::harness {
 namespace {
 
 // What `keyreq resolve --help` says after the options.
-constexpr const char* kHelpFooter = R"(Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;
+constexpr const char* kHelpFooter =
+    R"(Prints the outcome as one JSON line. Exit 0 registered, accepted (no --keys) or already registered;
 1 declined, refused (the rule id is in the line), conflict or provider failure;
 2 usage error, invalid request, or client.keys held by another keyreq process (its pid is named);
 3 internal or client.keys write error.)";

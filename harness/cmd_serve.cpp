@@ -19,11 +19,11 @@ namespace keyreq::harness {
 namespace {
 
 // What `keyreq serve --help` says after the options.
-constexpr const char* kHelpFooter = R"(Flags override the file. Exit 0 after SIGTERM/SIGINT/SIGHUP (in-flight requests finished, provider
+constexpr const char* kHelpFooter =
+    R"(Flags override the file. Exit 0 after SIGTERM/SIGINT/SIGHUP (in-flight requests finished, provider
 stopped; a second signal cancels the requests still waiting); SIGUSR1 logs a serve_status line.
 2 on any configuration error (the message names the tag, the value and what is allowed), when
 client.keys is held by another keyreq process (its pid is named) or is not a regular file.)";
-
 
 struct ServeOptions {
   std::string config;

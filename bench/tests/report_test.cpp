@@ -185,8 +185,9 @@ TEST(ReportTable, TitleParagraphAndLinkInBothFormats) {
   doc.title("keyreq bench");
   doc.paragraph(Text("see ").link("the <docs>", "docs/bench.md?a=1&b=\"2\""));
   EXPECT_EQ(render_markdown(doc), "# keyreq bench\n\nsee [the <docs>](docs/bench.md?a=1&b=\"2\")\n\n");
-  EXPECT_EQ(render_html(doc, ""),
-            "<h1>keyreq bench</h1>\n<p>see <a href=\"docs/bench.md?a=1&amp;b=&quot;2&quot;\">the &lt;docs&gt;</a></p>\n");
+  EXPECT_EQ(
+      render_html(doc, ""),
+      "<h1>keyreq bench</h1>\n<p>see <a href=\"docs/bench.md?a=1&amp;b=&quot;2&quot;\">the &lt;docs&gt;</a></p>\n");
 }
 
 TEST(Targets, EachTargetIsALineWithItsMeasuredFigure) {
