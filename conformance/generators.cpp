@@ -612,31 +612,34 @@ J raw_string_with(const std::string& inner) { return J::raw("\"ab" + inner + "zz
 
 // ---- one fault per rule, each breaking that rule and no earlier one ----------
 
+// What fault_D1 puts inside strings, numbers and values: invalid UTF-8, bad
+// escapes, numbers outside the JSON grammar, broken literals and structure.
+const std::vector<std::string> kBadUtf8 = {"\x80",
+                                           "\xbf",
+                                           "\xc0\x80",
+                                           "\xc1\xbf",
+                                           "\xe0\x80\x80",
+                                           "\xed\xa0\x80",
+                                           "\xf4\x90\x80\x80",
+                                           "\xf5\x80\x80\x80",
+                                           "\xff",
+                                           "\xfe",
+                                           "\xc3",
+                                           "\xe2\x82",
+                                           "\xf0\x9f\x98",
+                                           "\xf8\x88\x80\x80\x80"};
+const std::vector<std::string> kBadEscapes = {
+    "\\x41",    "\\'",     "\\u12", "\\u12G4", "\\ud800",        "\\udc00", "\\ud800\\u0041",
+    "\\ud800x", "\\U0041", "\\a",   "\\0",     "\\udbff\\udbff", "\\u-123", "\\ "};
+const std::vector<std::string> kBadNumbers = {
+    "01",        "1.",   ".5",  "+1",    "-",      "1e", "1e+", "0x10",  "NaN",  "Infinity",
+    "-Infinity", "1.e5", "--1", "1e999", "-1e999", "00", "-01", "1E400", "0.0e", "1" + std::string(400, '0')};
+const std::vector<std::string> kBadValues = {
+    "tru",     "nul",   "True",  "NULL",    "undefined",  "'x'",    "{\"a\" 1}", "{\"a\":1 \"b\":2}",
+    "{'a':1}", "{a:1}", "[1 2]", "[1,]",    "{\"a\":1,}", "/*c*/1", "1 //c\n",   "[",
+    "{",       "]",     "\"abc", "{\"a\"}", "{,}",        "[,1]",   "{\"a\":}"};
+
 void fault_D1(Draft& d) {
-  const std::vector<std::string> bad_utf8 = {"\x80",
-                                             "\xbf",
-                                             "\xc0\x80",
-                                             "\xc1\xbf",
-                                             "\xe0\x80\x80",
-                                             "\xed\xa0\x80",
-                                             "\xf4\x90\x80\x80",
-                                             "\xf5\x80\x80\x80",
-                                             "\xff",
-                                             "\xfe",
-                                             "\xc3",
-                                             "\xe2\x82",
-                                             "\xf0\x9f\x98",
-                                             "\xf8\x88\x80\x80\x80"};
-  const std::vector<std::string> bad_escapes = {
-      "\\x41",    "\\'",     "\\u12", "\\u12G4", "\\ud800",        "\\udc00", "\\ud800\\u0041",
-      "\\ud800x", "\\U0041", "\\a",   "\\0",     "\\udbff\\udbff", "\\u-123", "\\ "};
-  const std::vector<std::string> bad_numbers = {
-      "01",        "1.",   ".5",  "+1",    "-",      "1e", "1e+", "0x10",  "NaN",  "Infinity",
-      "-Infinity", "1.e5", "--1", "1e999", "-1e999", "00", "-01", "1E400", "0.0e", "1" + std::string(400, '0')};
-  const std::vector<std::string> bad_values = {
-      "tru",     "nul",   "True",  "NULL",    "undefined",  "'x'",    "{\"a\" 1}", "{\"a\":1 \"b\":2}",
-      "{'a':1}", "{a:1}", "[1 2]", "[1,]",    "{\"a\":1,}", "/*c*/1", "1 //c\n",   "[",
-      "{",       "]",     "\"abc", "{\"a\"}", "{,}",        "[,1]",   "{\"a\":}"};
   // When an earlier fault left no object (D2) only byte-level faults apply.
   const int pick = range(0, 12);
   const int variant = d.doc.kind == J::Kind::object ? pick : pick % 4;
@@ -691,7 +694,7 @@ void fault_D1(Draft& d) {
     }
     case 4:  // invalid UTF-8 inside a string: an unknown member or a field
     case 5: {
-      const std::string bad = one_of(bad_utf8);
+      const std::string bad = one_of(kBadUtf8);
       if (chance(50))
         place(one_of_str({"name", "key", "ip", "id"}), raw_string_with(bad));
       else
@@ -707,7 +710,7 @@ void fault_D1(Draft& d) {
       break;
     }
     case 7: {  // a bad escape
-      const std::string esc = one_of(bad_escapes);
+      const std::string esc = one_of(kBadEscapes);
       if (chance(50))
         place(one_of_str({"name", "key"}), raw_string_with(esc));
       else
@@ -720,7 +723,7 @@ void fault_D1(Draft& d) {
       break;
     }
     case 9: {  // number grammar, or a number too large for a double
-      const std::string n = one_of(bad_numbers);
+      const std::string n = one_of(kBadNumbers);
       J* e = d.doc.find("error");
       if (e != nullptr && chance(30))
         *e = J::raw(n);
@@ -729,7 +732,7 @@ void fault_D1(Draft& d) {
       break;
     }
     case 10: {  // broken literals and structure
-      d.doc.add("v", J::raw(one_of(bad_values)));
+      d.doc.add("v", J::raw(one_of(kBadValues)));
       break;
     }
     case 11: {  // an invalid byte between tokens
