@@ -126,12 +126,9 @@ Repetition BenchRun::measure_with(std::size_t index, const LoadRunner& run, Load
   double self0 = 0, self1 = 0, prov0 = 0, prov1 = 0;
   auto provider_cpu = [&] {
     switch (cpu) {
-      case CpuFrom::children:
-        return cpu_children_s();
-      case CpuFrom::group:
-        return cpu_process_group_s(group);
-      case CpuFrom::none:
-        break;
+      case CpuFrom::children: return cpu_children_s();
+      case CpuFrom::group: return cpu_process_group_s(group);
+      case CpuFrom::none: break;
     }
     return 0.0;
   };

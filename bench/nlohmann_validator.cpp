@@ -32,18 +32,12 @@ ResponseVerdict validate_with_nlohmann(std::string_view output, const Request& r
   } w;
   json::parser_callback_t watch = [&w](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start:
-        w.keys.emplace_back();
-        [[fallthrough]];
+      case json::parse_event_t::object_start: w.keys.emplace_back(); [[fallthrough]];
       case json::parse_event_t::array_start:
         if (++w.depth > 64) w.too_deep = true;
         break;
-      case json::parse_event_t::object_end:
-        w.keys.pop_back();
-        [[fallthrough]];
-      case json::parse_event_t::array_end:
-        --w.depth;
-        break;
+      case json::parse_event_t::object_end: w.keys.pop_back(); [[fallthrough]];
+      case json::parse_event_t::array_end: --w.depth; break;
       case json::parse_event_t::key: {
         auto& seen = w.keys.back();
         const auto& k = parsed.get_ref<const std::string&>();
@@ -54,8 +48,7 @@ ResponseVerdict validate_with_nlohmann(std::string_view output, const Request& r
         }
         break;
       }
-      case json::parse_event_t::value:
-        break;
+      case json::parse_event_t::value: break;
     }
     return true;
   };

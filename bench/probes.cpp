@@ -43,10 +43,8 @@ bool expected(const Workload& workload, const WorkItem& item, const Outcome& o, 
               " ip " + want.ip;
       return false;
     }
-    case Expect::decline:
-      return std::holds_alternative<outcome::Declined>(o);
-    case Expect::invalid:
-      return std::holds_alternative<outcome::InvalidRequest>(o);
+    case Expect::decline: return std::holds_alternative<outcome::Declined>(o);
+    case Expect::invalid: return std::holds_alternative<outcome::InvalidRequest>(o);
   }
   return false;
 }

@@ -1,5 +1,7 @@
 #include "bench/report_table.hpp"
 
+#include "resolver/platform/escape.hpp"
+
 namespace keyreq::bench {
 
 Text::Text(std::string plain) { add(std::move(plain)); }
@@ -48,20 +50,11 @@ std::string escape_html(const std::string& s) {
   o.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
     }
   }
   return o;
@@ -70,19 +63,7 @@ std::string escape_html(const std::string& s) {
 namespace {
 
 // In a Markdown table cell a pipe ends the cell; a line break ends the row.
-std::string markdown_text(const std::string& s, bool in_table) {
-  if (!in_table) return s;
-  std::string o;
-  for (char c : s) {
-    if (c == '|')
-      o += "\\|";
-    else if (c == '\n')
-      o += ' ';
-    else
-      o += c;
-  }
-  return o;
-}
+std::string markdown_text(const std::string& s, bool in_table) { return in_table ? markdown_table_cell(s) : s; }
 
 enum class Markup { markdown, html };
 
@@ -94,15 +75,9 @@ std::string render_text(const Text& t, Markup markup, bool in_table = false) {
   for (const auto& s : t.spans) {
     const std::string text = md ? markdown_text(s.text, in_table) : escape_html(s.text);
     switch (s.style) {
-      case Span::Style::plain:
-        o += text;
-        break;
-      case Span::Style::code:
-        o += md ? "`" + text + "`" : "<code>" + text + "</code>";
-        break;
-      case Span::Style::strong:
-        o += md ? "**" + text + "**" : "<strong>" + text + "</strong>";
-        break;
+      case Span::Style::plain: o += text; break;
+      case Span::Style::code: o += md ? "`" + text + "`" : "<code>" + text + "</code>"; break;
+      case Span::Style::strong: o += md ? "**" + text + "**" : "<strong>" + text + "</strong>"; break;
       case Span::Style::link:
         o += md ? "[" + text + "](" + s.href + ")" : "<a href=\"" + escape_html(s.href) + "\">" + text + "</a>";
         break;
@@ -155,23 +130,15 @@ std::string render_document(const Document& doc, Markup markup, const std::strin
   std::string o;
   for (const auto& b : doc.blocks) {
     switch (b.kind) {
-      case Block::Kind::title:
-        o += md ? "# " + text(b.text) + "\n\n" : "<h1>" + text(b.text) + "</h1>\n";
-        break;
-      case Block::Kind::heading:
-        o += md ? "## " + text(b.text) + "\n\n" : "<h2>" + text(b.text) + "</h2>\n";
-        break;
-      case Block::Kind::paragraph:
-        o += md ? text(b.text) + "\n\n" : "<p>" + text(b.text) + "</p>\n";
-        break;
+      case Block::Kind::title: o += md ? "# " + text(b.text) + "\n\n" : "<h1>" + text(b.text) + "</h1>\n"; break;
+      case Block::Kind::heading: o += md ? "## " + text(b.text) + "\n\n" : "<h2>" + text(b.text) + "</h2>\n"; break;
+      case Block::Kind::paragraph: o += md ? text(b.text) + "\n\n" : "<p>" + text(b.text) + "</p>\n"; break;
       case Block::Kind::list:
         if (!md) o += "<ul>\n";
         for (const auto& item : b.items) o += md ? "- " + text(item) + "\n" : "<li>" + text(item) + "</li>\n";
         o += md ? "\n" : "</ul>\n";
         break;
-      case Block::Kind::table:
-        o += md ? markdown_table(b.table) + "\n" : html_table(b.table);
-        break;
+      case Block::Kind::table: o += md ? markdown_table(b.table) + "\n" : html_table(b.table); break;
       case Block::Kind::charts:
         if (!md) o += charts;
         break;

@@ -138,18 +138,15 @@ class Style {
   bool percent(unsigned p) { return next() % 100 < p; }
   std::string ws(int depth) {
     switch (ws_level_) {
-      case 1:
-        return percent(25) ? " " : "";
+      case 1: return percent(25) ? " " : "";
       case 2: {
         std::string s;
         const int n = static_cast<int>(next() % 3);
         for (int i = 0; i < n; ++i) s += " \t\n\r"[next() % 4];
         return s;
       }
-      case 3:
-        return "\n" + std::string(static_cast<std::size_t>(depth) * 2, ' ');
-      default:
-        return "";
+      case 3: return "\n" + std::string(static_cast<std::size_t>(depth) * 2, ' ');
+      default: return "";
     }
   }
   bool escape_optional() {
@@ -205,23 +202,12 @@ void write_string(std::string_view s, Style& st, std::string& out) {
     } else if (cp < 0x20) {
       const char* shorts = nullptr;
       switch (c) {
-        case '\b':
-          shorts = "\\b";
-          break;
-        case '\f':
-          shorts = "\\f";
-          break;
-        case '\n':
-          shorts = "\\n";
-          break;
-        case '\r':
-          shorts = "\\r";
-          break;
-        case '\t':
-          shorts = "\\t";
-          break;
-        default:
-          break;
+        case '\b': shorts = "\\b"; break;
+        case '\f': shorts = "\\f"; break;
+        case '\n': shorts = "\\n"; break;
+        case '\r': shorts = "\\r"; break;
+        case '\t': shorts = "\\t"; break;
+        default: break;
       }
       if (shorts != nullptr && !st.escape_optional())
         out += shorts;
@@ -247,12 +233,8 @@ void write_string(std::string_view s, Style& st, std::string& out) {
 
 void write_json(const J& j, Style& st, std::string& out, int depth) {
   switch (j.kind) {
-    case J::Kind::raw:
-      out += j.text;
-      return;
-    case J::Kind::string:
-      write_string(j.text, st, out);
-      return;
+    case J::Kind::raw: out += j.text; return;
+    case J::Kind::string: write_string(j.text, st, out); return;
     case J::Kind::object:
     case J::Kind::array: {
       const bool obj = j.kind == J::Kind::object;
@@ -318,18 +300,10 @@ Bytes16 gen_v6_bytes() {
     unsigned v = 0;
     if (g < zero_from || g >= zero_from + zero_len) {
       switch (range(0, 3)) {
-        case 0:
-          v = 0;
-          break;
-        case 1:
-          v = static_cast<unsigned>(range(1, 255));
-          break;
-        case 2:
-          v = 0xffff;
-          break;
-        default:
-          v = static_cast<unsigned>(range(0, 0xffff));
-          break;
+        case 0: v = 0; break;
+        case 1: v = static_cast<unsigned>(range(1, 255)); break;
+        case 2: v = 0xffff; break;
+        default: v = static_cast<unsigned>(range(0, 0xffff)); break;
       }
     }
     b[2 * g] = static_cast<std::uint8_t>(v >> 8);
@@ -369,14 +343,10 @@ std::string netmask_text(int prefix) {
 int gen_prefix(int family) {
   const int max = family == 4 ? 32 : 128;
   switch (range(0, 3)) {
-    case 0:
-      return 0;
-    case 1:
-      return max;
-    case 2:
-      return family == 4 ? one_of<int>({8, 16, 24, 31}) : one_of<int>({48, 56, 64, 127});
-    default:
-      return range(0, max);
+    case 0: return 0;
+    case 1: return max;
+    case 2: return family == 4 ? one_of<int>({8, 16, 24, 31}) : one_of<int>({48, 56, 64, 127});
+    default: return range(0, max);
   }
 }
 
@@ -463,16 +433,11 @@ std::string gen_valid_number() {
 J gen_extra_value(int depth_budget) {
   const int kind = range(0, depth_budget > 0 ? 7 : 4);
   switch (kind) {
-    case 0:
-      return J::str(gen_text(12));
-    case 1:
-      return J::raw(gen_valid_number());
-    case 2:
-      return J::raw(one_of_str({"true", "false", "null"}));
-    case 3:
-      return J::str("");
-    case 4:
-      return J::raw(gen_valid_number());
+    case 0: return J::str(gen_text(12));
+    case 1: return J::raw(gen_valid_number());
+    case 2: return J::raw(one_of_str({"true", "false", "null"}));
+    case 3: return J::str("");
+    case 4: return J::raw(gen_valid_number());
     case 5: {
       J a = J::array();
       const int n = range(0, 3);
@@ -564,17 +529,10 @@ Draft decline_draft() {
       chance(50) ? one_of_str({"1", "2", "4", "2147483647", "2147483646"}) : std::to_string(range(1, 2147483646));
   d.doc.add("error", J::raw(code));
   switch (range(0, 3)) {
-    case 0:
-      break;  // no message
-    case 1:
-      d.doc.add("message", J::str(one_of_str({"Agent not found", "DB error", ""})));
-      break;
-    case 2:
-      d.doc.add("message", J::str(gen_text(40)));
-      break;
-    default:
-      d.doc.add("message", J::raw(one_of_str({"1", "null", "[]", "{}", "true"})));
-      break;
+    case 0: break;  // no message
+    case 1: d.doc.add("message", J::str(one_of_str({"Agent not found", "DB error", ""}))); break;
+    case 2: d.doc.add("message", J::str(gen_text(40))); break;
+    default: d.doc.add("message", J::raw(one_of_str({"1", "null", "[]", "{}", "true"}))); break;
   }
   if (chance(30)) {  // E4 is a SHOULD: data beside an error is ignored, whatever it holds
     d.doc.add("data", chance(50) ? data_object(*gen_agent_id(), *gen_agent_name(), *gen_agent_ip(), *gen_agent_key())
@@ -674,20 +632,13 @@ void fault_D1(Draft& d) {
       const int k = range(0, 6);
       d.post = [k](std::string s) -> std::string {
         switch (k) {
-          case 0:
-            return "\xef\xbb\xbf" + s;
-          case 1:
-            return "";
-          case 2:
-            return " \n\t\r";
-          case 3:
-            return "\f" + s;
-          case 4:
-            return s + "\v";
-          case 5:
-            return "\xc2\xa0" + s;
-          default:
-            return std::string(1, '\0') + s;
+          case 0: return "\xef\xbb\xbf" + s;
+          case 1: return "";
+          case 2: return " \n\t\r";
+          case 3: return "\f" + s;
+          case 4: return s + "\v";
+          case 5: return "\xc2\xa0" + s;
+          default: return std::string(1, '\0') + s;
         }
       };
       break;
@@ -880,9 +831,7 @@ void fault_E1(Draft& d) {
 
 void fault_S1(Draft& d) {
   switch (range(0, 5)) {
-    case 0:
-      d.doc.remove("data");
-      break;
+    case 0: d.doc.remove("data"); break;
     case 1: {
       J* data = d.doc.find("data");
       const std::string v = one_of_str({"[]", "null", "\"x\"", "0", "true", "[{\"id\":\"001\"}]", "\"{}\""});
@@ -923,12 +872,8 @@ void fault_S1(Draft& d) {
 void fault_S2(Draft& d) {
   std::string id;
   switch (range(0, 3)) {
-    case 0:
-      id = chars(one_of<std::size_t>({2, 9}), kDigits);
-      break;  // just past the length bounds
-    case 1:
-      id = one_of_str({"", "0", "12"});
-      break;
+    case 0: id = chars(one_of<std::size_t>({2, 9}), kDigits); break;  // just past the length bounds
+    case 1: id = one_of_str({"", "0", "12"}); break;
     case 2: {  // one byte that is not an ASCII digit
       id = chars(static_cast<std::size_t>(range(3, 8)), kDigits);
       const std::string bad = one_of_str(
@@ -936,9 +881,7 @@ void fault_S2(Draft& d) {
       id.replace(static_cast<std::size_t>(range(0, static_cast<int>(id.size()) - 1)), 1, bad);
       break;
     }
-    default:
-      id = one_of_str({"0x1", "1e5", "-001", "+001", "001 ", " 001", "１２３"});
-      break;
+    default: id = one_of_str({"0x1", "1e5", "-001", "+001", "001 ", " 001", "１２３"}); break;
   }
   set_field(d, "id", J::str(id));
 }
@@ -946,12 +889,8 @@ void fault_S2(Draft& d) {
 void fault_S3(Draft& d) {
   std::string name;
   switch (range(0, 2)) {
-    case 0:
-      name = "";
-      break;
-    case 1:
-      name = chars(129, kNameChars);
-      break;
+    case 0: name = ""; break;
+    case 1: name = chars(129, kNameChars); break;
     default: {
       name = chars(static_cast<std::size_t>(range(1, 127)), kNameChars);
       const std::string bad =
@@ -1040,12 +979,8 @@ void fault_S4(Draft& d) {
 void fault_S5(Draft& d) {
   std::string key;
   switch (range(0, 3)) {
-    case 0:
-      key = "";
-      break;
-    case 1:
-      key = chars(1, kPrintableNoSpace) + chars(127, kPrintable) + chars(1, kPrintableNoSpace);
-      break;
+    case 0: key = ""; break;
+    case 1: key = chars(1, kPrintableNoSpace) + chars(127, kPrintable) + chars(1, kPrintableNoSpace); break;
     case 2: {  // a space at an edge
       key = chars(static_cast<std::size_t>(range(1, 127)), kPrintableNoSpace);
       key = chance(50) ? " " + key : key + " ";
@@ -1067,9 +1002,7 @@ void fault_C1(Draft& d) {
   const std::string& asked = d.request.value;
   std::string id;
   switch (range(0, 2)) {
-    case 0:
-      id = asked.size() < 8 ? "0" + asked : asked.substr(1);
-      break;
+    case 0: id = asked.size() < 8 ? "0" + asked : asked.substr(1); break;
     case 1: {
       id = asked;
       char& last = id.back();
@@ -1383,12 +1316,9 @@ rc::Gen<OracleRequest> gen_request() {
   return rc::gen::exec([] {
     switch (range(0, 3)) {
       case 0:
-      case 1:
-        return OracleRequest{"id", *gen_agent_id()};
-      case 2:
-        return OracleRequest{"ip", ipv4_text(gen_v4_bytes())};
-      default:
-        return OracleRequest{"ip", gen_v6_text(gen_v6_bytes())};
+      case 1: return OracleRequest{"id", *gen_agent_id()};
+      case 2: return OracleRequest{"ip", ipv4_text(gen_v4_bytes())};
+      default: return OracleRequest{"ip", gen_v6_text(gen_v6_bytes())};
     }
   });
 }
@@ -1424,12 +1354,9 @@ rc::Gen<std::string> gen_agent_key() {
 rc::Gen<std::string> gen_agent_ip() {
   return rc::gen::exec([]() -> std::string {
     switch (range(0, 2)) {
-      case 0:
-        return "any";
-      case 1:
-        return network_text(4, gen_v4_bytes(), gen_prefix(4), chance(50));
-      default:
-        return network_text(6, gen_v6_bytes(), gen_prefix(6), chance(50));
+      case 0: return "any";
+      case 1: return network_text(4, gen_v4_bytes(), gen_prefix(4), chance(50));
+      default: return network_text(6, gen_v6_bytes(), gen_prefix(6), chance(50));
     }
   });
 }
@@ -1441,10 +1368,8 @@ rc::Gen<std::string> gen_network_covering(const OracleRequest& r) {
     const int family = asked->family;
     const int max = family == 4 ? 32 : 128;
     switch (range(0, 3)) {
-      case 0:
-        return "any";
-      case 1:
-        return chance(50) ? r.value : address_text(family, asked->bytes);  // the address itself
+      case 0: return "any";
+      case 1: return chance(50) ? r.value : address_text(family, asked->bytes);  // the address itself
       case 2: {  // a network holding it; host bits kept, cleared or random
         const int prefix = gen_prefix(family);
         Bytes16 b = asked->bytes;

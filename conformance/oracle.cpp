@@ -39,22 +39,14 @@ struct Node {
 
 const char* kind_name(Node::Kind k) {
   switch (k) {
-    case Node::Kind::null:
-      return "null";
-    case Node::Kind::boolean:
-      return "boolean";
-    case Node::Kind::unsigned_int:
-      return "integer";
-    case Node::Kind::negative_int:
-      return "negative integer";
-    case Node::Kind::floating:
-      return "number with fraction, exponent or beyond 64 bits";
-    case Node::Kind::string:
-      return "string";
-    case Node::Kind::array:
-      return "array";
-    case Node::Kind::object:
-      return "object";
+    case Node::Kind::null: return "null";
+    case Node::Kind::boolean: return "boolean";
+    case Node::Kind::unsigned_int: return "integer";
+    case Node::Kind::negative_int: return "negative integer";
+    case Node::Kind::floating: return "number with fraction, exponent or beyond 64 bits";
+    case Node::Kind::string: return "string";
+    case Node::Kind::array: return "array";
+    case Node::Kind::object: return "object";
   }
   return "?";
 }

@@ -84,14 +84,10 @@ std::size_t Certificate::should_findings() const { return findings_at(Level::sho
 
 std::string_view to_string(ProbeStatus s) {
   switch (s) {
-    case ProbeStatus::pass:
-      return "pass";
-    case ProbeStatus::warn:
-      return "warn";
-    case ProbeStatus::fail:
-      return "fail";
-    case ProbeStatus::skipped:
-      return "skipped";
+    case ProbeStatus::pass: return "pass";
+    case ProbeStatus::warn: return "warn";
+    case ProbeStatus::fail: return "fail";
+    case ProbeStatus::skipped: return "skipped";
   }
   return "?";
 }

@@ -26,14 +26,10 @@ std::string socket_path(const Certificate& cert) {
 
 std::string status_word(ProbeStatus s) {
   switch (s) {
-    case ProbeStatus::pass:
-      return "PASS";
-    case ProbeStatus::warn:
-      return "WARN";
-    case ProbeStatus::fail:
-      return "FAIL";
-    case ProbeStatus::skipped:
-      return "SKIP";
+    case ProbeStatus::pass: return "PASS";
+    case ProbeStatus::warn: return "WARN";
+    case ProbeStatus::fail: return "FAIL";
+    case ProbeStatus::skipped: return "SKIP";
   }
   return "?";
 }
@@ -168,18 +164,7 @@ std::string md_cell(std::string s) {
 }
 
 // Code in a table cell: a code span whose pipes do not end the cell.
-std::string md_table_code(const std::string& s) {
-  std::string out;
-  for (char c : md_code(s)) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out;
-}
+std::string md_table_code(const std::string& s) { return markdown_table_cell(md_code(s)); }
 
 // A fenced block that no run of backquotes in the text can close.
 std::string md_block(const std::string& text) {

@@ -344,18 +344,12 @@ class Walker {
 
   static std::string type_name(od::json_type t) {
     switch (t) {
-      case od::json_type::array:
-        return "array";
-      case od::json_type::object:
-        return "object";
-      case od::json_type::number:
-        return "number";
-      case od::json_type::string:
-        return "string";
-      case od::json_type::boolean:
-        return "boolean";
-      case od::json_type::null:
-        return "null";
+      case od::json_type::array: return "array";
+      case od::json_type::object: return "object";
+      case od::json_type::number: return "number";
+      case od::json_type::string: return "string";
+      case od::json_type::boolean: return "boolean";
+      case od::json_type::null: return "null";
     }
     return "value";
   }

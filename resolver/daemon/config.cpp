@@ -129,13 +129,9 @@ std::variant<std::string, ConfigError> value_text(const pugi::xml_node& tag, con
           return ConfigError{where, {}, {}, std::move(error)};
         }
         break;
-      case pugi::node_cdata:
-        value += piece.value();
-        break;
-      case pugi::node_comment:
-        return ConfigError{where, {}, {}, "holds a comment; write the value in one piece"};
-      case pugi::node_pi:
-        return ConfigError{where, {}, {}, "holds a processing instruction; a text value is expected"};
+      case pugi::node_cdata: value += piece.value(); break;
+      case pugi::node_comment: return ConfigError{where, {}, {}, "holds a comment; write the value in one piece"};
+      case pugi::node_pi: return ConfigError{where, {}, {}, "holds a processing instruction; a text value is expected"};
       default:
         return ConfigError{
             where, {}, {}, "holds an element <" + std::string(piece.name()) + ">; a text value is expected"};

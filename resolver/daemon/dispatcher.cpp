@@ -9,16 +9,11 @@ namespace keyreq {
 
 std::string_view to_string(SubmitStatus s) {
   switch (s) {
-    case SubmitStatus::accepted:
-      return "accepted";
-    case SubmitStatus::deduplicated:
-      return "deduplicated";
-    case SubmitStatus::queue_full:
-      return "queue_full";
-    case SubmitStatus::invalid:
-      return "invalid";
-    case SubmitStatus::stopped:
-      return "stopped";
+    case SubmitStatus::accepted: return "accepted";
+    case SubmitStatus::deduplicated: return "deduplicated";
+    case SubmitStatus::queue_full: return "queue_full";
+    case SubmitStatus::invalid: return "invalid";
+    case SubmitStatus::stopped: return "stopped";
   }
   return "unknown";
 }

@@ -10,12 +10,9 @@ std::optional<std::string_view> exec_fallback_reason(const ProviderResult& socke
     return std::nullopt;
   }
   switch (std::get<ProviderFailure>(socket_result).failure) {
-    case ProviderFailureClass::cannot_start:
-      return "connect_failed";
-    case ProviderFailureClass::io_error:
-      return "transport_error";
-    default:
-      return std::nullopt;
+    case ProviderFailureClass::cannot_start: return "connect_failed";
+    case ProviderFailureClass::io_error: return "transport_error";
+    default: return std::nullopt;
   }
 }
 

@@ -58,20 +58,11 @@ void Metrics::received() { received_.fetch_add(1, relaxed); }
 
 void Metrics::submitted(SubmitStatus status) {
   switch (status) {
-    case SubmitStatus::accepted:
-      break;
-    case SubmitStatus::deduplicated:
-      deduplicated_.fetch_add(1, relaxed);
-      break;
-    case SubmitStatus::queue_full:
-      queue_full_.fetch_add(1, relaxed);
-      break;
-    case SubmitStatus::invalid:
-      invalid_.fetch_add(1, relaxed);
-      break;
-    case SubmitStatus::stopped:
-      stopped_.fetch_add(1, relaxed);
-      break;
+    case SubmitStatus::accepted: break;
+    case SubmitStatus::deduplicated: deduplicated_.fetch_add(1, relaxed); break;
+    case SubmitStatus::queue_full: queue_full_.fetch_add(1, relaxed); break;
+    case SubmitStatus::invalid: invalid_.fetch_add(1, relaxed); break;
+    case SubmitStatus::stopped: stopped_.fetch_add(1, relaxed); break;
   }
 }
 

@@ -222,8 +222,7 @@ void Server::on_datagram(std::string_view datagram, std::size_t size) {
   const SubmitStatus status = dispatcher_->submit(std::move(request), on_done_);
   metrics_.submitted(status);
   switch (status) {
-    case SubmitStatus::accepted:
-      break;
+    case SubmitStatus::accepted: break;
     case SubmitStatus::deduplicated:
       if (deduplicated_log_.allow(size)) log::info("deduplicated", {log::kv("request", wire)});
       break;

@@ -32,4 +32,8 @@ void append_json_escaped(std::string& out, std::string_view bytes);
 // bytes other than \n and \t, which XML 1.0 does not allow, become '?'.
 std::string xml_escape(std::string_view text);
 
+// Text inside a Markdown table cell: a pipe would end the cell (escaped as
+// \|) and a line break the row (becomes a space).
+std::string markdown_table_cell(std::string_view text);
+
 }  // namespace keyreq

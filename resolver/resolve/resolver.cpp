@@ -32,14 +32,10 @@ std::variant<Outcome, AgentRecord> Resolver::check(const Request& request) {
 
 Outcome Resolver::registration_outcome(AgentRecord agent, const RegisterResult& stored, const KeyStore& keys) {
   switch (stored.status) {
-    case RegisterStatus::registered:
-      return outcome::Registered{std::move(agent)};
-    case RegisterStatus::already_registered:
-      return outcome::AlreadyRegistered{std::move(agent)};
-    case RegisterStatus::conflict:
-      return outcome::Conflict{stored.detail};
-    case RegisterStatus::io_error:
-      break;
+    case RegisterStatus::registered: return outcome::Registered{std::move(agent)};
+    case RegisterStatus::already_registered: return outcome::AlreadyRegistered{std::move(agent)};
+    case RegisterStatus::conflict: return outcome::Conflict{stored.detail};
+    case RegisterStatus::io_error: break;
   }
   return outcome::StoreFailed{keys.path().string() + ": " + stored.detail};
 }

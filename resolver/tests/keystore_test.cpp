@@ -686,17 +686,10 @@ TEST(KeyStoreConcurrency, SameEntriesRacingAreRegisteredExactlyOnce) {
         AgentRecord a = agent_n(n);
         if (t == 7) a.key = "a different key";  // clashes with the others on id, name and ip
         switch (store->register_agent(a).status) {
-          case RegisterStatus::registered:
-            ++registered;
-            break;
-          case RegisterStatus::already_registered:
-            ++already;
-            break;
-          case RegisterStatus::conflict:
-            ++conflicts;
-            break;
-          default:
-            ++other;
+          case RegisterStatus::registered: ++registered; break;
+          case RegisterStatus::already_registered: ++already; break;
+          case RegisterStatus::conflict: ++conflicts; break;
+          default: ++other;
         }
       }
     });

@@ -60,5 +60,13 @@ TEST(PlatformNumberFormat, FixedDecimalsAndNotMeasured) {
   EXPECT_EQ(format::micros(41300), "41.3 ms");
 }
 
+// A pipe would end a Markdown table cell and a line break the row.
+TEST(PlatformEscape, MarkdownTableCellKeepsPipesAndLineBreaksInsideTheCell) {
+  EXPECT_EQ(markdown_table_cell("a|b"), "a\\|b");
+  EXPECT_EQ(markdown_table_cell("one\ntwo"), "one two");
+  EXPECT_EQ(markdown_table_cell("`x`"), "`x`");
+  EXPECT_EQ(markdown_table_cell(""), "");
+}
+
 }  // namespace
 }  // namespace keyreq
