@@ -11,6 +11,7 @@
 
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
+#include "resolver/platform/atomic_file.hpp"
 
 namespace keyreq::bench {
 
@@ -229,14 +230,7 @@ std::string write_reports(Report& r, const fs::path& dir, std::string& warnings)
     if (!out) return "cannot write " + (dir / s.hgrm_file).string();
   }
   auto write = [&](const std::string& name, const std::string& text) -> std::string {
-    const fs::path tmp = dir / (name + ".tmp");
-    {
-      std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-      out << text;
-      if (!out) return "cannot write " + tmp.string();
-    }
-    fs::rename(tmp, dir / name, ec);
-    return ec ? "cannot write " + (dir / name).string() + ": " + ec.message() : "";
+    return write_file_atomically((dir / name).string(), text).value_or("");
   };
   if (auto e = write("report.json", report_json(r)); !e.empty()) return e;
   if (auto e = write("report.md", report_markdown(r)); !e.empty()) return e;

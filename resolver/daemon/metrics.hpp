@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "resolver/daemon/dispatcher.hpp"
+#include "resolver/platform/atomic_file.hpp"  // the metrics file is replaced atomically with it
 #include "resolver/resolve/outcome.hpp"
 
 namespace keyreq {
@@ -57,9 +58,5 @@ class Metrics {
   std::array<Counter, kLatencyBuckets.size() + 1> latency_buckets_{};  // + +Inf; not cumulative
   Counter latency_sum_ns_{0}, latency_count_{0};
 };
-
-// Writes `text` to a temporary file beside `path`, then renames it over
-// `path`. Returns an error message, or nothing on success.
-std::optional<std::string> write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace keyreq
