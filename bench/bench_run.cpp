@@ -10,7 +10,7 @@
 #include <variant>
 
 #include "bench/environment.hpp"
-#include "bench/fdatasync_probe.hpp"
+#include "bench/fdatasync_call.hpp"
 #include "bench/figures.hpp"
 #include "bench/format.hpp"
 #include "bench/herd.hpp"
@@ -90,7 +90,8 @@ std::size_t BenchRun::series(const SeriesKey& key) {
   return report_.series.size() - 1;
 }
 
-Repetition BenchRun::measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group) {
+Repetition BenchRun::measure(std::size_t series, const TimedCallFactory& factory, LoadSpec spec, CpuFrom cpu,
+                             pid_t group) {
   return measure_with(
       series, [&](const LoadSpec& s) { return run_load(s, factory, *workload_); }, std::move(spec), cpu, group);
 }
@@ -100,7 +101,7 @@ Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client
   const Workload& workload = *workload_;
   if (o_.direct) {
     return measure(
-        series, [&client, keys, &workload] { return make_resolver_probe(client, keys, workload); }, spec, cpu, group);
+        series, [&client, keys, &workload] { return make_resolver_call(client, keys, workload); }, spec, cpu, group);
   }
   DispatcherOptions options;
   options.threads = static_cast<unsigned>(std::max(1, spec.concurrency));
@@ -115,7 +116,7 @@ Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client
                 [&](const LoadSpec& s) { return run_open_async(s, dispatcher_submit(dispatcher, workload), workload); },
                 spec, cpu, group)
           : measure(
-                series, [&] { return make_dispatcher_probe(dispatcher, workload); }, spec, cpu, group);
+                series, [&] { return make_dispatcher_call(dispatcher, workload); }, spec, cpu, group);
   dispatcher.stop(std::chrono::steady_clock::now() + 30s);
   return rep;
 }
@@ -202,7 +203,7 @@ void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const
         if (keys && c == 1 && leg.transport == "socket") {
           measure(
               series(SeriesKey::closed(p.name, leg.transport, "fdatasync", 1)),
-              [this] { return make_fdatasync_probe(workdir_->path() / "keys"); }, spec, CpuFrom::none);
+              [this] { return make_fdatasync_call(workdir_->path() / "keys"); }, spec, CpuFrom::none);
         }
       };
       // ABBA order across repetitions: drift on a shared machine hits both sides alike.
@@ -312,15 +313,15 @@ void BenchRun::run_provider(const ProviderSpec& p) {
             client_for(std::make_unique<ExecClient>(p.exec_command, limits_)),
             CpuFrom::children,
             0,
-            [&p] { return make_exec_floor_probe(p.exec_command); },
+            [&p] { return make_exec_floor_call(p.exec_command); },
             {},
             {}};
     if (p.user) {
       const std::vector<std::string> target{(executable_dir() / "keyreq-spawn-target").string()};
-      leg.calibration = [target] { return make_exec_floor_probe(target); };
+      leg.calibration = [target] { return make_exec_floor_call(target); };
     }
     if (!p.startup_command.empty()) {
-      leg.startup = [&p] { return make_exec_floor_probe(p.startup_command); };
+      leg.startup = [&p] { return make_exec_floor_call(p.startup_command); };
       report_.settings["interpreter." + p.name] = p.interpreter;
     }
     legs.push_back(std::move(leg));
@@ -331,11 +332,11 @@ void BenchRun::run_provider(const ProviderSpec& p) {
             client_for(std::make_unique<SocketClient>(p.socket_path, limits_)),
             daemon ? CpuFrom::group : CpuFrom::none,
             daemon ? daemon->pid() : 0,
-            [&p] { return make_socket_floor_probe(p.socket_path); },
+            [&p] { return make_socket_floor_call(p.socket_path); },
             {},
             {}};
     if (calibration_daemon)
-      leg.calibration = [calibration_socket] { return make_socket_floor_probe(calibration_socket); };
+      leg.calibration = [calibration_socket] { return make_socket_floor_call(calibration_socket); };
     legs.push_back(std::move(leg));
   }
 

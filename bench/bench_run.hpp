@@ -15,7 +15,7 @@
 #include "bench/bench.hpp"
 #include "bench/fixture.hpp"
 #include "bench/loadgen.hpp"
-#include "bench/probes.hpp"
+#include "bench/timed_calls.hpp"
 #include "bench/user_provider.hpp"
 #include "resolver/core/provider_client.hpp"
 #include "resolver/keystore/keystore.hpp"
@@ -52,9 +52,9 @@ class BenchRun {
     ProviderClient* client;
     CpuFrom cpu;
     pid_t group;
-    ProbeFactory floor;
-    ProbeFactory calibration;  // the user's provider: the same repetition's calibration floor
-    ProbeFactory startup;      // the user's exec provider: its interpreter alone
+    TimedCallFactory floor;
+    TimedCallFactory calibration;  // the user's provider: the same repetition's calibration floor
+    TimedCallFactory startup;      // the user's exec provider: its interpreter alone
   };
 
   // Every input checked before anything runs (throws BenchUsageError).
@@ -65,7 +65,7 @@ class BenchRun {
                                              const std::filesystem::path& source_root);
   Sizing sizing_for(const ProviderSpec& p) const;
   std::size_t series(const SeriesKey& key);  // index of the series (created when new)
-  Repetition measure(std::size_t series, const ProbeFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);
+  Repetition measure(std::size_t series, const TimedCallFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);
   using LoadRunner = std::function<LoadResult(const LoadSpec&)>;
   Repetition measure_with(std::size_t series, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group);
   // The resolver path: through the dispatcher (default) or Resolver instances

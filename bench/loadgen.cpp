@@ -90,7 +90,7 @@ void count_abandoned(const LoadSpec& spec, std::chrono::duration<double, std::na
 
 }  // namespace
 
-LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const Workload& workload) {
+LoadResult run_load(const LoadSpec& spec, const TimedCallFactory& make_probe, const Workload& workload) {
   const int n = std::max(1, spec.concurrency);
   std::vector<WorkerState> states(static_cast<std::size_t>(n));
   std::atomic<int> ready{0};
@@ -104,7 +104,7 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
                                 : std::chrono::duration<double, std::nano>(0);
 
   auto worker = [&](WorkerState& st) {
-    std::unique_ptr<Probe> probe;
+    std::unique_ptr<TimedCall> probe;
     try {
       probe = make_probe();
     } catch (const std::exception& e) {
@@ -141,7 +141,7 @@ LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const 
       const auto sent = Clock::now();
       if (!open_loop) intended = sent;
       error.clear();
-      const Probe::Result r = probe->call(item, error);
+      const TimedCall::Result r = probe->call(item, error);
       const auto done = Clock::now();
       if (intended < t0) continue;  // warm-up
       measured.fetch_add(1, std::memory_order_relaxed);

@@ -3,7 +3,7 @@
 // soon as the previous one is answered) and open loop (requests scheduled at a
 // constant rate; latency measured from the intended send time, so a stall is
 // charged to every request it delays, as wrk2 does — coordinated omission
-// corrected). Workers are threads, each with its own Probe (one Resolver per
+// corrected). Workers are threads, each with its own TimedCall (one Resolver per
 // thread, as the resolver wants).
 #include <chrono>
 #include <cstdint>
@@ -19,9 +19,9 @@
 namespace keyreq::bench {
 
 // The thing being timed for one request. Not shared between threads.
-class Probe {
+class TimedCall {
  public:
-  virtual ~Probe() = default;
+  virtual ~TimedCall() = default;
   struct Result {
     bool ok;                   // the request got the outcome it should get
     std::string_view outcome;  // static name: "registered", "answered", "provider_failure", ...
@@ -29,7 +29,7 @@ class Probe {
   // On failure, `error` gets a human-readable detail (only read for the first error).
   virtual Result call(const WorkItem& item, std::string& error) = 0;
 };
-using ProbeFactory = std::function<std::unique_ptr<Probe>()>;
+using TimedCallFactory = std::function<std::unique_ptr<TimedCall>()>;
 
 struct LoadSpec {
   int concurrency = 1;
@@ -58,7 +58,7 @@ struct LoadResult {
   std::string setup_error;  // a probe could not be built: nothing was measured
 };
 
-LoadResult run_load(const LoadSpec& spec, const ProbeFactory& make_probe, const Workload& workload);
+LoadResult run_load(const LoadSpec& spec, const TimedCallFactory& make_probe, const Workload& workload);
 
 // Open loop against an asynchronous system (the dispatcher's submit): one
 // pacing thread sends each request at its intended time whether or not the

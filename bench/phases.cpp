@@ -27,11 +27,11 @@ void BenchRun::run_null_and_memory() {
       spec.warmup = 50ms;
       spec.duration = p_.null_duration;
       measure(
-          series(SeriesKey::closed("null", "none", "loadgen", c)), [] { return make_null_probe(); }, spec,
+          series(SeriesKey::closed("null", "none", "loadgen", c)), [] { return make_null_call(); }, spec,
           CpuFrom::none);
       measure(
           series(SeriesKey::closed("null", "none", "resolver", c)),
-          [&] { return make_resolver_probe(null_provider, nullptr, workload); }, spec, CpuFrom::none);
+          [&] { return make_resolver_call(null_provider, nullptr, workload); }, spec, CpuFrom::none);
     }
   }
 
@@ -50,7 +50,7 @@ void BenchRun::run_null_and_memory() {
     spec.warmup = 0ms;
     spec.duration = 3600s;
     spec.max_requests = p_.null_requests / 10;
-    auto probe_factory = [&] { return make_resolver_probe(null_provider, nullptr, workload); };
+    auto probe_factory = [&] { return make_resolver_call(null_provider, nullptr, workload); };
     run_load(spec, probe_factory, workload);
     const std::size_t after_tenth = rss_bytes();
     spec.max_requests = p_.null_requests;

@@ -5,14 +5,14 @@
 #include <atomic>
 #include <thread>
 
-#include "bench/probes.hpp"
+#include "bench/timed_calls.hpp"
 
 namespace keyreq::bench {
 namespace {
 
 using namespace std::chrono_literals;
 
-class SleepProbe final : public Probe {
+class SleepProbe final : public TimedCall {
  public:
   SleepProbe(std::chrono::microseconds d, std::atomic<int>* calls = nullptr, int stall_at = -1,
              std::chrono::milliseconds stall = 0ms)
@@ -90,7 +90,7 @@ TEST(LoadGen, ProbeThatCannotBeBuiltIsReported) {
   LoadSpec spec;
   spec.duration = 10ms;
   const auto r = run_load(
-      spec, []() -> std::unique_ptr<Probe> { throw std::runtime_error("no provider"); }, tiny());
+      spec, []() -> std::unique_ptr<TimedCall> { throw std::runtime_error("no provider"); }, tiny());
   EXPECT_EQ(r.setup_error, "no provider");
   EXPECT_EQ(r.requests, 0u);
 }
@@ -101,7 +101,7 @@ TEST(LoadGen, NullProbeIsFast) {
   spec.warmup = 10ms;
   spec.duration = 100ms;
   const auto r = run_load(
-      spec, [] { return make_null_probe(); }, tiny());
+      spec, [] { return make_null_call(); }, tiny());
   EXPECT_GT(r.throughput, 100000);  // far below what it does, far above any provider
 }
 
@@ -126,7 +126,7 @@ TEST(LoadGen, DispatcherClosedAndOpenLoop) {
     spec.warmup = 10ms;
     spec.duration = 150ms;
     const auto r = run_load(
-        spec, [&d, &w] { return make_dispatcher_probe(d, w); }, w);
+        spec, [&d, &w] { return make_dispatcher_call(d, w); }, w);
     d.stop(std::chrono::steady_clock::now() + 5s);
     EXPECT_GT(r.requests, 100u);
     EXPECT_EQ(r.errors, 0u) << r.first_error;

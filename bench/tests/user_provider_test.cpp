@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "bench/loadgen.hpp"
-#include "bench/probes.hpp"
+#include "bench/timed_calls.hpp"
 #include "bench/user_provider.hpp"
 #include "bench/workload.hpp"
 #include "dataset/dataset.hpp"
@@ -126,8 +126,8 @@ TEST(UserProviderAnswers, WrongAgentIsAnError) {
   const Workload w = make_workload(50, mix, 100, 7);
   OffByOneProvider wrong(w);
   NullProvider right(50);
-  auto bad = make_resolver_probe(wrong, nullptr, w);
-  auto good = make_resolver_probe(right, nullptr, w);
+  auto bad = make_resolver_call(wrong, nullptr, w);
+  auto good = make_resolver_call(right, nullptr, w);
   std::string error;
   const auto r = bad->call(w.items[0], error);
   EXPECT_FALSE(r.ok);
@@ -148,7 +148,7 @@ TEST(UserProviderAnswers, UnknownIdsAreNotInTheDataset) {
   }
 }
 
-class SlowProbe final : public Probe {
+class SlowProbe final : public TimedCall {
  public:
   Result call(const WorkItem&, std::string&) override {
     std::this_thread::sleep_for(40ms);

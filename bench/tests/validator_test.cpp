@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "bench/nlohmann_validator.hpp"
-#include "bench/probes.hpp"
+#include "bench/timed_calls.hpp"
 #include "dataset/dataset.hpp"
 
 namespace keyreq::bench {

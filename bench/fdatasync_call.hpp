@@ -13,6 +13,6 @@ namespace keyreq::bench {
 
 // Each probe (one per load-generator worker) appends to its own new file
 // `<dir>/fdatasync-<n>.keys`; the file is removed when the probe goes.
-std::unique_ptr<Probe> make_fdatasync_probe(const std::filesystem::path& dir);
+std::unique_ptr<TimedCall> make_fdatasync_call(const std::filesystem::path& dir);
 
 }  // namespace keyreq::bench

@@ -1,4 +1,4 @@
-#include "bench/probes.hpp"
+#include "bench/timed_calls.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -49,7 +49,7 @@ bool expected(const Workload& workload, const WorkItem& item, const Outcome& o, 
   return false;
 }
 
-class ResolverProbe final : public Probe {
+class ResolverProbe final : public TimedCall {
  public:
   ResolverProbe(ProviderClient& provider, KeyStore* keys, const Workload& workload)
       : resolver_(provider, keys), workload_(workload) {}
@@ -69,7 +69,7 @@ class ResolverProbe final : public Probe {
   const Workload& workload_;
 };
 
-class ExecFloorProbe final : public Probe {
+class ExecFloorProbe final : public TimedCall {
  public:
   explicit ExecFloorProbe(std::vector<std::string> command) : command_(std::move(command)) {
     argv_storage_ = command_;
@@ -127,7 +127,7 @@ class ExecFloorProbe final : public Probe {
   std::vector<std::string> argv_storage_;
 };
 
-class SocketFloorProbe final : public Probe {
+class SocketFloorProbe final : public TimedCall {
  public:
   explicit SocketFloorProbe(const std::string& path) {
     std::memset(&addr_, 0, sizeof addr_);
@@ -198,7 +198,7 @@ Completion refused(const WorkItem& item, SubmitStatus status) {
   return c;
 }
 
-class DispatcherProbe final : public Probe {
+class DispatcherProbe final : public TimedCall {
  public:
   DispatcherProbe(Dispatcher& d, const Workload& workload) : d_(d), workload_(workload) {}
   Result call(const WorkItem& item, std::string& error) override {
@@ -225,7 +225,7 @@ class DispatcherProbe final : public Probe {
   Completion last_{};
 };
 
-class NullProbe final : public Probe {
+class NullProbe final : public TimedCall {
  public:
   Result call(const WorkItem& item, std::string&) override {
     sink_ += item.raw.size();  // touch the request as a real probe would
@@ -238,7 +238,7 @@ class NullProbe final : public Probe {
 
 }  // namespace
 
-std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher, const Workload& workload) {
+std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, const Workload& workload) {
   return std::make_unique<DispatcherProbe>(dispatcher, workload);
 }
 
@@ -253,17 +253,17 @@ AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload) 
   };
 }
 
-std::unique_ptr<Probe> make_null_probe() { return std::make_unique<NullProbe>(); }
+std::unique_ptr<TimedCall> make_null_call() { return std::make_unique<NullProbe>(); }
 
-std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys, const Workload& workload) {
+std::unique_ptr<TimedCall> make_resolver_call(ProviderClient& provider, KeyStore* keys, const Workload& workload) {
   return std::make_unique<ResolverProbe>(provider, keys, workload);
 }
 
-std::unique_ptr<Probe> make_exec_floor_probe(const std::vector<std::string>& command) {
+std::unique_ptr<TimedCall> make_exec_floor_call(const std::vector<std::string>& command) {
   return std::make_unique<ExecFloorProbe>(command);
 }
 
-std::unique_ptr<Probe> make_socket_floor_probe(const std::string& socket_path) {
+std::unique_ptr<TimedCall> make_socket_floor_call(const std::string& socket_path) {
   return std::make_unique<SocketFloorProbe>(socket_path);
 }
 

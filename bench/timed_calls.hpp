@@ -20,12 +20,12 @@ namespace keyreq::bench {
 // One Resolver (its own ResponseParser) over a shared client and keystore.
 // Every answer is checked against the record `workload` expects (wrong agent,
 // declined known agent, refused answer: an error).
-std::unique_ptr<Probe> make_resolver_probe(ProviderClient& provider, KeyStore* keys, const Workload& workload);
+std::unique_ptr<TimedCall> make_resolver_call(ProviderClient& provider, KeyStore* keys, const Workload& workload);
 
 // Through the dispatcher (`keyreq serve`'s de-duplication, queue and
 // workers): submit, then wait for on_done. One probe per load-generator
 // worker; the dispatcher has as many workers as the load generator.
-std::unique_ptr<Probe> make_dispatcher_probe(Dispatcher& dispatcher, const Workload& workload);
+std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, const Workload& workload);
 // The same submit for the asynchronous open loop.
 AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload);
 
@@ -33,13 +33,13 @@ AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload);
 // with no process group and no PDEATHSIG: what glibc's posix_spawn does),
 // stdin /dev/null, stdout a pipe read to EOF, stderr /dev/null, waitpid.
 // `command[0]` must be an absolute path.
-std::unique_ptr<Probe> make_exec_floor_probe(const std::vector<std::string>& command);
+std::unique_ptr<TimedCall> make_exec_floor_call(const std::vector<std::string>& command);
 
 // connect, write the request, read until EOF or one complete JSON object, close.
-std::unique_ptr<Probe> make_socket_floor_probe(const std::string& socket_path);
+std::unique_ptr<TimedCall> make_socket_floor_call(const std::string& socket_path);
 
 // Does nothing: what is left is the load generator's own cost per request.
-std::unique_ptr<Probe> make_null_probe();
+std::unique_ptr<TimedCall> make_null_call();
 
 // Answers every id request of the dataset from memory, as the reference
 // provider would, without I/O: times the load generator and the resolver alone.

@@ -1,4 +1,4 @@
-#include "bench/fdatasync_probe.hpp"
+#include "bench/fdatasync_call.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,7 +19,7 @@ namespace {
 constexpr std::string_view kLine =
     "100000 agent-100000 any 5f1b6a4c2d9e8f7a0b3c6d5e4f1a2b3c5f1b6a4c2d9e8f7a0b3c6d5e4f1a2b3c\n";
 
-class FdatasyncProbe final : public Probe {
+class FdatasyncProbe final : public TimedCall {
  public:
   explicit FdatasyncProbe(std::filesystem::path file) : file_(std::move(file)) {
     fd_.reset(::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
@@ -51,7 +51,7 @@ class FdatasyncProbe final : public Probe {
 
 }  // namespace
 
-std::unique_ptr<Probe> make_fdatasync_probe(const std::filesystem::path& dir) {
+std::unique_ptr<TimedCall> make_fdatasync_call(const std::filesystem::path& dir) {
   static std::atomic<unsigned> serial{0};
   return std::make_unique<FdatasyncProbe>(dir / ("fdatasync-" + std::to_string(++serial) + ".keys"));
 }
