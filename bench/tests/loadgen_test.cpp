@@ -36,11 +36,17 @@ Workload tiny() {
   return w;
 }
 
-TEST(LoadGen, ClosedLoopCountsThroughputAndLatency) {
+// A closed-loop run of `concurrency` workers: warm-up, then the measured window.
+LoadSpec closed_loop(int concurrency, std::chrono::milliseconds warmup, std::chrono::milliseconds duration) {
   LoadSpec spec;
-  spec.concurrency = 2;
-  spec.warmup = 20ms;
-  spec.duration = 300ms;
+  spec.concurrency = concurrency;
+  spec.warmup = warmup;
+  spec.duration = duration;
+  return spec;
+}
+
+TEST(LoadGen, ClosedLoopCountsThroughputAndLatency) {
+  LoadSpec spec = closed_loop(2, 20ms, 300ms);
   const auto r = run_load(
       spec, [] { return std::make_unique<SleepProbe>(2000us); }, tiny());
   ASSERT_TRUE(r.setup_error.empty());
@@ -56,10 +62,7 @@ TEST(LoadGen, ClosedLoopCountsThroughputAndLatency) {
 }
 
 TEST(LoadGen, MinRequestsExtendsTheWindow) {
-  LoadSpec spec;
-  spec.concurrency = 1;
-  spec.warmup = 0ms;
-  spec.duration = 1ms;
+  LoadSpec spec = closed_loop(1, 0ms, 1ms);
   spec.min_requests = 30;
   const auto r = run_load(
       spec, [] { return std::make_unique<SleepProbe>(1000us); }, tiny());
@@ -96,10 +99,7 @@ TEST(LoadGen, ProbeThatCannotBeBuiltIsReported) {
 }
 
 TEST(LoadGen, NullProbeIsFast) {
-  LoadSpec spec;
-  spec.concurrency = 1;
-  spec.warmup = 10ms;
-  spec.duration = 100ms;
+  LoadSpec spec = closed_loop(1, 10ms, 100ms);
   const auto r = run_load(
       spec, [] { return make_null_call(); }, tiny());
   EXPECT_GT(r.throughput, 100000);  // far below what it does, far above any provider
@@ -121,10 +121,7 @@ TEST(LoadGen, DispatcherClosedAndOpenLoop) {
   options.threads = 3;
   {
     Dispatcher d(provider, nullptr, options);
-    LoadSpec spec;
-    spec.concurrency = 3;
-    spec.warmup = 10ms;
-    spec.duration = 150ms;
+    LoadSpec spec = closed_loop(3, 10ms, 150ms);
     const auto r = run_load(
         spec, [&d, &w] { return make_dispatcher_call(d, w); }, w);
     d.stop(std::chrono::steady_clock::now() + 5s);
