@@ -13,7 +13,6 @@
 #include <string_view>
 
 #include "resolver/daemon/dispatcher.hpp"
-#include "resolver/platform/atomic_file.hpp"  // the metrics file is replaced atomically with it
 #include "resolver/resolve/outcome.hpp"
 
 namespace keyreq {

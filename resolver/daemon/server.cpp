@@ -7,6 +7,7 @@
 #include "resolver/daemon/provider_supervisor.hpp"
 #include "resolver/keystore/keys_file_lock.hpp"
 #include "resolver/keystore/keystore.hpp"
+#include "resolver/platform/atomic_file.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/transport/command_line.hpp"
 #include "resolver/transport/exec_client.hpp"

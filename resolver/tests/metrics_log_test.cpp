@@ -6,6 +6,7 @@
 
 #include "resolver/daemon/log.hpp"
 #include "resolver/daemon/metrics.hpp"
+#include "resolver/platform/atomic_file.hpp"
 #include "resolver/platform/escape.hpp"
 #include "testkit/files.hpp"
 #include "testkit/processes.hpp"
