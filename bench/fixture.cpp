@@ -1,6 +1,5 @@
 #include "bench/fixture.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,11 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "resolver/platform/child_process_groups.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
+#include "resolver/platform/proc_files.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_connect.hpp"
 
@@ -140,30 +139,13 @@ double cpu_children_s() {
 double cpu_process_group_s(pid_t pgid) {
   static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   double total = 0;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return 0;
-  while (dirent* e = ::readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
-    std::string text;
-    if (!std::getline(in, text)) continue;
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(text.substr(close + 2));
-    // after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-    std::string state;
-    long ppid = 0, pgrp = 0;
-    fields >> state >> ppid >> pgrp;
-    if (pgrp != pgid) continue;
-    std::string skip;
-    for (int k = 0; k < 8; ++k) fields >> skip;
-    unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;
-    fields >> utime >> stime >> cutime >> cstime;
-    total += static_cast<double>(utime + stime) / ticks;
+  for (const pid_t pid : list_process_ids()) {
+    const auto stat = read_proc_stat(pid);
+    if (!stat || stat->pgrp != pgid) continue;
+    total += static_cast<double>(stat->utime + stat->stime) / ticks;
     // Workers the leader already reaped (pre-forked daemons recycle them).
-    if (std::atol(e->d_name) == static_cast<long>(pgid)) total += static_cast<double>(cutime + cstime) / ticks;
+    if (pid == pgid) total += static_cast<double>(stat->cutime + stat->cstime) / ticks;
   }
-  ::closedir(proc);
   return total;
 }
 

@@ -1,6 +1,5 @@
 #include "testkit/processes.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,14 +8,12 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "resolver/platform/deadline.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
+#include "resolver/platform/proc_files.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/transport/command_line.hpp"
 
@@ -127,29 +124,11 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
   return true;
 }
 
-namespace {
-
-// The fields of /proc/PID/stat after the command name: state, ppid, pgrp; false when gone.
-bool read_stat(pid_t pid, char& state, long& pgrp) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  const std::string text((std::istreambuf_iterator<char>(stat)), {});
-  const auto paren = text.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= text.size()) return false;
-  std::istringstream rest(text.substr(paren + 2));
-  long ppid = 0;
-  return static_cast<bool>(rest >> state >> ppid >> pgrp);
-}
-
-bool is_dead_state(char state) { return state == 'Z' || state == 'X'; }
-
-}  // namespace
-
 bool process_alive(pid_t pid) {
   if (pid <= 0) return false;
   for (int i = 0; i < 100; ++i) {
-    char state = 0;
-    long pgrp = 0;
-    if (!read_stat(pid, state, pgrp) || is_dead_state(state)) return false;
+    const auto stat = read_proc_stat(pid);
+    if (!stat || stat->gone()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
@@ -157,16 +136,10 @@ bool process_alive(pid_t pid) {
 
 std::vector<pid_t> processes_in_group(pid_t pgid) {
   std::vector<pid_t> found;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return found;
-  while (dirent* entry = ::readdir(proc)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
-    if (pid <= 0) continue;
-    char state = 0;
-    long pgrp = 0;
-    if (read_stat(pid, state, pgrp) && pgrp == pgid && !is_dead_state(state)) found.push_back(pid);
+  for (const pid_t pid : list_process_ids()) {
+    const auto stat = read_proc_stat(pid);
+    if (stat && stat->pgrp == pgid && !stat->gone()) found.push_back(pid);
   }
-  ::closedir(proc);
   return found;
 }
 

@@ -7,19 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <dirent.h>
 #include <sys/syscall.h>
 
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "resolver/daemon/exec_fallback.hpp"
 #include "resolver/daemon/log.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
+#include "resolver/platform/proc_files.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/transport/command_line.hpp"
 
@@ -94,27 +93,13 @@ class OutputLines {
   std::string pending_;
 };
 
-// Whether /proc/PID/environ holds `entry` ("NAME=value") as a whole variable.
-bool has_environment_entry(pid_t pid, const std::string& entry) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-  std::string variable;
-  while (std::getline(in, variable, '\0')) {
-    if (variable == entry) return true;
-  }
-  return false;
-}
-
 // Every live process (other than us) whose environment holds `entry`.
 std::vector<pid_t> processes_with_entry(const std::string& entry) {
   std::vector<pid_t> found;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return found;
   const pid_t self = ::getpid();
-  while (dirent* e = ::readdir(proc)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid > 0 && pid != self && has_environment_entry(pid, entry)) found.push_back(pid);
+  for (const pid_t pid : list_process_ids()) {
+    if (pid != self && process_environment_has(pid, entry)) found.push_back(pid);
   }
-  ::closedir(proc);
   return found;
 }
 
@@ -178,7 +163,7 @@ void ProviderSupervisor::stop_tagged_processes(const char* why) {
   std::vector<UniqueFd> left;
   for (const pid_t pid : processes_with_entry(tag_)) {
     UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (fd.get() < 0 || !has_environment_entry(pid, tag_)) continue;
+    if (fd.get() < 0 || !process_environment_has(pid, tag_)) continue;
     log::warn("provider_leftover_stopped", {log::kv("pid", static_cast<long long>(pid)), log::kv("reason", why)});
     ::syscall(SYS_pidfd_send_signal, fd.get(), SIGTERM, nullptr, 0);
     left.push_back(std::move(fd));

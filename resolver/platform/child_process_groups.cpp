@@ -1,6 +1,5 @@
 #include "resolver/platform/child_process_groups.hpp"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,11 +8,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <sstream>
-#include <string>
 #include <thread>
+
+#include "resolver/platform/proc_files.hpp"
 
 namespace keyreq {
 
@@ -37,22 +34,10 @@ void stop_process_group(pid_t leader, std::chrono::milliseconds grace) {
 std::vector<pid_t> child_process_groups() {
   std::vector<pid_t> groups;
   const pid_t self = ::getpid();
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return groups;
-  while (dirent* e = ::readdir(proc)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid <= 0) continue;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    const std::string text((std::istreambuf_iterator<char>(stat)), {});
-    const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
-    if (paren == std::string::npos || paren + 2 >= text.size()) continue;
-    std::istringstream rest(text.substr(paren + 2));
-    char state = 0;
-    long ppid = 0, pgrp = 0;
-    if (!(rest >> state >> ppid >> pgrp)) continue;
-    if (ppid == self && pgrp == pid) groups.push_back(pid);
+  for (const pid_t pid : list_process_ids()) {
+    const auto stat = read_proc_stat(pid);
+    if (stat && stat->ppid == self && stat->pgrp == pid) groups.push_back(pid);
   }
-  ::closedir(proc);
   return groups;
 }
 

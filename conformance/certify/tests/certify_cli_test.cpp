@@ -13,6 +13,7 @@
 
 #include "conformance/certify/process_runner.hpp"
 #include "conformance/certify/tests/certify_test_support.hpp"
+#include "resolver/platform/proc_files.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -214,17 +215,10 @@ TEST_F(CertifyCommand, ProgressOffATerminalShowsStepsWithoutEscapeCodes) {
 // variable only that run's environment has.
 std::vector<pid_t> tagged_processes(const std::string& tag, const std::string& word) {
   std::vector<pid_t> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = std::stoi(name);
-    if (pid == ::getpid()) continue;
-    std::string environ = read_file(entry.path() / "environ"), cmdline = read_file(entry.path() / "cmdline");
-    std::replace(environ.begin(), environ.end(), '\0', '\n');
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (("\n" + environ).find("\n" + tag + "\n") != std::string::npos && cmdline.find(word) != std::string::npos) {
-      out.push_back(pid);
-    }
+  for (const pid_t pid : list_process_ids()) {
+    if (pid == ::getpid() || !process_environment_has(pid, tag)) continue;
+    const auto cmdline = read_proc_file(pid, "cmdline");  // nullopt: it exited meanwhile
+    if (cmdline && cmdline->find(word) != std::string::npos) out.push_back(pid);
   }
   return out;
 }
