@@ -116,7 +116,7 @@ Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client
                 [&](const LoadSpec& s) { return run_open_async(s, dispatcher_submit(dispatcher, workload), workload); },
                 spec, cpu, group)
           : measure(
-                series, [&] { return make_dispatcher_call(dispatcher, workload); }, spec, cpu, group);
+                series, [&] { return make_dispatcher_call(dispatcher, client, keys, workload); }, spec, cpu, group);
   dispatcher.stop(std::chrono::steady_clock::now() + 30s);
   return rep;
 }

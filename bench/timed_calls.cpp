@@ -200,14 +200,19 @@ Completion refused(const WorkItem& item, SubmitStatus status) {
 
 class DispatcherProbe final : public TimedCall {
  public:
-  DispatcherProbe(Dispatcher& d, const Workload& workload) : d_(d), workload_(workload) {}
+  DispatcherProbe(Dispatcher& d, ProviderClient& provider, KeyStore* keys, const Workload& workload)
+      : d_(d), own_(provider, keys), workload_(workload) {}
   Result call(const WorkItem& item, std::string& error) override {
     done_.store(0, std::memory_order_relaxed);
-    const SubmitStatus status = d_.submit(std::string_view(item.raw), [this, &item](const Finished& f) {
-      last_ = finished_to_completion(workload_, item, f);
-      done_.store(1, std::memory_order_release);
-      done_.notify_one();
-    });
+    // As serve's reading threads do: resolve here when a worker is idle.
+    const SubmitStatus status = d_.submit_or_run(
+        std::string_view(item.raw),
+        [this, &item](const Finished& f) {
+          last_ = finished_to_completion(workload_, item, f);
+          done_.store(1, std::memory_order_release);
+          done_.notify_one();
+        },
+        own_);
     if (status != SubmitStatus::accepted) {
       const Completion c = refused(item, status);
       error = c.error;
@@ -220,6 +225,7 @@ class DispatcherProbe final : public TimedCall {
 
  private:
   Dispatcher& d_;
+  Resolver own_;  // this load-generator thread's, for submit_or_run
   const Workload& workload_;
   std::atomic<int> done_{0};
   Completion last_{};
@@ -238,8 +244,9 @@ class NullProbe final : public TimedCall {
 
 }  // namespace
 
-std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, const Workload& workload) {
-  return std::make_unique<DispatcherProbe>(dispatcher, workload);
+std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, ProviderClient& provider, KeyStore* keys,
+                                                const Workload& workload) {
+  return std::make_unique<DispatcherProbe>(dispatcher, provider, keys, workload);
 }
 
 AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload) {

@@ -23,9 +23,12 @@ namespace keyreq::bench {
 std::unique_ptr<TimedCall> make_resolver_call(ProviderClient& provider, KeyStore* keys, const Workload& workload);
 
 // Through the dispatcher (`keyreq serve`'s de-duplication, queue and
-// workers): submit, then wait for on_done. One probe per load-generator
-// worker; the dispatcher has as many workers as the load generator.
-std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, const Workload& workload);
+// workers): submit_or_run, then wait for on_done. One probe per
+// load-generator thread, each with its own Resolver (as each of serve's
+// reading threads); the dispatcher (`provider`, `keys`) has as many workers
+// as the load generator has threads.
+std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, ProviderClient& provider, KeyStore* keys,
+                                                const Workload& workload);
 // The same submit for the asynchronous open loop.
 AsyncSubmit dispatcher_submit(Dispatcher& dispatcher, const Workload& workload);
 

@@ -123,7 +123,7 @@ TEST(LoadGen, DispatcherClosedAndOpenLoop) {
     Dispatcher d(provider, nullptr, options);
     LoadSpec spec = closed_loop(3, 10ms, 150ms);
     const auto r = run_load(
-        spec, [&d, &w] { return make_dispatcher_call(d, w); }, w);
+        spec, [&d, &provider, &w] { return make_dispatcher_call(d, provider, nullptr, w); }, w);
     d.stop(std::chrono::steady_clock::now() + 5s);
     EXPECT_GT(r.requests, 100u);
     EXPECT_EQ(r.errors, 0u) << r.first_error;

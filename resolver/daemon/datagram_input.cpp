@@ -1,18 +1,20 @@
 #include "resolver/daemon/datagram_input.hpp"
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <vector>
 
 #include "resolver/platform/escape.hpp"
+#include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_listen.hpp"
 
 namespace keyreq {
@@ -61,42 +63,72 @@ DatagramInput::~DatagramInput() {
 }
 
 void DatagramInput::start(Handler handler) {
-  if (thread_.joinable() || stopped_) return;
-  thread_ = std::thread([this, handler = std::move(handler)] { run(handler); });
+  start([&handler] { return handler; });
+}
+
+void DatagramInput::start(const HandlerFactory& make_handler) {
+  if (!threads_.empty() || stopped_) return;
+  const unsigned count = std::max(1u, options_.threads);
+  for (unsigned i = 0; i < count; ++i) {
+    threads_.emplace_back([this, handler = make_handler()] { run(handler); });
+  }
+}
+
+void DatagramInput::request_stop() {
+  if (stopping_.exchange(true)) return;
+  // Level-triggered and never read: every reading thread sees it.
+  const std::uint64_t one = 1;
+  const ssize_t n = ::write(stop_fd_, &one, sizeof one);
+  (void)n;
 }
 
 void DatagramInput::stop() {
   if (stopped_) return;
   stopped_ = true;
-  stopping_ = true;
-  const std::uint64_t one = 1;
-  const ssize_t n = ::write(stop_fd_, &one, sizeof one);
-  (void)n;
-  if (thread_.joinable()) thread_.join();
+  request_stop();
+  for (auto& thread : threads_) thread.join();
   ::close(fd_);
   fd_ = -1;
   ::unlink(options_.path.c_str());
 }
 
+bool DatagramInput::wait_readable(int epoll_fd) {
+  epoll_event ready[2];
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    receiving_.fetch_add(1, std::memory_order_relaxed);
+    const int n = ::epoll_wait(epoll_fd, ready, 2, -1);
+    receiving_.fetch_sub(1, std::memory_order_relaxed);
+    if (n > 0 || (n < 0 && errno != EINTR)) break;
+  }
+  return !stopping_.load(std::memory_order_relaxed);
+}
+
 void DatagramInput::run(const Handler& handler) {
   std::vector<char> buf(options_.max_datagram);
-  pollfd p[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-  while (true) {
-    if (::poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (p[1].revents != 0) return;
-    // Drain what is there before polling again.
+  const UniqueFd epoll_fd(::epoll_create1(EPOLL_CLOEXEC));
+  // EPOLLEXCLUSIVE: a datagram wakes one waiting thread, not all of them.
+  epoll_event on_socket{};
+  on_socket.events = EPOLLIN | EPOLLEXCLUSIVE;
+  on_socket.data.fd = fd_;
+  epoll_event on_stop{};
+  on_stop.events = EPOLLIN;
+  on_stop.data.fd = stop_fd_;
+  if (epoll_fd.get() < 0 || ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd_, &on_socket) != 0 ||
+      ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, stop_fd_, &on_stop) != 0) {
+    return;
+  }
+  while (wait_readable(epoll_fd.get())) {
+    // Drain what is there before waiting again.
     while (!stopping_.load(std::memory_order_relaxed)) {
       const ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_TRUNC);
       if (n < 0) {
         if (errno == EINTR) continue;
-        break;  // EAGAIN: empty
+        break;  // EAGAIN: empty (or another thread took it)
       }
       received_.fetch_add(1, std::memory_order_relaxed);
       const auto size = static_cast<std::size_t>(n);
-      handler(std::string_view(buf.data(), std::min(size, buf.size())), size);
+      handler(std::string_view(buf.data(), std::min(size, buf.size())), size,
+              receiving_.load(std::memory_order_relaxed) > 0);
     }
   }
 }

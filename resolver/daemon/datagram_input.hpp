@@ -1,7 +1,12 @@
 #pragma once
 // The resolver's input (SPEC §1): a Unix datagram socket receiving one
-// request per datagram, as the requester sends them. A thread reads it and
-// hands each datagram, bytes untouched, to a handler.
+// request per datagram, as the requester sends them. `threads` threads read
+// it (the kernel wakes one of them per datagram: EPOLLEXCLUSIVE) and hand
+// each datagram, bytes untouched, to a handler. With more than one, the
+// handler learns whether another thread is receiving at that moment: then
+// it may resolve the request itself (Dispatcher::submit_or_run) without
+// leaving the socket unread, a leader/follower arrangement that spares the
+// hand-off to a worker (issue 13, docs/serve.md).
 #include <sys/types.h>
 
 #include <atomic>
@@ -12,6 +17,7 @@
 #include <string_view>
 #include <thread>
 #include <variant>
+#include <vector>
 
 namespace keyreq {
 
@@ -20,12 +26,18 @@ struct DatagramInputOptions {
   mode_t mode = 0660;
   std::size_t max_datagram = 1024;  // longer datagrams reach the handler cut, with their real size
   int receive_buffer = 1 << 20;     // SO_RCVBUF asked for (the kernel may cap it)
+  unsigned threads = 1;             // reading threads (≥ 1)
 };
 
 class DatagramInput {
  public:
   // `datagram` holds at most max_datagram bytes; `size` is the real size.
-  using Handler = std::function<void(std::string_view datagram, std::size_t size)>;
+  // `others_receiving`: another reading thread is waiting for the next
+  // datagram, so this one may take its time over this one.
+  using Handler = std::function<void(std::string_view datagram, std::size_t size, bool others_receiving)>;
+  // Called once on each reading thread for that thread's own handler (which
+  // may own per-thread state, as a Resolver).
+  using HandlerFactory = std::function<Handler()>;
 
   // Binds the socket (creating missing parent directories). A stale socket
   // file left by a crash is replaced; one that a live process still reads is
@@ -33,10 +45,14 @@ class DatagramInput {
   static std::variant<std::unique_ptr<DatagramInput>, std::string> open(DatagramInputOptions options);
   ~DatagramInput();  // stop()
 
-  // Starts the reading thread.
+  // Starts the reading threads, all with the same handler or one each.
   void start(Handler handler);
-  // Stops reading at once (datagrams still in the socket buffer are left
-  // unread), joins the thread, removes the socket file. Idempotent.
+  void start(const HandlerFactory& make_handler);
+  // Tells the reading threads to stop: none reads another datagram; one
+  // handling a datagram (perhaps resolving it) finishes that first.
+  void request_stop();
+  // request_stop(), joins the threads (datagrams still in the socket buffer
+  // are left unread), removes the socket file. Idempotent.
   void stop();
 
   const std::string& path() const { return options_.path; }
@@ -45,13 +61,16 @@ class DatagramInput {
  private:
   DatagramInput(DatagramInputOptions options, int fd, int stop_fd);
   void run(const Handler& handler);
+  // Waits for the socket (or stop); false once stopping.
+  bool wait_readable(int epoll_fd);
 
   DatagramInputOptions options_;
   int fd_ = -1;
   int stop_fd_ = -1;
   std::atomic<std::uint64_t> received_{0};
   std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  std::atomic<unsigned> receiving_{0};  // threads waiting for the socket
+  std::vector<std::thread> threads_;
   bool stopped_ = false;
 };
 

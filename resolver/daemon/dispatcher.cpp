@@ -43,6 +43,34 @@ SubmitStatus Dispatcher::submit(std::string_view raw, OnDone on_done) {
 }
 
 SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
+  std::optional<Job> unused;
+  return admit(request, on_done, false, unused);
+}
+
+SubmitStatus Dispatcher::submit_or_run(std::string_view raw, OnDone on_done, Resolver& own) {
+  auto parsed = parse_request(raw);
+  if (auto* request = std::get_if<Request>(&parsed)) return submit_or_run(std::move(*request), std::move(on_done), own);
+  std::lock_guard lock(mutex_);
+  ++counts_.invalid;
+  return SubmitStatus::invalid;
+}
+
+SubmitStatus Dispatcher::submit_or_run(Request request, OnDone on_done, Resolver& own) {
+  std::optional<Job> job;
+  const SubmitStatus status = admit(request, on_done, true, job);
+  if (!job) return status;
+  run(own, *job);
+  {
+    std::lock_guard lock(mutex_);
+    --lent_slots_;
+    // A request queued meanwhile found no free worker to wake; the slot is back.
+    if (!queue_.empty()) work_ready_.notify_one();
+    registered_.notify_all();  // stop() waits for lent slots to come back
+  }
+  return status;
+}
+
+SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job) {
   const auto now = Clock::now();
   std::string key = request.wire();
   bool wake = false;
@@ -53,15 +81,22 @@ SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
       ++counts_.deduplicated;
       return SubmitStatus::deduplicated;
     }
+    const std::size_t free_workers = idle_workers_ - lent_slots_;
     // Idle workers take queued jobs at once, so only the surplus is waiting.
-    if (queue_.size() >= options_.queue_size + idle_workers_) {
+    if (queue_.size() >= options_.queue_size + free_workers) {
       ++counts_.queue_full;
       return SubmitStatus::queue_full;
     }
     in_flight_.insert(key);
-    queue_.push_back(Job{std::move(request), std::move(key), std::move(on_done), now});
     ++counts_.accepted;
-    wake = idle_workers_ > 0;
+    if (may_run_here && queue_.empty() && free_workers > 0) {
+      ++lent_slots_;
+      ++running_;
+      job.emplace(Job{std::move(request), std::move(key), std::move(on_done), now});
+      return SubmitStatus::accepted;
+    }
+    queue_.push_back(Job{std::move(request), std::move(key), std::move(on_done), now});
+    wake = free_workers > 0;
   }
   if (wake) work_ready_.notify_one();
   return SubmitStatus::accepted;
@@ -83,7 +118,12 @@ void Dispatcher::work() {
     }
     if (stopping_) break;
     if (++idle_workers_ == options_.threads) idle_.notify_all();
-    work_ready_.wait(lock);
+    // While a submit_or_run caller holds an idle worker's slot, one idle
+    // worker stays asleep (whichever wakes first while the slot is lent),
+    // also while stop() drains the queue; it leaves once nothing is queued.
+    do {
+      work_ready_.wait(lock);
+    } while (idle_workers_ <= lent_slots_ && !(stopping_ && queue_.empty()));
     --idle_workers_;
   }
 }
@@ -170,9 +210,10 @@ void Dispatcher::stop(Clock::time_point drain_deadline) {
   for (auto& job : cancelled) finish(job, nullptr, now);
   for (auto& worker : workers_) worker.join();
   // Registrations the workers handed to the keystore: wait until each is
-  // durable (or failed) and its on_done has run.
+  // durable (or failed) and its on_done has run; and for callers still
+  // resolving in submit_or_run.
   std::unique_lock lock(mutex_);
-  registered_.wait(lock, [this] { return registering_ == 0; });
+  registered_.wait(lock, [this] { return registering_ == 0 && lent_slots_ == 0; });
   workers_.clear();
 }
 
@@ -186,7 +227,8 @@ void Dispatcher::cancel_waiting() {
 
 std::size_t Dispatcher::waiting() const {
   std::lock_guard lock(mutex_);
-  return queue_.size() > idle_workers_ ? queue_.size() - idle_workers_ : 0;
+  const std::size_t free_workers = idle_workers_ - lent_slots_;
+  return queue_.size() > free_workers ? queue_.size() - free_workers : 0;
 }
 
 std::size_t Dispatcher::running() const {

@@ -32,6 +32,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -111,6 +112,18 @@ class Dispatcher {
   // Parses one datagram first (SPEC §2); invalid bytes give `invalid` and no callback.
   SubmitStatus submit(std::string_view raw, OnDone on_done);
 
+  // Like submit(), but when nothing is waiting and a worker is idle, the
+  // calling thread resolves the request itself with `own` (a Resolver only
+  // this thread uses) instead of waking the worker: at one request in flight
+  // that spares two thread hand-offs (docs/bench.md). The idle worker's slot
+  // is taken for the time, so at most `threads` requests are resolved at
+  // once. When this returns with `accepted`, on_done has run, unless the
+  // request was queued or its registration went to the keystore's committer.
+  // Call it only from a thread that may block for a provider call (serve's
+  // input threads do when another input thread is receiving).
+  SubmitStatus submit_or_run(Request request, OnDone on_done, Resolver& own);
+  SubmitStatus submit_or_run(std::string_view raw, OnDone on_done, Resolver& own);
+
   // Stops accepting at once; waiting requests are still resolved until
   // `drain_deadline`, those no worker took by then are cancelled; requests a
   // worker has started always finish (each call is bounded by the provider
@@ -136,6 +149,9 @@ class Dispatcher {
     Clock::time_point submitted;
   };
 
+  // submit()'s checks under the lock; `run_here`: the caller may take an
+  // idle worker's slot, and did when `job` is filled in on return.
+  SubmitStatus admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job);
   void work();
   // Resolves one job a worker took; on_done runs here or from the keystore.
   void run(Resolver& resolver, Job& job);
@@ -153,9 +169,10 @@ class Dispatcher {
   std::deque<Job> queue_;
   std::unordered_set<std::string> in_flight_;  // keys waiting or being resolved
   std::size_t idle_workers_ = 0;               // workers blocked in work_ready_.wait
+  std::size_t lent_slots_ = 0;                 // idle workers' slots taken by submit_or_run callers
   std::size_t running_ = 0;
   std::size_t registering_ = 0;
-  std::condition_variable registered_;  // registering_ went down
+  std::condition_variable registered_;  // registering_ or lent_slots_ went down
   bool stopping_ = false;
   bool cancel_waiting_ = false;
   DispatcherCounts counts_;

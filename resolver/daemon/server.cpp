@@ -9,6 +9,7 @@
 #include "resolver/keystore/keystore.hpp"
 #include "resolver/platform/atomic_file.hpp"
 #include "resolver/platform/escape.hpp"
+#include "resolver/resolve/resolver.hpp"
 #include "resolver/transport/command_line.hpp"
 #include "resolver/transport/exec_client.hpp"
 #include "resolver/transport/socket_client.hpp"
@@ -99,7 +100,10 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(ServerOptions 
     return fail("keys_unusable", "keys", o.keys_path, error->reason,
                 "cannot use client.keys " + o.keys_path + ": " + error->reason);
   }
-  auto input = DatagramInput::open(DatagramInputOptions{o.input_path});
+  // One reading thread more than workers: up to `threads` of them may
+  // resolve a request themselves while one always reads (datagram_input.hpp).
+  auto input = DatagramInput::open(
+      DatagramInputOptions{.path = o.input_path, .threads = static_cast<unsigned>(config.threads) + 1});
   if (auto* error = std::get_if<std::string>(&input)) {
     return fail("input_unusable", "input", o.input_path, *error, "cannot use the input socket: " + *error);
   }
@@ -193,14 +197,19 @@ bool Server::start(const std::function<bool()>& interrupted) {
                  log::kv("effect", "requests wait for it within their timeout")});
     }
   }
-  input_->start([this](std::string_view datagram, std::size_t size) { on_datagram(datagram, size); });
+  input_->start([this]() -> DatagramInput::Handler {
+    auto own = std::make_shared<Resolver>(*provider_, keys_.get());  // this reading thread's
+    return [this, own](std::string_view datagram, std::size_t size, bool others_receiving) {
+      on_datagram(datagram, size, others_receiving ? own.get() : nullptr);
+    };
+  });
   log::info("serve_started",
             {log::kv("input", options_.input_path), log::kv("keys", options_.keys_path),
              log::kv("provider", provider_->describe()), log::kv("metrics_file", options_.metrics_file)});
   return true;
 }
 
-void Server::on_datagram(std::string_view datagram, std::size_t size) {
+void Server::on_datagram(std::string_view datagram, std::size_t size, Resolver* own) {
   metrics_.received();
   if (size > datagram.size()) {
     metrics_.submitted(SubmitStatus::invalid);
@@ -220,7 +229,8 @@ void Server::on_datagram(std::string_view datagram, std::size_t size) {
   }
   auto& request = std::get<Request>(parsed);
   const std::string wire = log::enabled(log::Level::warn) ? request.wire() : std::string();
-  const SubmitStatus status = dispatcher_->submit(std::move(request), on_done_);
+  const SubmitStatus status = own != nullptr ? dispatcher_->submit_or_run(std::move(request), on_done_, *own)
+                                             : dispatcher_->submit(std::move(request), on_done_);
   metrics_.submitted(status);
   switch (status) {
     case SubmitStatus::accepted: break;
@@ -297,16 +307,18 @@ void Server::stop(std::string_view reason) {
              log::kv("waiting", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->waiting() : 0)),
              log::kv("running", static_cast<unsigned long long>(dispatcher_ ? dispatcher_->running() : 0))});
   // 1. No new requests (datagrams not read yet stay: the requester asks again).
-  if (input_) input_->stop();
-  for (auto* budget : {&invalid_log_, &dropped_log_, &deduplicated_log_}) budget->flush();
+  if (input_) input_->request_stop();
   // 2. Waiting requests still get a worker until the timeout (or until
-  // cancel_waiting()); running ones end within their own deadline. Returns
-  // once every registration handed to the keystore is durable and reported.
+  // cancel_waiting()); running ones end within their own deadline, those a
+  // reading thread resolves itself included. Returns once every registration
+  // handed to the keystore is durable and reported.
   DispatcherCounts counts;
   if (dispatcher_) {
     dispatcher_->stop(Clock::now() + std::chrono::seconds(options_.config.timeout_seconds));
     counts = dispatcher_->counts();
   }
+  if (input_) input_->stop();  // the reading threads have nothing left to finish
+  for (auto* budget : {&invalid_log_, &dropped_log_, &deduplicated_log_}) budget->flush();
   // 3. client.keys closed (and its lock released).
   keys_.reset();
   // 4. The provider: the supervised daemon, then the socket client (and its prober).

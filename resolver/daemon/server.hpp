@@ -82,7 +82,9 @@ class Server {
  private:
   explicit Server(ServerOptions options);
   std::string build_provider();
-  void on_datagram(std::string_view datagram, std::size_t size);
+  // `own`: the reading thread's Resolver when it may resolve the request
+  // itself (another reading thread is receiving), else null.
+  void on_datagram(std::string_view datagram, std::size_t size, Resolver* own);
   Metrics::Gauges gauges() const;
   void write_metrics_now();
 

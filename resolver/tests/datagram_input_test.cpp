@@ -25,7 +25,7 @@ struct Received {
   std::condition_variable cv;
   std::vector<std::pair<std::string, std::size_t>> got;
   DatagramInput::Handler handler() {
-    return [this](std::string_view bytes, std::size_t size) {
+    return [this](std::string_view bytes, std::size_t size, bool) {
       std::lock_guard lock(m);
       got.emplace_back(std::string(bytes), size);
       cv.notify_all();

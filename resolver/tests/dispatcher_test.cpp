@@ -15,6 +15,8 @@
 
 #include <unistd.h>
 
+#include "resolver/resolve/resolver.hpp"
+
 namespace keyreq {
 namespace {
 using namespace std::chrono_literals;
@@ -273,6 +275,64 @@ class ThreadRecordingProvider final : public ProviderClient {
  private:
   std::thread::id worker_;
 };
+
+// Issue 13: with a worker idle and nothing waiting, submit_or_run resolves
+// on the caller's thread (no wake-up of the worker, no hand-back), and
+// on_done has run when it returns.
+TEST(Dispatcher, SubmitOrRunResolvesOnTheCallersThreadWhenAWorkerIsIdle) {
+  ThreadRecordingProvider provider;
+  Resolver own(provider, nullptr);
+  Dispatcher d(provider, nullptr, {.threads = 1, .queue_size = 4});
+  std::optional<std::thread::id> callback_thread;
+  bool accepted_outcome = false;
+  ASSERT_EQ(d.submit_or_run(std::string_view("id:003"),
+                            [&](const Finished& f) {
+                              callback_thread = std::this_thread::get_id();
+                              accepted_outcome = !f.cancelled() && std::holds_alternative<outcome::Accepted>(*f.outcome);
+                            },
+                            own),
+            SubmitStatus::accepted);
+  ASSERT_TRUE(callback_thread.has_value());  // ran before submit_or_run returned
+  EXPECT_EQ(*callback_thread, std::this_thread::get_id());
+  EXPECT_EQ(provider.worker(), std::this_thread::get_id());
+  EXPECT_TRUE(accepted_outcome);
+  EXPECT_EQ(d.running(), 0u);
+  EXPECT_EQ(d.counts().completed, 1u);
+  EXPECT_EQ(d.submit_or_run(std::string_view("bad"), [](const Finished&) {}, own), SubmitStatus::invalid);
+}
+
+// A caller running a request holds the idle worker's slot: the concurrency
+// bound stays `threads`, a second submit_or_run queues instead of running,
+// and the worker takes it once the slot is back. stop() waits for the caller.
+TEST(Dispatcher, SubmitOrRunKeepsTheThreadsBoundAndStopWaitsForTheCaller) {
+  GateProvider provider(false);
+  Results results;
+  Resolver first_own(provider, nullptr), second_own(provider, nullptr);
+  Dispatcher d(provider, nullptr, {.threads = 1, .queue_size = 4});
+  std::thread first([&] { EXPECT_EQ(d.submit_or_run(id(1), results.callback(), first_own), SubmitStatus::accepted); });
+  ASSERT_TRUE(provider.wait_running(1));
+  EXPECT_EQ(d.submit_or_run(id(2), results.callback(), second_own), SubmitStatus::accepted);  // queued, returns
+  EXPECT_EQ(d.submit_or_run(id(1), results.callback(), second_own), SubmitStatus::deduplicated);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(provider.max_running(), 1);  // the idle worker stayed asleep: its slot is lent
+  EXPECT_EQ(d.waiting(), 1u);
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    d.stop(Clock::now() + 10s);
+    stopped = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(stopped.load());  // request 1 is still being resolved by its caller
+  provider.open();
+  first.join();
+  stopper.join();
+  EXPECT_EQ(provider.max_running(), 1);
+  EXPECT_EQ(provider.calls(), 2);
+  std::lock_guard lock(results.m);
+  EXPECT_EQ(results.done["id:001"], 1);
+  EXPECT_EQ(results.done["id:002"], 1);
+  EXPECT_EQ(results.cancelled, 0);
+}
 
 // Issue 13: a lone registration (nothing else waiting) is written and
 // fdatasync'ed by the worker itself instead of waking the keystore's

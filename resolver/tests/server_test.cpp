@@ -95,5 +95,29 @@ TEST_F(ServerTest, CancelWaitingDuringTheDrainCancelsWhatWaitsAtOnce) {
   EXPECT_EQ(metric(m, "keyreq_registered_total"), 1);
 }
 
+// Issue 13: reading threads resolve requests themselves while another one
+// reads (datagram_input.hpp). A request stuck in the provider on one of them
+// must not stop the others being read and resolved: id:001 sleeps 3 s, the
+// next ones are registered meanwhile (threads = 2: two at once).
+TEST_F(ServerTest, ASlowRequestOnAReadingThreadDoesNotStopTheReading) {
+  ServerOptions o = options("0", 2);
+  o.config.exec_path = write_script(
+      dir_, "slow-for-001.sh",
+      "[ \"$2\" = 001 ] && sleep 3\n"
+      "printf '{\"error\":0,\"data\":{\"id\":\"%s\",\"name\":\"agent-%s\",\"ip\":\"any\","
+      "\"key\":\"0123456789abcdef0123456789abcdef\"}}' \"$2\" \"$2\"");
+  auto server = create(o);
+  ASSERT_TRUE(server);
+  ASSERT_TRUE(server->start());
+  ASSERT_EQ(send_datagram(server->input_path(), "id:001"), "");
+  ASSERT_TRUE(wait_until([&] { return server->metrics().received_count() == 1; }, 5s));
+  const auto sent = std::chrono::steady_clock::now();
+  for (const char* id : {"id:002", "id:003", "id:004"}) ASSERT_EQ(send_datagram(server->input_path(), id), "");
+  EXPECT_TRUE(wait_until([&] { return server->metrics().registered_count() == 3; }, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 2500ms) << "the slow request held the others up";
+  EXPECT_TRUE(wait_until([&] { return server->metrics().registered_count() == 4; }, 10s));
+  server->stop("test");
+}
+
 }  // namespace
 }  // namespace keyreq
