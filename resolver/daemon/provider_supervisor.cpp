@@ -52,13 +52,16 @@ long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds
 class OutputLines {
  public:
   OutputLines(pid_t pid, log::LineBudget& budget) : pid_(pid), budget_(budget) {}
-  // Reads what is available; false at EOF or on error.
+  // Reads what is available, at most kMaxDrain bytes (a provider writing
+  // without pause must not keep the supervisor from its stop request);
+  // false at EOF or on error.
   bool drain(int fd) {
     char buf[4096];
-    while (true) {
+    for (std::size_t total = 0; total < kMaxDrain;) {
       const ssize_t n = ::read(fd, buf, sizeof buf);
       if (n > 0) {
         feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        total += static_cast<std::size_t>(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -66,6 +69,7 @@ class OutputLines {
       flush();
       return false;
     }
+    return true;  // more may be there: the next poll says so
   }
   void flush() {
     if (!pending_.empty()) emit();
@@ -88,6 +92,7 @@ class OutputLines {
     }
     pending_.clear();
   }
+  static constexpr std::size_t kMaxDrain = 64 * 1024;
   pid_t pid_;
   log::LineBudget& budget_;
   std::string pending_;
