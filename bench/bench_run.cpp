@@ -423,7 +423,8 @@ void BenchRun::record_settings(const std::optional<UserProvider>& user) {
   report_.settings["agents"] = std::to_string(o_.agents);
   report_.settings["mix"] = o_.mix.describe();
   report_.settings["resolver_path"] =
-      o_.direct ? "Resolver per load-generator thread (--direct)" : "dispatcher (submit, workers = concurrency)";
+      o_.direct ? "Resolver per load-generator thread (--direct)"
+                : "dispatcher (submit_or_run from each load-generator thread, workers = concurrency)";
   report_.settings["registration"] = o_.validate_only ? "validate only" : "fresh client.keys per run (fsync)";
   report_.settings["workdir_fs"] = capture("stat -f -c %T " + shell_quote(workdir_->path().string()));
   report_.settings["repetitions"] = std::to_string(o_.repetitions > 0 ? o_.repetitions : p_.repetitions);

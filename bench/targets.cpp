@@ -136,12 +136,19 @@ std::optional<Measured> figure_median(const Report& r, const std::string& id, co
   return m;
 }
 
+// How the resolver series were driven, in the words of a target line.
+std::string resolver_path_words(const Report& r) {
+  const auto path = r.settings.find("resolver_path");
+  const bool direct = path != r.settings.end() && path->second.find("--direct") != std::string::npos;
+  return direct ? "one Resolver per thread (--direct)" : "through the dispatcher";
+}
+
 std::optional<Measured> socket_latency_validate(const Report& r) {
   const auto resolver = SeriesKey::closed("reference", "socket", "resolver", 1, "validate");
   return figure_median(r, "reference/socket/latency_ratio_c1_validate",
                        "resolver p50 " + num(series_median(r, resolver, p50_of), 1) + " µs / floor p50 " +
                            num(series_median(r, SeriesKey::closed("reference", "socket", "floor"), p50_of), 1) +
-                           " µs, through the dispatcher");
+                           " µs, " + resolver_path_words(r));
 }
 
 std::optional<Measured> socket_latency_durable(const Report& r) {

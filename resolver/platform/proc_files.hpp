@@ -26,7 +26,7 @@ struct ProcStat {
   pid_t ppid = 0;
   pid_t pgrp = 0;
   unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;  // clock ticks
-  bool gone() const { return state == 'Z' || state == 'X'; }  // exited, reaped or not
+  bool gone() const { return state == 'Z' || state == 'X'; }        // exited, reaped or not
 };
 
 // nullopt when the process is gone or the file does not parse.

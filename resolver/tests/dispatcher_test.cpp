@@ -285,12 +285,13 @@ TEST(Dispatcher, SubmitOrRunResolvesOnTheCallersThreadWhenAWorkerIsIdle) {
   Dispatcher d(provider, nullptr, {.threads = 1, .queue_size = 4});
   std::optional<std::thread::id> callback_thread;
   bool accepted_outcome = false;
-  ASSERT_EQ(d.submit_or_run(std::string_view("id:003"),
-                            [&](const Finished& f) {
-                              callback_thread = std::this_thread::get_id();
-                              accepted_outcome = !f.cancelled() && std::holds_alternative<outcome::Accepted>(*f.outcome);
-                            },
-                            own),
+  ASSERT_EQ(d.submit_or_run(
+                std::string_view("id:003"),
+                [&](const Finished& f) {
+                  callback_thread = std::this_thread::get_id();
+                  accepted_outcome = !f.cancelled() && std::holds_alternative<outcome::Accepted>(*f.outcome);
+                },
+                own),
             SubmitStatus::accepted);
   ASSERT_TRUE(callback_thread.has_value());  // ran before submit_or_run returned
   EXPECT_EQ(*callback_thread, std::this_thread::get_id());
@@ -298,7 +299,9 @@ TEST(Dispatcher, SubmitOrRunResolvesOnTheCallersThreadWhenAWorkerIsIdle) {
   EXPECT_TRUE(accepted_outcome);
   EXPECT_EQ(d.running(), 0u);
   EXPECT_EQ(d.counts().completed, 1u);
-  EXPECT_EQ(d.submit_or_run(std::string_view("bad"), [](const Finished&) {}, own), SubmitStatus::invalid);
+  EXPECT_EQ(d.submit_or_run(
+                std::string_view("bad"), [](const Finished&) {}, own),
+            SubmitStatus::invalid);
 }
 
 // A caller running a request holds the idle worker's slot: the concurrency

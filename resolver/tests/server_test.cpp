@@ -101,11 +101,10 @@ TEST_F(ServerTest, CancelWaitingDuringTheDrainCancelsWhatWaitsAtOnce) {
 // next ones are registered meanwhile (threads = 2: two at once).
 TEST_F(ServerTest, ASlowRequestOnAReadingThreadDoesNotStopTheReading) {
   ServerOptions o = options("0", 2);
-  o.config.exec_path = write_script(
-      dir_, "slow-for-001.sh",
-      "[ \"$2\" = 001 ] && sleep 3\n"
-      "printf '{\"error\":0,\"data\":{\"id\":\"%s\",\"name\":\"agent-%s\",\"ip\":\"any\","
-      "\"key\":\"0123456789abcdef0123456789abcdef\"}}' \"$2\" \"$2\"");
+  o.config.exec_path = write_script(dir_, "slow-for-001.sh",
+                                    "[ \"$2\" = 001 ] && sleep 3\n"
+                                    "printf '{\"error\":0,\"data\":{\"id\":\"%s\",\"name\":\"agent-%s\",\"ip\":\"any\","
+                                    "\"key\":\"0123456789abcdef0123456789abcdef\"}}' \"$2\" \"$2\"");
   auto server = create(o);
   ASSERT_TRUE(server);
   ASSERT_TRUE(server->start());
