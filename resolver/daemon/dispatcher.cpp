@@ -151,11 +151,13 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
     registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
     --running_;
     ++registering_;
-    nothing_waiting = queue_.empty();
+    // Alone: nothing queued and no other request being resolved (readers
+    // resolving requests themselves leave the queue empty under load too).
+    nothing_waiting = queue_.empty() && running_ == 0;
   }
-  // With nothing else to do, this worker writes and syncs the batch itself
-  // when the disk is idle (one wake-up of the committer thread less); under
-  // load it hands the entry over and takes the next request.
+  // Alone, this thread writes and syncs the batch itself when the disk is
+  // idle (one wake-up of the committer thread less); under load it hands the
+  // entry over, so that the committer gathers a batch, and goes on.
   const auto writer = nothing_waiting ? KeyStore::Writer::caller_if_idle : KeyStore::Writer::committer;
   auto pending = std::make_shared<Job>(std::move(job));
   keys_->register_agent_async(
