@@ -62,15 +62,28 @@ DatagramInput::~DatagramInput() {
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
+namespace {
+class HandlerReader final : public DatagramInput::Reader {
+ public:
+  explicit HandlerReader(DatagramInput::Handler handler) : handler_(std::move(handler)) {}
+  void admit(std::string_view datagram, std::size_t size, bool others_receiving) override {
+    handler_(datagram, size, others_receiving);
+  }
+
+ private:
+  DatagramInput::Handler handler_;
+};
+}  // namespace
+
 void DatagramInput::start(Handler handler) {
-  start([&handler] { return handler; });
+  start([&handler] { return std::make_unique<HandlerReader>(handler); });
 }
 
-void DatagramInput::start(const HandlerFactory& make_handler) {
+void DatagramInput::start(const ReaderFactory& make_reader) {
   if (!threads_.empty() || stopped_) return;
   const unsigned count = std::max(1u, options_.threads);
   for (unsigned i = 0; i < count; ++i) {
-    threads_.emplace_back([this, handler = make_handler()] { run(handler); });
+    threads_.emplace_back([this, reader = std::shared_ptr<Reader>(make_reader())] { run(*reader); });
   }
 }
 
@@ -103,8 +116,24 @@ bool DatagramInput::wait_readable(int epoll_fd) {
   return !stopping_.load(std::memory_order_relaxed);
 }
 
-void DatagramInput::run(const Handler& handler) {
-  std::vector<char> buf(options_.max_datagram);
+bool DatagramInput::receive_and_admit(Reader& reader, std::vector<char>& buffer) {
+  std::lock_guard lock(order_mutex_);
+  while (true) {
+    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), MSG_TRUNC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;  // EAGAIN: empty (or another thread took it)
+    }
+    received_.fetch_add(1, std::memory_order_relaxed);
+    const auto size = static_cast<std::size_t>(n);
+    reader.admit(std::string_view(buffer.data(), std::min(size, buffer.size())), size,
+                 receiving_.load(std::memory_order_relaxed) > 0);
+    return true;
+  }
+}
+
+void DatagramInput::run(Reader& reader) {
+  std::vector<char> buffer(options_.max_datagram);
   const UniqueFd epoll_fd(::epoll_create1(EPOLL_CLOEXEC));
   // EPOLLEXCLUSIVE: a datagram wakes one waiting thread, not all of them.
   epoll_event on_socket{};
@@ -119,17 +148,7 @@ void DatagramInput::run(const Handler& handler) {
   }
   while (wait_readable(epoll_fd.get())) {
     // Drain what is there before waiting again.
-    while (!stopping_.load(std::memory_order_relaxed)) {
-      const ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_TRUNC);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        break;  // EAGAIN: empty (or another thread took it)
-      }
-      received_.fetch_add(1, std::memory_order_relaxed);
-      const auto size = static_cast<std::size_t>(n);
-      handler(std::string_view(buf.data(), std::min(size, buf.size())), size,
-              receiving_.load(std::memory_order_relaxed) > 0);
-    }
+    while (!stopping_.load(std::memory_order_relaxed) && receive_and_admit(reader, buffer)) reader.finish();
   }
 }
 

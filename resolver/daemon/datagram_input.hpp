@@ -2,17 +2,20 @@
 // The resolver's input (SPEC §1): a Unix datagram socket receiving one
 // request per datagram, as the requester sends them. `threads` threads read
 // it (the kernel wakes one of them per datagram: EPOLLEXCLUSIVE) and hand
-// each datagram, bytes untouched, to a handler. With more than one, the
-// handler learns whether another thread is receiving at that moment: then
-// it may resolve the request itself (Dispatcher::submit_or_run) without
-// leaving the socket unread, a leader/follower arrangement that spares the
-// hand-off to a worker (issue 13, docs/serve.md).
+// each datagram, bytes untouched, to their Reader, in the order the
+// datagrams arrived. With more than one thread, a Reader learns whether
+// another thread is receiving at that moment: then it may keep the request
+// and resolve it itself after the input's lock is released
+// (Dispatcher::submit_or_claim / run_claimed) without leaving the socket
+// unread, a leader/follower arrangement that spares the hand-off to a
+// worker (issue 13, docs/serve.md).
 #include <sys/types.h>
 
 #include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,13 +34,21 @@ struct DatagramInputOptions {
 
 class DatagramInput {
  public:
-  // `datagram` holds at most max_datagram bytes; `size` is the real size.
-  // `others_receiving`: another reading thread is waiting for the next
-  // datagram, so this one may take its time over this one.
+  // One per reading thread (it may own per-thread state, as a Resolver).
+  class Reader {
+   public:
+    virtual ~Reader() = default;
+    // Under the input's lock, so in the order the datagrams arrived: keep it
+    // short. `datagram` holds at most max_datagram bytes; `size` is the real
+    // size. `others_receiving`: another reading thread is waiting for the
+    // next datagram, so this one may take its time over this one, in finish().
+    virtual void admit(std::string_view datagram, std::size_t size, bool others_receiving) = 0;
+    // Right after admit(), outside the lock: the slow part admit() kept, if any.
+    virtual void finish() {}
+  };
+  using ReaderFactory = std::function<std::unique_ptr<Reader>()>;
+  // A Reader that is admit() alone, the same for every thread.
   using Handler = std::function<void(std::string_view datagram, std::size_t size, bool others_receiving)>;
-  // Called once on each reading thread for that thread's own handler (which
-  // may own per-thread state, as a Resolver).
-  using HandlerFactory = std::function<Handler()>;
 
   // Binds the socket (creating missing parent directories). A stale socket
   // file left by a crash is replaced; one that a live process still reads is
@@ -45,9 +56,9 @@ class DatagramInput {
   static std::variant<std::unique_ptr<DatagramInput>, std::string> open(DatagramInputOptions options);
   ~DatagramInput();  // stop()
 
-  // Starts the reading threads, all with the same handler or one each.
+  // Starts the reading threads, all with the same handler or a Reader each.
   void start(Handler handler);
-  void start(const HandlerFactory& make_handler);
+  void start(const ReaderFactory& make_reader);
   // Tells the reading threads to stop: none reads another datagram; one
   // handling a datagram (perhaps resolving it) finishes that first.
   void request_stop();
@@ -60,9 +71,11 @@ class DatagramInput {
 
  private:
   DatagramInput(DatagramInputOptions options, int fd, int stop_fd);
-  void run(const Handler& handler);
+  void run(Reader& reader);
   // Waits for the socket (or stop); false once stopping.
   bool wait_readable(int epoll_fd);
+  // Takes one datagram and admits it, under order_mutex_; false when none was there.
+  bool receive_and_admit(Reader& reader, std::vector<char>& buffer);
 
   DatagramInputOptions options_;
   int fd_ = -1;
@@ -70,6 +83,7 @@ class DatagramInput {
   std::atomic<std::uint64_t> received_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<unsigned> receiving_{0};  // threads waiting for the socket
+  std::mutex order_mutex_;              // recv + admit: datagrams are admitted in arrival order
   std::vector<std::thread> threads_;
   bool stopped_ = false;
 };

@@ -58,16 +58,21 @@ SubmitStatus Dispatcher::submit_or_run(std::string_view raw, OnDone on_done, Res
 SubmitStatus Dispatcher::submit_or_run(Request request, OnDone on_done, Resolver& own) {
   std::optional<Job> job;
   const SubmitStatus status = admit(request, on_done, true, job);
-  if (!job) return status;
-  run(own, *job);
-  {
-    std::lock_guard lock(mutex_);
-    --lent_slots_;
-    // A request queued meanwhile found no free worker to wake; the slot is back.
-    if (!queue_.empty()) work_ready_.notify_one();
-    registered_.notify_all();  // stop() waits for lent slots to come back
-  }
+  if (job) run_claimed(*job, own);
   return status;
+}
+
+SubmitStatus Dispatcher::submit_or_claim(Request request, OnDone on_done, std::optional<Job>& claimed) {
+  return admit(request, on_done, true, claimed);
+}
+
+void Dispatcher::run_claimed(Job& claimed, Resolver& own) {
+  run(own, claimed);
+  std::lock_guard lock(mutex_);
+  --lent_slots_;
+  // A request queued meanwhile found no free worker to wake; the slot is back.
+  if (!queue_.empty()) work_ready_.notify_one();
+  registered_.notify_all();  // stop() waits for lent slots to come back
 }
 
 SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job) {

@@ -124,6 +124,20 @@ class Dispatcher {
   SubmitStatus submit_or_run(Request request, OnDone on_done, Resolver& own);
   SubmitStatus submit_or_run(std::string_view raw, OnDone on_done, Resolver& own);
 
+  // A request submit_or_claim() handed to its caller, with the slot it holds.
+  struct Job {
+    Request request;
+    std::string key;  // request.wire(): the de-duplication key
+    OnDone on_done;
+    Clock::time_point submitted;
+  };
+  // submit_or_run() in two steps, for a caller that admits requests in
+  // their order under a lock of its own but resolves them outside it (serve's
+  // readers): when `claimed` is filled in, the caller holds a worker's slot
+  // and must call run_claimed() with it exactly once.
+  SubmitStatus submit_or_claim(Request request, OnDone on_done, std::optional<Job>& claimed);
+  void run_claimed(Job& claimed, Resolver& own);
+
   // Stops accepting at once; waiting requests are still resolved until
   // `drain_deadline`, those no worker took by then are cancelled; requests a
   // worker has started always finish (each call is bounded by the provider
@@ -142,13 +156,6 @@ class Dispatcher {
   const DispatcherOptions& options() const { return options_; }
 
  private:
-  struct Job {
-    Request request;
-    std::string key;  // request.wire(): the de-duplication key
-    OnDone on_done;
-    Clock::time_point submitted;
-  };
-
   // submit()'s checks under the lock; `run_here`: the caller may take an
   // idle worker's slot, and did when `job` is filled in on return.
   SubmitStatus admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job);

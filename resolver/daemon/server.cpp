@@ -179,6 +179,27 @@ std::string Server::build_provider() {
   return "";
 }
 
+// One per reading thread: admits each datagram in arrival order, and
+// resolves the request itself (after the input's lock) when it was allowed
+// to claim it.
+class Server::ServeReader final : public DatagramInput::Reader {
+ public:
+  explicit ServeReader(Server& server) : server_(server), own_(*server.provider_, server.keys_.get()) {}
+  void admit(std::string_view datagram, std::size_t size, bool others_receiving) override {
+    server_.on_datagram(datagram, size, others_receiving ? &claimed_ : nullptr);
+  }
+  void finish() override {
+    if (!claimed_) return;
+    server_.dispatcher_->run_claimed(*claimed_, own_);
+    claimed_.reset();
+  }
+
+ private:
+  Server& server_;
+  Resolver own_;
+  std::optional<Dispatcher::Job> claimed_;
+};
+
 bool Server::start(const std::function<bool()>& interrupted) {
   if (supervisor_) {
     supervisor_->start();
@@ -197,19 +218,14 @@ bool Server::start(const std::function<bool()>& interrupted) {
                  log::kv("effect", "requests wait for it within their timeout")});
     }
   }
-  input_->start([this]() -> DatagramInput::Handler {
-    auto own = std::make_shared<Resolver>(*provider_, keys_.get());  // this reading thread's
-    return [this, own](std::string_view datagram, std::size_t size, bool others_receiving) {
-      on_datagram(datagram, size, others_receiving ? own.get() : nullptr);
-    };
-  });
+  input_->start([this]() -> std::unique_ptr<DatagramInput::Reader> { return std::make_unique<ServeReader>(*this); });
   log::info("serve_started",
             {log::kv("input", options_.input_path), log::kv("keys", options_.keys_path),
              log::kv("provider", provider_->describe()), log::kv("metrics_file", options_.metrics_file)});
   return true;
 }
 
-void Server::on_datagram(std::string_view datagram, std::size_t size, Resolver* own) {
+void Server::on_datagram(std::string_view datagram, std::size_t size, std::optional<Dispatcher::Job>* claim) {
   metrics_.received();
   if (size > datagram.size()) {
     metrics_.submitted(SubmitStatus::invalid);
@@ -229,8 +245,8 @@ void Server::on_datagram(std::string_view datagram, std::size_t size, Resolver* 
   }
   auto& request = std::get<Request>(parsed);
   const std::string wire = log::enabled(log::Level::warn) ? request.wire() : std::string();
-  const SubmitStatus status = own != nullptr ? dispatcher_->submit_or_run(std::move(request), on_done_, *own)
-                                             : dispatcher_->submit(std::move(request), on_done_);
+  const SubmitStatus status = claim != nullptr ? dispatcher_->submit_or_claim(std::move(request), on_done_, *claim)
+                                               : dispatcher_->submit(std::move(request), on_done_);
   metrics_.submitted(status);
   switch (status) {
     case SubmitStatus::accepted: break;

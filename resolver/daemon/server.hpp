@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -82,9 +83,10 @@ class Server {
  private:
   explicit Server(ServerOptions options);
   std::string build_provider();
-  // `own`: the reading thread's Resolver when it may resolve the request
-  // itself (another reading thread is receiving), else null.
-  void on_datagram(std::string_view datagram, std::size_t size, Resolver* own);
+  class ServeReader;
+  // `claim`: where the reading thread takes the request to resolve it itself
+  // (another reading thread is receiving), else null.
+  void on_datagram(std::string_view datagram, std::size_t size, std::optional<Dispatcher::Job>* claim);
   Metrics::Gauges gauges() const;
   void write_metrics_now();
 

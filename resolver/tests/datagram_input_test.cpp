@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "testkit/files.hpp"
@@ -115,6 +116,48 @@ TEST(DatagramInput, ReplacesAStaleSocketButNotALiveOneNorAnotherFile) {
 
   auto too_long = DatagramInput::open(DatagramInputOptions{"/tmp/" + std::string(110, 'a')});
   ASSERT_TRUE(std::holds_alternative<std::string>(too_long));
+}
+
+// Records the order of admit() calls; finish() takes its time, as a reader
+// resolving a request itself does, and so does every tenth admit().
+class SlowFinishReader final : public DatagramInput::Reader {
+ public:
+  explicit SlowFinishReader(Received& r) : r_(r) {}
+  void admit(std::string_view bytes, std::size_t size, bool) override {
+    // Every tenth admit is slow (a thread descheduled while it logs):
+    // another reader must not admit a later datagram meanwhile.
+    if (bytes.back() == '0') std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::lock_guard lock(r_.m);
+    r_.got.emplace_back(std::string(bytes), size);
+    r_.cv.notify_all();
+  }
+  void finish() override { std::this_thread::sleep_for(std::chrono::microseconds(300)); }
+
+ private:
+  Received& r_;
+};
+
+// With several reading threads, datagrams are still admitted in the order
+// they arrived (a full queue drops the newest). CI: with two readers and no
+// common lock, serve admitted id:002 before id:001 and dropped id:001
+// (Serve.FullQueueDropsAndCounts under TSan).
+TEST(DatagramInput, SeveralReadersAdmitDatagramsInArrivalOrder) {
+  TempDir dir;
+  const std::string path = dir / "in";
+  auto r = DatagramInput::open(DatagramInputOptions{.path = path, .threads = 4});
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<DatagramInput>>(r));
+  auto input = std::get<std::unique_ptr<DatagramInput>>(std::move(r));
+  Received received;
+  input->start(
+      [&]() -> std::unique_ptr<DatagramInput::Reader> { return std::make_unique<SlowFinishReader>(received); });
+  constexpr int kCount = 300;
+  for (int i = 0; i < kCount; ++i) {
+    while (!send_datagram(path, "id:" + std::to_string(1000 + i)).empty()) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(received.wait(kCount));
+  input->stop();
+  std::lock_guard lock(received.m);
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(received.got[i].first, "id:" + std::to_string(1000 + i)) << i;
 }
 
 }  // namespace
