@@ -94,7 +94,10 @@ SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, bool may_run_h
     }
     in_flight_.insert(key);
     ++counts_.accepted;
-    if (may_run_here && queue_.empty() && free_workers > 0) {
+    // Only a request that would be alone: under load, resolving on the
+    // callers (serve's readers) was measured slower than the workers, whose
+    // queue keeps them awake (docs/bench.md).
+    if (may_run_here && queue_.empty() && running_ == 0 && free_workers > 0) {
       ++lent_slots_;
       ++running_;
       job.emplace(Job{std::move(request), std::move(key), std::move(on_done), now});

@@ -112,12 +112,12 @@ class Dispatcher {
   // Parses one datagram first (SPEC §2); invalid bytes give `invalid` and no callback.
   SubmitStatus submit(std::string_view raw, OnDone on_done);
 
-  // Like submit(), but when nothing is waiting and a worker is idle, the
-  // calling thread resolves the request itself with `own` (a Resolver only
-  // this thread uses) instead of waking the worker: at one request in flight
-  // that spares two thread hand-offs (docs/bench.md). The idle worker's slot
-  // is taken for the time, so at most `threads` requests are resolved at
-  // once. When this returns with `accepted`, on_done has run, unless the
+  // Like submit(), but when the request would be alone (nothing waiting,
+  // nothing being resolved), the calling thread resolves it itself with
+  // `own` (a Resolver only this thread uses) instead of waking an idle
+  // worker: at one request in flight that spares two thread hand-offs
+  // (docs/bench.md). The idle worker's slot is taken for the time, so at
+  // most `threads` requests are resolved at once. When this returns with `accepted`, on_done has run, unless the
   // request was queued or its registration went to the keystore's committer.
   // Call it only from a thread that may block for a provider call (serve's
   // input threads do when another input thread is receiving).

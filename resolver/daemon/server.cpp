@@ -100,10 +100,9 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(ServerOptions 
     return fail("keys_unusable", "keys", o.keys_path, error->reason,
                 "cannot use client.keys " + o.keys_path + ": " + error->reason);
   }
-  // One reading thread more than workers: up to `threads` of them may
-  // resolve a request themselves while one always reads (datagram_input.hpp).
-  auto input = DatagramInput::open(
-      DatagramInputOptions{.path = o.input_path, .threads = static_cast<unsigned>(config.threads) + 1});
+  // Two reading threads: one may resolve a lone request itself while the
+  // other reads (datagram_input.hpp, Dispatcher::submit_or_claim).
+  auto input = DatagramInput::open(DatagramInputOptions{.path = o.input_path, .threads = 2});
   if (auto* error = std::get_if<std::string>(&input)) {
     return fail("input_unusable", "input", o.input_path, *error, "cannot use the input socket: " + *error);
   }
