@@ -34,12 +34,17 @@ Dispatcher::Dispatcher(ProviderClient& provider, KeyStore* keys, DispatcherOptio
 
 Dispatcher::~Dispatcher() { stop(Clock::now()); }
 
-SubmitStatus Dispatcher::submit(std::string_view raw, OnDone on_done) {
+std::optional<Request> Dispatcher::parse_or_count_invalid(std::string_view raw) {
   auto parsed = parse_request(raw);
-  if (auto* request = std::get_if<Request>(&parsed)) return submit(std::move(*request), std::move(on_done));
+  if (auto* request = std::get_if<Request>(&parsed)) return std::move(*request);
   std::lock_guard lock(mutex_);
   ++counts_.invalid;
-  return SubmitStatus::invalid;
+  return std::nullopt;
+}
+
+SubmitStatus Dispatcher::submit(std::string_view raw, OnDone on_done) {
+  auto request = parse_or_count_invalid(raw);
+  return request ? submit(std::move(*request), std::move(on_done)) : SubmitStatus::invalid;
 }
 
 SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
@@ -48,11 +53,8 @@ SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
 }
 
 SubmitStatus Dispatcher::submit_or_run(std::string_view raw, OnDone on_done, Resolver& own) {
-  auto parsed = parse_request(raw);
-  if (auto* request = std::get_if<Request>(&parsed)) return submit_or_run(std::move(*request), std::move(on_done), own);
-  std::lock_guard lock(mutex_);
-  ++counts_.invalid;
-  return SubmitStatus::invalid;
+  auto request = parse_or_count_invalid(raw);
+  return request ? submit_or_run(std::move(*request), std::move(on_done), own) : SubmitStatus::invalid;
 }
 
 SubmitStatus Dispatcher::submit_or_run(Request request, OnDone on_done, Resolver& own) {

@@ -14,10 +14,11 @@
 //
 // submit() never blocks on the provider: it takes a lock, checks the
 // in-flight set and the queue, and returns. on_done runs exactly once for
-// every accepted request: on the worker thread that resolved it, or, for a
-// valid agent to register, once the entry is durable (or failed): on the
-// keystore's committer thread, or on the worker when nothing else was
-// waiting and it wrote the batch itself; or on the thread calling stop() for
+// every accepted request: on the thread that resolved it (a worker, or a
+// submit_or_run / run_claimed caller), or, for a valid agent to register,
+// once the entry is durable (or failed): on the keystore's committer thread,
+// or on the resolving thread when nothing else was waiting and it wrote the
+// batch itself; or on the thread calling stop() for
 // a request cancelled before it started. It must be quick and must not call stop().
 //
 // Under load a worker does not wait for the disk: it calls the provider,
@@ -159,6 +160,8 @@ class Dispatcher {
   // submit()'s checks under the lock; `run_here`: the caller may take an
   // idle worker's slot, and did when `job` is filled in on return.
   SubmitStatus admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job);
+  // The parsed request, or nullopt after counting the bytes as invalid.
+  std::optional<Request> parse_or_count_invalid(std::string_view raw);
   void work();
   // Resolves one job a worker took; on_done runs here or from the keystore.
   void run(Resolver& resolver, Job& job);
