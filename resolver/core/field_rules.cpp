@@ -155,7 +155,12 @@ bool is_agent_key(std::string_view s) {
 
 bool is_ip_address(std::string_view s) { return parse_address(s).has_value(); }
 
-bool is_agent_ip(std::string_view s) { return s == "any" || parse_network(s).has_value(); }
+bool is_agent_ip(std::string_view s) {
+  // The common answer, a plain IPv4 address, without building a Network.
+  unsigned char bytes[4];
+  if (parse_ipv4(s, bytes)) return true;
+  return s == "any" || parse_network(s).has_value();
+}
 
 bool network_contains(std::string_view network, std::string_view address) {
   if (network == "any") return true;

@@ -126,8 +126,8 @@ class KeySet {
  public:
   bool insert(std::string_view key) {
     for (std::size_t i = 0; i < inline_count_; ++i)
-      if (std::string_view(data_[i], size_[i]) == key) return false;
-    if (std::find(overflow_.begin(), overflow_.end(), key) != overflow_.end()) return false;
+      if (size_[i] == key.size() && std::memcmp(data_[i], key.data(), key.size()) == 0) return false;
+    if (!overflow_.empty() && std::find(overflow_.begin(), overflow_.end(), key) != overflow_.end()) return false;
     if (inline_count_ < kInline) {
       data_[inline_count_] = key.data();
       size_[inline_count_++] = key.size();

@@ -78,6 +78,12 @@ TEST_F(ParserTest, D1NestingLimit) {
   expect_accept(nested(64));  // the top-level object is level 1
   expect_rule("D1", nested(65));
   expect_rule("D1", std::string(100000, '['));
+  // Counted wherever the walk goes: a top-level array, a known field's value.
+  expect_rule("D1", std::string(65, '[') + std::string(65, ']'));
+  expect_rule("D1", R"({"error":0,"data":{"id":)" + std::string(64, '[') + std::string(64, ']') + "}}");
+  const auto deep = parse(std::string(65, '[') + std::string(65, ']'));
+  ASSERT_TRUE(std::holds_alternative<RuleViolation>(deep));
+  EXPECT_EQ(std::get<RuleViolation>(deep).detail, "nesting deeper than 64 levels");
   // Brackets inside strings (also after an escaped quote) do not nest.
   const std::string many = std::string(100, '[') + "\\\"" + std::string(100, '{');
   expect_accept(R"({"error":0,"data":{"id":"001","name":"a","ip":"any","key":"k"},"x":")" + many + "\"}");
