@@ -424,7 +424,8 @@ void BenchRun::record_settings(const std::optional<UserProvider>& user) {
   report_.settings["mix"] = o_.mix.describe();
   report_.settings["resolver_path"] =
       o_.direct ? "Resolver per load-generator thread (--direct)"
-                : "dispatcher (submit_or_run from each load-generator thread, workers = concurrency)";
+                : "dispatcher (submit_or_run from each load-generator thread, resolved on that thread while a worker "
+                  "is idle, workers = concurrency)";
   report_.settings["registration"] = o_.validate_only ? "validate only" : "fresh client.keys per run (fsync)";
   report_.settings["workdir_fs"] = capture("stat -f -c %T " + shell_quote(workdir_->path().string()));
   report_.settings["repetitions"] = std::to_string(o_.repetitions > 0 ? o_.repetitions : p_.repetitions);

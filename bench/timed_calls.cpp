@@ -204,7 +204,7 @@ class DispatcherProbe final : public TimedCall {
       : d_(d), own_(provider, keys), workload_(workload) {}
   Result call(const WorkItem& item, std::string& error) override {
     done_.store(0, std::memory_order_relaxed);
-    // As serve's reading threads do: resolve here when a worker is idle.
+    // This thread only waits for the answer: resolve here when a worker is idle.
     const SubmitStatus status = d_.submit_or_run(
         std::string_view(item.raw),
         [this, &item](const Finished& f) {
@@ -212,7 +212,7 @@ class DispatcherProbe final : public TimedCall {
           done_.store(1, std::memory_order_release);
           done_.notify_one();
         },
-        own_);
+        own_, RunHere::when_worker_idle);
     if (status != SubmitStatus::accepted) {
       const Completion c = refused(item, status);
       error = c.error;

@@ -23,10 +23,13 @@ namespace keyreq::bench {
 std::unique_ptr<TimedCall> make_resolver_call(ProviderClient& provider, KeyStore* keys, const Workload& workload);
 
 // Through the dispatcher (`keyreq serve`'s de-duplication, queue and
-// workers): submit_or_run, then wait for on_done. One probe per
-// load-generator thread, each with its own Resolver (as each of serve's
-// reading threads); the dispatcher (`provider`, `keys`) has as many workers
-// as the load generator has threads.
+// workers): submit_or_run, then wait for on_done. A closed-loop thread
+// waits for its answer anyway, so it resolves the request itself while a
+// worker is idle (RunHere::when_worker_idle) and otherwise hands it to a
+// worker. One probe per load-generator thread, each with its own Resolver;
+// the dispatcher (`provider`, `keys`) has as many workers as the load
+// generator has threads. (serve's readers resolve only a lone request: the
+// herd measures that path under load.)
 std::unique_ptr<TimedCall> make_dispatcher_call(Dispatcher& dispatcher, ProviderClient& provider, KeyStore* keys,
                                                 const Workload& workload);
 // The same submit for the asynchronous open loop.

@@ -49,23 +49,23 @@ SubmitStatus Dispatcher::submit(std::string_view raw, OnDone on_done) {
 
 SubmitStatus Dispatcher::submit(Request request, OnDone on_done) {
   std::optional<Job> unused;
-  return admit(request, on_done, false, unused);
+  return admit(request, on_done, RunHere::never, unused);
 }
 
-SubmitStatus Dispatcher::submit_or_run(std::string_view raw, OnDone on_done, Resolver& own) {
+SubmitStatus Dispatcher::submit_or_run(std::string_view raw, OnDone on_done, Resolver& own, RunHere when) {
   auto request = parse_or_count_invalid(raw);
-  return request ? submit_or_run(std::move(*request), std::move(on_done), own) : SubmitStatus::invalid;
+  return request ? submit_or_run(std::move(*request), std::move(on_done), own, when) : SubmitStatus::invalid;
 }
 
-SubmitStatus Dispatcher::submit_or_run(Request request, OnDone on_done, Resolver& own) {
+SubmitStatus Dispatcher::submit_or_run(Request request, OnDone on_done, Resolver& own, RunHere when) {
   std::optional<Job> job;
-  const SubmitStatus status = admit(request, on_done, true, job);
+  const SubmitStatus status = admit(request, on_done, when, job);
   if (job) run_claimed(*job, own);
   return status;
 }
 
 SubmitStatus Dispatcher::submit_or_claim(Request request, OnDone on_done, std::optional<Job>& claimed) {
-  return admit(request, on_done, true, claimed);
+  return admit(request, on_done, RunHere::when_alone, claimed);
 }
 
 void Dispatcher::run_claimed(Job& claimed, Resolver& own) {
@@ -77,7 +77,7 @@ void Dispatcher::run_claimed(Job& claimed, Resolver& own) {
   registered_.notify_all();  // stop() waits for lent slots to come back
 }
 
-SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job) {
+SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, RunHere run_here, std::optional<Job>& job) {
   const auto now = Clock::now();
   std::string key = request.wire();
   bool wake = false;
@@ -96,10 +96,10 @@ SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, bool may_run_h
     }
     in_flight_.insert(key);
     ++counts_.accepted;
-    // Only a request that would be alone: under load, resolving on the
-    // callers (serve's readers) was measured slower than the workers, whose
-    // queue keeps them awake (docs/bench.md).
-    if (may_run_here && queue_.empty() && running_ == 0 && free_workers > 0) {
+    // Never ahead of a queued request, and only in a free worker's slot.
+    const bool may_run_here =
+        run_here == RunHere::when_worker_idle || (run_here == RunHere::when_alone && running_ == 0);
+    if (may_run_here && queue_.empty() && free_workers > 0) {
       ++lent_slots_;
       ++running_;
       job.emplace(Job{std::move(request), std::move(key), std::move(on_done), now});

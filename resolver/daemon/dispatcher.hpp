@@ -77,6 +77,20 @@ struct Finished {
 
 using OnDone = std::function<void(const Finished&)>;
 
+// When a submitting thread may resolve its request itself (submit_or_run):
+// it takes an idle worker's slot, sparing that worker's wake-up and the hand
+// back (docs/serve.md, docs/bench.md).
+enum class RunHere {
+  never,
+  // Nothing queued and nothing being resolved. For a thread with other work
+  // to get back to (serve's readers): under load, readers that resolved were
+  // measured slower than workers kept awake by their queue.
+  when_alone,
+  // Nothing queued and a worker idle. For a caller that waits for on_done
+  // anyway (a closed loop): its thread would otherwise only sleep.
+  when_worker_idle,
+};
+
 enum class SubmitStatus {
   accepted,      // queued or handed to a worker: on_done will run once
   deduplicated,  // the same request (same wire bytes) is already waiting or being resolved
@@ -113,17 +127,17 @@ class Dispatcher {
   // Parses one datagram first (SPEC §2); invalid bytes give `invalid` and no callback.
   SubmitStatus submit(std::string_view raw, OnDone on_done);
 
-  // Like submit(), but when the request would be alone (nothing waiting,
-  // nothing being resolved), the calling thread resolves it itself with
-  // `own` (a Resolver only this thread uses) instead of waking an idle
-  // worker: at one request in flight that spares two thread hand-offs
+  // Like submit(), but when `when` allows (RunHere), the calling thread
+  // resolves the request itself with `own` (a Resolver only this thread
+  // uses) instead of waking an idle worker: that spares two thread hand-offs
   // (docs/bench.md). The idle worker's slot is taken for the time, so at
-  // most `threads` requests are resolved at once. When this returns with `accepted`, on_done has run, unless the
-  // request was queued or its registration went to the keystore's committer.
-  // Call it only from a thread that may block for a provider call (serve's
-  // input threads do when another input thread is receiving).
-  SubmitStatus submit_or_run(Request request, OnDone on_done, Resolver& own);
-  SubmitStatus submit_or_run(std::string_view raw, OnDone on_done, Resolver& own);
+  // most `threads` requests are resolved at once. When this returns with
+  // `accepted`, on_done has run, unless the request was queued or its
+  // registration went to the keystore's committer. Call it only from a
+  // thread that may block for a provider call (serve's input threads do when
+  // another input thread is receiving).
+  SubmitStatus submit_or_run(Request request, OnDone on_done, Resolver& own, RunHere when = RunHere::when_alone);
+  SubmitStatus submit_or_run(std::string_view raw, OnDone on_done, Resolver& own, RunHere when = RunHere::when_alone);
 
   // A request submit_or_claim() handed to its caller, with the slot it holds.
   struct Job {
@@ -132,10 +146,10 @@ class Dispatcher {
     OnDone on_done;
     Clock::time_point submitted;
   };
-  // submit_or_run() in two steps, for a caller that admits requests in
-  // their order under a lock of its own but resolves them outside it (serve's
-  // readers): when `claimed` is filled in, the caller holds a worker's slot
-  // and must call run_claimed() with it exactly once.
+  // submit_or_run() (RunHere::when_alone) in two steps, for a caller that
+  // admits requests in their order under a lock of its own but resolves them
+  // outside it (serve's readers): when `claimed` is filled in, the caller
+  // holds a worker's slot and must call run_claimed() with it exactly once.
   SubmitStatus submit_or_claim(Request request, OnDone on_done, std::optional<Job>& claimed);
   void run_claimed(Job& claimed, Resolver& own);
 
@@ -157,9 +171,9 @@ class Dispatcher {
   const DispatcherOptions& options() const { return options_; }
 
  private:
-  // submit()'s checks under the lock; `run_here`: the caller may take an
-  // idle worker's slot, and did when `job` is filled in on return.
-  SubmitStatus admit(Request& request, OnDone& on_done, bool may_run_here, std::optional<Job>& job);
+  // submit()'s checks under the lock; `run_here`: when the caller may take
+  // an idle worker's slot; it did when `job` is filled in on return.
+  SubmitStatus admit(Request& request, OnDone& on_done, RunHere run_here, std::optional<Job>& job);
   // The parsed request, or nullopt after counting the bytes as invalid.
   std::optional<Request> parse_or_count_invalid(std::string_view raw);
   void work();

@@ -325,6 +325,32 @@ TEST(Dispatcher, SubmitOrRunHandsARequestThatIsNotAloneToAWorker) {
   d.stop(Clock::now() + 1s);
 }
 
+// A caller that waits for its answer anyway (RunHere::when_worker_idle)
+// resolves it itself while another request is being resolved, as long as a
+// worker is idle; with no worker idle it queues.
+TEST(Dispatcher, AWaitingCallerResolvesItselfWhileAWorkerIsIdle) {
+  GateProvider provider(false);
+  Results results;
+  Resolver own(provider, nullptr), other_own(provider, nullptr);
+  Dispatcher d(provider, nullptr, {.threads = 2, .queue_size = 4});
+  ASSERT_EQ(d.submit(id(1), results.callback()), SubmitStatus::accepted);
+  ASSERT_TRUE(provider.wait_running(1));
+  // Resolved here: it blocks on the closed provider until the gate opens.
+  auto second = std::async(std::launch::async,
+                           [&] { return d.submit_or_run(id(2), results.callback(), own, RunHere::when_worker_idle); });
+  ASSERT_TRUE(provider.wait_running(2));
+  EXPECT_EQ(second.wait_for(100ms), std::future_status::timeout);
+  // Both slots are taken (a worker, the caller): the next one queues and returns.
+  EXPECT_EQ(d.submit_or_run(id(3), results.callback(), other_own, RunHere::when_worker_idle), SubmitStatus::accepted);
+  EXPECT_EQ(d.waiting(), 1u);
+  EXPECT_EQ(provider.max_running(), 2);
+  provider.open();
+  EXPECT_EQ(second.get(), SubmitStatus::accepted);
+  ASSERT_TRUE(results.wait_total(3));
+  EXPECT_EQ(provider.max_running(), 2);
+  d.stop(Clock::now() + 1s);
+}
+
 // A caller running a request holds the idle worker's slot: the concurrency
 // bound stays `threads`, a second submit_or_run queues instead of running,
 // and the worker takes it once the slot is back. stop() waits for the caller.
