@@ -391,8 +391,12 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
     spec.provider_flags = {"--socket", p.socket_path};
     spec.floor_peak_throughput = floor_peak("socket", "floor");
     spec.fit = 0;
-    progress(p.name + ": herd of " + std::to_string(ids.size()) + " over socket through keyreq serve");
-    report_.herd.push_back(run_herd(spec));
+    // Under a second each: repeated like the series, so the target reads a
+    // median rather than one draw of a noisy machine.
+    const int repetitions = o_.repetitions > 0 ? o_.repetitions : p_.repetitions;
+    progress(p.name + ": herd of " + std::to_string(ids.size()) + " over socket through keyreq serve, " +
+             std::to_string(repetitions) + " repetitions");
+    report_.herd.push_back(run_herd_repeated(spec, repetitions));
   }
   for (const auto& h : report_.herd) {
     if (h.provider == p.name && !h.error.empty()) note(p.name + " herd over " + h.transport + ": " + h.error);

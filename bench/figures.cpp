@@ -194,13 +194,17 @@ void Deriver::herd() {
   for (const HerdRun& h : r_.herd) {
     if (!h.error.empty() && h.durable == 0) continue;
     const std::string base = h.provider + "/herd/" + h.transport;
+    const std::vector<double> rates =
+        h.repetition_rates.empty() ? std::vector<double>{h.registrations_per_s} : h.repetition_rates;
+    std::vector<double> ratios;
+    for (const double rate : rates) ratios.push_back(h.floor_peak_throughput > 0 ? rate / h.floor_peak_throughput : 0);
     add(base + "/registrations_per_s",
         h.provider + " herd over " + h.transport + ": agents durably registered per second through keyreq serve",
-        "higher", {h.registrations_per_s});
+        "higher", rates);
     add(base + "/ratio_to_floor_peak",
         h.provider + " herd over " + h.transport +
             ": registrations/s / best floor throughput of the same provider and transport (same run)",
-        "higher", {h.floor_peak_throughput > 0 ? h.registrations_per_s / h.floor_peak_throughput : 0});
+        "higher", ratios);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -243,7 +244,24 @@ HerdRun run_herd(const HerdSpec& spec) {
   serve.stop();
   std::lock_guard lock(serve.watch.m);
   summarize(run, serve.watch, sent_at, first_send);
+  run.repetition_rates = {run.registrations_per_s};
   return run;
+}
+
+HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions) {
+  std::vector<HerdRun> runs;
+  std::vector<double> rates;
+  for (int i = 0; i < std::max(repetitions, 1); ++i) {
+    runs.push_back(run_herd(spec));
+    if (!runs.back().error.empty()) return runs.back();
+    rates.push_back(runs.back().registrations_per_s);
+  }
+  std::vector<std::size_t> order(runs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rates[a] < rates[b]; });
+  HerdRun median_run = std::move(runs[order[(order.size() - 1) / 2]]);  // the lower median of an even count
+  median_run.repetition_rates = std::move(rates);
+  return median_run;
 }
 
 }  // namespace keyreq::bench

@@ -32,5 +32,9 @@ struct HerdSpec {
 };
 
 HerdRun run_herd(const HerdSpec& spec);
+// run_herd `repetitions` times (serve restarted, client.keys fresh each
+// time): the repetition with the median rate, with every rate recorded.
+// Stops at the first repetition that could not run.
+HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions);
 
 }  // namespace keyreq::bench

@@ -108,6 +108,9 @@ struct HerdRun {
   std::uint64_t dropped = 0;    // queue full / stopping
   double seconds = 0;           // first datagram sent → last durable line seen
   double registrations_per_s = 0;
+  // registrations/s of every repetition in the order run; the other fields
+  // are the repetition with the median rate (empty in reports before them).
+  std::vector<double> repetition_rates;
   bool extrapolated = false;  // exec: `sent` < `requested`; time for N extrapolated at the measured rate
   double seconds_for_requested = 0;
   Percentiles to_durable;            // datagram sent → durable line seen by bench (serve's log, read as written)

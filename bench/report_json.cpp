@@ -142,6 +142,7 @@ json herd_json(const HerdRun& h) {
           {"dropped", h.dropped},
           {"seconds", h.seconds},
           {"registrations_per_s", h.registrations_per_s},
+          {"repetition_rates", h.repetition_rates},
           {"extrapolated", h.extrapolated},
           {"seconds_for_requested", h.extrapolated ? json(h.seconds_for_requested) : json(nullptr)},
           {"to_durable", to_json(h.to_durable)},
@@ -192,6 +193,7 @@ HerdRun herd_from(const json& h) {
   x.dropped = h.value("dropped", std::uint64_t{0});
   x.seconds = number_from(h, "seconds");
   x.registrations_per_s = number_from(h, "registrations_per_s");
+  if (h.contains("repetition_rates")) x.repetition_rates = h.at("repetition_rates").get<std::vector<double>>();
   x.extrapolated = h.value("extrapolated", false);
   x.seconds_for_requested = zero_if_null(h, "seconds_for_requested");
   x.to_durable = percentiles_from(h.value("to_durable", json::object()));

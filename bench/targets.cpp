@@ -167,6 +167,14 @@ std::optional<Measured> socket_throughput_c8_validate(const Report& r) {
                            rate(series_median(r, SeriesKey::closed("reference", "socket", "floor", 8), throughput_of)));
 }
 
+// "; median of 3 repetitions, 0.61-0.83" (of the ratio), or "" for one.
+std::string repetition_spread(const HerdRun& h) {
+  if (h.repetition_rates.size() < 2 || h.floor_peak_throughput <= 0) return "";
+  const auto [low, high] = std::minmax_element(h.repetition_rates.begin(), h.repetition_rates.end());
+  return "; median of " + std::to_string(h.repetition_rates.size()) + " repetitions, " +
+         num(*low / h.floor_peak_throughput) + "–" + num(*high / h.floor_peak_throughput);
+}
+
 std::optional<Measured> socket_herd(const Report& r) {
   for (const HerdRun& h : r.herd) {
     if (h.provider != "reference" || h.transport != "socket") continue;
@@ -177,7 +185,8 @@ std::optional<Measured> socket_herd(const Report& r) {
     m.conditions_met = h.dropped == 0 && h.failed == 0 && h.durable == h.requested;
     m.detail = num(m.value) + " (" + rate(h.registrations_per_s) + " registrations / floor peak " +
                rate(h.floor_peak_throughput) + "; " + std::to_string(h.durable) + " of " + std::to_string(h.requested) +
-               " durable, " + std::to_string(h.dropped) + " dropped, " + std::to_string(h.failed) + " failed)";
+               " durable, " + std::to_string(h.dropped) + " dropped, " + std::to_string(h.failed) + " failed" +
+               repetition_spread(h) + ")";
     return m;
   }
   return std::nullopt;

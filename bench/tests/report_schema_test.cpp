@@ -84,6 +84,7 @@ Report populated() {
   herd.sent = herd.durable = 150;
   herd.seconds = 0.3;
   herd.registrations_per_s = 500;
+  herd.repetition_rates = {480, 500, 530};
   herd.extrapolated = true;
   herd.seconds_for_requested = 20;
   herd.to_durable = r.series[0].reps[0].latency;

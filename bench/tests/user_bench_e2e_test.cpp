@@ -98,6 +98,15 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
       socket_herd = true;
       EXPECT_EQ(h["durable"].get<int>(), 100) << h.dump();
       EXPECT_EQ(h["failed"].get<int>(), 0) << h.dump();
+      // Repeated like the series (--repetitions 2); the figure is the median's.
+      ASSERT_EQ(h["repetition_rates"].size(), 2u) << h.dump();
+      const double rate = h["registrations_per_s"].get<double>();
+      EXPECT_TRUE(rate == h["repetition_rates"][0].get<double>() || rate == h["repetition_rates"][1].get<double>());
+      for (const auto& f : report["figures"]) {
+        if (f["id"] == "python-provider/herd/socket/registrations_per_s") {
+          EXPECT_EQ(f["values"].size(), 2u);
+        }
+      }
     }
   }
   EXPECT_TRUE(socket_herd);
