@@ -51,11 +51,37 @@ std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(Da
     ::unlink(options.path.c_str());
     return why;
   }
-  return std::unique_ptr<DatagramInput>(new DatagramInput(std::move(options), fd, stop_fd));
+  std::unique_ptr<DatagramInput> input(new DatagramInput(std::move(options), fd, stop_fd));
+  // Here rather than in the threads, so that running out of descriptors
+  // fails start-up with a message instead of leaving a thread that never reads.
+  for (unsigned i = 0; i < std::max(1u, input->options_.threads); ++i) {
+    UniqueFd epoll_fd = input->watch_socket_and_stop();
+    if (epoll_fd.get() < 0) return "epoll for input reading thread " + std::to_string(i + 1) + ": " + errno_text();
+    input->epoll_fds_.push_back(std::move(epoll_fd));
+  }
+  return input;
 }
 
 DatagramInput::DatagramInput(DatagramInputOptions options, int fd, int stop_fd)
     : options_(std::move(options)), fd_(fd), stop_fd_(stop_fd) {}
+
+UniqueFd DatagramInput::watch_socket_and_stop() const {
+  UniqueFd epoll_fd(::epoll_create1(EPOLL_CLOEXEC));
+  // EPOLLEXCLUSIVE: a datagram wakes one waiting thread, not all of them.
+  epoll_event on_socket{};
+  on_socket.events = EPOLLIN | EPOLLEXCLUSIVE;
+  on_socket.data.fd = fd_;
+  epoll_event on_stop{};
+  on_stop.events = EPOLLIN;
+  on_stop.data.fd = stop_fd_;
+  if (epoll_fd.get() < 0 || ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd_, &on_socket) != 0 ||
+      ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, stop_fd_, &on_stop) != 0) {
+    const int err = errno;
+    epoll_fd.reset();
+    errno = err;  // for the caller's message
+  }
+  return epoll_fd;
+}
 
 DatagramInput::~DatagramInput() {
   stop();
@@ -81,9 +107,9 @@ void DatagramInput::start(Handler handler) {
 
 void DatagramInput::start(const ReaderFactory& make_reader) {
   if (!threads_.empty() || stopped_) return;
-  const unsigned count = std::max(1u, options_.threads);
-  for (unsigned i = 0; i < count; ++i) {
-    threads_.emplace_back([this, reader = std::shared_ptr<Reader>(make_reader())] { run(*reader); });
+  for (const UniqueFd& epoll_fd : epoll_fds_) {
+    threads_.emplace_back(
+        [this, reader = std::shared_ptr<Reader>(make_reader()), fd = epoll_fd.get()] { run(*reader, fd); });
   }
 }
 
@@ -132,21 +158,9 @@ bool DatagramInput::receive_and_admit(Reader& reader, std::vector<char>& buffer)
   }
 }
 
-void DatagramInput::run(Reader& reader) {
+void DatagramInput::run(Reader& reader, int epoll_fd) {
   std::vector<char> buffer(options_.max_datagram);
-  const UniqueFd epoll_fd(::epoll_create1(EPOLL_CLOEXEC));
-  // EPOLLEXCLUSIVE: a datagram wakes one waiting thread, not all of them.
-  epoll_event on_socket{};
-  on_socket.events = EPOLLIN | EPOLLEXCLUSIVE;
-  on_socket.data.fd = fd_;
-  epoll_event on_stop{};
-  on_stop.events = EPOLLIN;
-  on_stop.data.fd = stop_fd_;
-  if (epoll_fd.get() < 0 || ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd_, &on_socket) != 0 ||
-      ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, stop_fd_, &on_stop) != 0) {
-    return;
-  }
-  while (wait_readable(epoll_fd.get())) {
+  while (wait_readable(epoll_fd)) {
     // Drain what is there before waiting again.
     while (!stopping_.load(std::memory_order_relaxed) && receive_and_admit(reader, buffer)) reader.finish();
   }

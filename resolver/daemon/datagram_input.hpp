@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "resolver/platform/unique_fd.hpp"
+
 namespace keyreq {
 
 struct DatagramInputOptions {
@@ -71,7 +73,10 @@ class DatagramInput {
 
  private:
   DatagramInput(DatagramInputOptions options, int fd, int stop_fd);
-  void run(Reader& reader);
+  // An epoll set for one reading thread: the socket and the stop event
+  // (closed on failure, errno set).
+  UniqueFd watch_socket_and_stop() const;
+  void run(Reader& reader, int epoll_fd);
   // Waits for the socket (or stop); false once stopping.
   bool wait_readable(int epoll_fd);
   // Takes one datagram and admits it, under order_mutex_; false when none was there.
@@ -84,6 +89,7 @@ class DatagramInput {
   std::atomic<bool> stopping_{false};
   std::atomic<unsigned> receiving_{0};  // threads waiting for the socket
   std::mutex order_mutex_;              // recv + admit: datagrams are admitted in arrival order
+  std::vector<UniqueFd> epoll_fds_;     // one per reading thread, made by open()
   std::vector<std::thread> threads_;
   bool stopped_ = false;
 };

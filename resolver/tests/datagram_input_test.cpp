@@ -1,9 +1,12 @@
 #include "resolver/daemon/datagram_input.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <condition_variable>
 #include <cstring>
@@ -158,6 +161,56 @@ TEST(DatagramInput, SeveralReadersAdmitDatagramsInArrivalOrder) {
   input->stop();
   std::lock_guard lock(received.m);
   for (int i = 0; i < kCount; ++i) ASSERT_EQ(received.got[i].first, "id:" + std::to_string(1000 + i)) << i;
+}
+
+// In a child process: with the soft descriptor limit raised one at a time
+// from "nothing left", open() a two-thread input until it succeeds, and
+// write the error of the last failing try to `report_fd`. That try lacked
+// exactly one descriptor, the one open() takes last: the second reading
+// thread's epoll set. Before, reading threads made their own epoll set and
+// one that could not returned without a word, leaving serve short of a reader.
+[[noreturn]] void report_last_error_before_open_succeeds(const std::string& path, int report_fd) {
+  // Fill every free number below the highest in use, so new descriptors come after it.
+  int highest = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  for (int probe = 0; probe < highest; ++probe) {
+    if (::fcntl(probe, F_GETFD) < 0) highest = std::max(highest, ::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) std::_Exit(3);
+  std::string last_error;
+  for (int room = 0; room <= 16; ++room) {
+    limit.rlim_cur = static_cast<rlim_t>(highest + 1 + room);
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) std::_Exit(3);
+    auto r = DatagramInput::open(DatagramInputOptions{.path = path, .threads = 2});
+    if (auto* error = std::get_if<std::string>(&r)) {
+      last_error = *error;
+      if (::access(path.c_str(), F_OK) == 0) std::_Exit(4);  // a failed open leaves no socket file
+      continue;
+    }
+    const ssize_t written = ::write(report_fd, last_error.data(), last_error.size());
+    std::_Exit(written == static_cast<ssize_t>(last_error.size()) ? 0 : 3);
+  }
+  std::_Exit(5);
+}
+
+TEST(DatagramInput, AReadingThreadThatCannotWatchTheSocketFailsOpenWithAMessage) {
+  TempDir dir;
+  const std::string path = dir / "in.sock";
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) report_last_error_before_open_succeeds(path, fds[1]);
+  ::close(fds[1]);
+  std::string message;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) message.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: setup, 4: socket file left behind, 5: never opened";
+  EXPECT_EQ(message, "epoll for input reading thread 2: Too many open files");
 }
 
 }  // namespace
