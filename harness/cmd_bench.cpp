@@ -155,7 +155,9 @@ void add_bench_command(CLI::App& root, Action& action) {
   cmd->add_flag("--validate-only", o.validate_only, "do not register into client.keys (default: a fresh one per run)");
   cmd->add_flag("--direct", o.direct,
                 "drive one Resolver per load-generator thread instead of going through the dispatcher");
-  cmd->add_option("--repetitions", o.repetitions, "override the profile's repetitions (each series and the socket herd)")->check(CLI::Range(1, 100));
+  cmd->add_option("--repetitions", o.repetitions,
+                  "override the profile's repetitions (each series and the socket herd)")
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--duration-ms", o.duration_ms, "override the measured time of each run")
       ->check(CLI::Range(10, 600000));
   cmd->add_option("--concurrency", cli->sweep, "override the closed-loop sweep, e.g. 1,2,4,8");
