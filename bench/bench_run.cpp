@@ -393,7 +393,7 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
     spec.fit = 0;
     // Under a second each: repeated like the series, so the target reads a
     // median rather than one draw of a noisy machine.
-    const int repetitions = o_.repetitions > 0 ? o_.repetitions : p_.repetitions;
+    const int repetitions = sizing_for(p).repetitions;
     progress(p.name + ": herd of " + std::to_string(ids.size()) + " over socket through keyreq serve, " +
              std::to_string(repetitions) + " repetitions");
     report_.herd.push_back(run_herd_repeated(spec, repetitions));
