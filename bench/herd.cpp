@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -26,20 +28,19 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // "event=registered request=id:001 … total_ms=1.2 queue_ms=0.3" → field value ("" if absent).
-std::string field(const std::string& line, const std::string& key) {
-  const std::string k = " " + key + "=";
-  const auto at = line.find(k);
-  if (at == std::string::npos) return "";
-  const auto start = at + k.size();
-  return line.substr(start, line.find(' ', start) - start);
+// Views into the line: the watch runs beside serve on the same cores, so it
+// parses without allocating.
+std::string_view field(std::string_view line, std::string_view space_key_equals) {
+  const std::size_t at = line.find(space_key_equals);
+  if (at == std::string_view::npos) return {};
+  const std::size_t start = at + space_key_equals.size();
+  return line.substr(start, line.find(' ', start) - start);  // npos - start: to the end
 }
 
-std::uint64_t ms_to_ns(const std::string& text) {
-  try {
-    return static_cast<std::uint64_t>(std::stod(text) * 1e6);
-  } catch (const std::exception&) {
-    return 0;
-  }
+std::uint64_t ms_to_ns(std::string_view text) {
+  double ms = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  return ec == std::errc() && ms > 0 ? static_cast<std::uint64_t>(ms * 1e6) : 0;
 }
 
 // What the reader thread learns from serve's log.
@@ -48,23 +49,21 @@ struct LogWatch {
   std::condition_variable cv;
   bool started = false, eof = false;
   std::uint64_t durable = 0, failed = 0, dropped = 0;
-  std::unordered_map<std::string, Clock::time_point> durable_at;  // request → when its line arrived
+  std::vector<std::pair<std::string, Clock::time_point>> durable_at;  // request, when its line arrived
   Histogram queue_wait, in_serve;
   std::string first_failure;
-  std::string tail;  // last lines, for the error message
+  std::string tail;  // last bytes of the log, for the error message
 
-  void line(const std::string& text, Clock::time_point at) {
-    const std::string event = field(text, "event");
-    std::lock_guard lock(m);
-    tail += text + "\n";
-    if (tail.size() > 4000) tail.erase(0, tail.size() - 4000);
+  // One complete line; the caller holds m.
+  void line(std::string_view text, Clock::time_point at) {
+    const std::string_view event = field(text, " event=");
     if (event == "serve_started")
       started = true;
     else if (event == "registered") {
       ++durable;
-      durable_at.emplace(field(text, "request"), at);
-      in_serve.record(ms_to_ns(field(text, "total_ms")));
-      queue_wait.record(ms_to_ns(field(text, "queue_ms")));
+      durable_at.emplace_back(field(text, " request="), at);
+      in_serve.record(ms_to_ns(field(text, " total_ms=")));
+      queue_wait.record(ms_to_ns(field(text, " queue_ms=")));
     } else if (event == "already_registered" || event == "declined" || event == "refused" || event == "conflict" ||
                event == "provider_failure" || event == "store_failure" || event == "invalid_request" ||
                event == "dropped" || event == "cancelled" || event == "deduplicated") {
@@ -72,6 +71,16 @@ struct LogWatch {
       if (event == "dropped" || event == "cancelled") ++dropped;
       if (first_failure.empty()) first_failure = text;
     }
+  }
+
+  // A chunk read from the pipe: its complete lines under one lock and one wake-up.
+  void lines(std::string_view chunk, Clock::time_point at) {
+    std::lock_guard lock(m);
+    tail.append(chunk.substr(chunk.size() > 4000 ? chunk.size() - 4000 : 0));
+    if (tail.size() > 8000) tail.erase(0, tail.size() - 4000);
+    for (std::size_t start = 0, nl = chunk.find('\n'); nl != std::string_view::npos;
+         start = nl + 1, nl = chunk.find('\n', start))
+      line(chunk.substr(start, nl - start), at);
     cv.notify_all();
   }
 };
@@ -134,7 +143,7 @@ class ServeProcess {
 
  private:
   void read_log(int fd) {
-    std::ofstream log(spec_.dir / ("herd-" + spec_.transport + ".log"));
+    std::ofstream log(spec_.dir / ("herd-" + spec_.transport + ".log"), std::ios::binary);
     std::string pending;
     char buf[65536];
     while (true) {
@@ -142,15 +151,12 @@ class ServeProcess {
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) break;
       const auto at = Clock::now();
+      log.write(buf, got);
       pending.append(buf, static_cast<std::size_t>(got));
-      std::size_t start = 0;
-      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-        const std::string line = pending.substr(start, nl - start);
-        log << line << '\n';
-        watch.line(line, at);
-        start = nl + 1;
-      }
-      pending.erase(0, start);
+      const std::size_t complete = pending.rfind('\n') + 1;  // 0 when no line is complete yet
+      if (complete == 0) continue;
+      watch.lines(std::string_view(pending).substr(0, complete), at);
+      pending.erase(0, complete);
     }
     ::close(fd);
     std::lock_guard lock(watch.m);
@@ -163,14 +169,15 @@ class ServeProcess {
   std::thread reader_;
 };
 
-// Sends "id:<id>" for the first `n` ids, stamping each send; the count sent.
-std::size_t fire(int fd, const std::vector<std::string>& ids, std::size_t n,
-                 std::unordered_map<std::string, Clock::time_point>& sent_at, std::string& error) {
+// Sends each request, stamping its send in sent_at; the count sent. The
+// requests are built beforehand and the stamps go to a vector, so that the
+// sender takes no more CPU from serve than the send itself.
+std::size_t fire(int fd, const std::vector<std::string>& requests, std::vector<Clock::time_point>& sent_at,
+                 std::string& error) {
+  sent_at.resize(requests.size());
   std::size_t sent = 0;
-  sent_at.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string request = "id:" + ids[i];
-    sent_at[request] = Clock::now();
+  for (const std::string& request : requests) {
+    sent_at[sent] = Clock::now();
     ssize_t rc;
     while ((rc = ::send(fd, request.data(), request.size(), 0)) < 0 && errno == EINTR) {
     }
@@ -184,16 +191,19 @@ std::size_t fire(int fd, const std::vector<std::string>& ids, std::size_t n,
 }
 
 // The herd's figures from what serve's log said.
-void summarize(HerdRun& run, const LogWatch& watch, const std::unordered_map<std::string, Clock::time_point>& sent_at,
-               Clock::time_point first_send) {
+void summarize(HerdRun& run, const LogWatch& watch, const std::vector<std::string>& requests,
+               const std::vector<Clock::time_point>& sent_at, Clock::time_point first_send) {
   run.durable = watch.durable;
   run.failed = watch.failed + (run.sent - std::min(run.sent, watch.durable + watch.failed));
   run.dropped = watch.dropped;
+  std::unordered_map<std::string_view, Clock::time_point> sent_at_of;
+  sent_at_of.reserve(run.sent);
+  for (std::size_t i = 0; i < run.sent; ++i) sent_at_of.emplace(requests[i], sent_at[i]);
   Histogram to_durable;
   Clock::time_point last = first_send;
   for (const auto& [request, at] : watch.durable_at) {
-    const auto it = sent_at.find(request);
-    if (it == sent_at.end()) continue;
+    const auto it = sent_at_of.find(request);
+    if (it == sent_at_of.end()) continue;
     last = std::max(last, at);
     to_durable.record(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::max(at - it->second, Clock::duration::zero()))
@@ -233,9 +243,16 @@ HerdRun run_herd(const HerdSpec& spec) {
     run.error = error;
     return run;
   }
-  std::unordered_map<std::string, Clock::time_point> sent_at;
+  {
+    std::lock_guard lock(serve.watch.m);
+    serve.watch.durable_at.reserve(n);  // no reallocation while serve works
+  }
+  std::vector<std::string> requests;
+  requests.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) requests.push_back("id:" + spec.ids[i]);
+  std::vector<Clock::time_point> sent_at;
   const auto first_send = Clock::now();
-  run.sent = fire(fd, spec.ids, n, sent_at, run.error);
+  run.sent = fire(fd, requests, sent_at, run.error);
   {
     std::unique_lock lock(serve.watch.m);
     serve.watch.cv.wait_until(lock, first_send + spec.budget,
@@ -243,7 +260,7 @@ HerdRun run_herd(const HerdSpec& spec) {
   }
   serve.stop();
   std::lock_guard lock(serve.watch.m);
-  summarize(run, serve.watch, sent_at, first_send);
+  summarize(run, serve.watch, requests, sent_at, first_send);
   run.repetition_rates = {run.registrations_per_s};
   return run;
 }
