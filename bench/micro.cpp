@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "resolver/platform/number_format.hpp"
+
 namespace keyreq::bench {
 
 std::string parse_microbenchmark_json(const std::string& text, std::vector<Micro>& out) {
@@ -33,8 +35,7 @@ std::string parse_microbenchmark_json(const std::string& text, std::vector<Micro
 
 std::string run_microbenchmarks(const std::filesystem::path& exe, int repetitions, double min_time_s,
                                 std::vector<Micro>& out) {
-  char min_time[32];
-  std::snprintf(min_time, sizeof min_time, "%g", min_time_s);
+  const std::string min_time = format::general(min_time_s);
   // Random interleaving: the repetitions of one benchmark are spread over
   // the run, so a burst of load on a shared machine does not hit one side only.
   const std::string command =

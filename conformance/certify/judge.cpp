@@ -1,11 +1,11 @@
 #include "conformance/certify/judge.hpp"
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "conformance/certify/quoting.hpp"
 #include "resolver/core/response_parser.hpp"
 #include "resolver/platform/escape.hpp"
+#include "resolver/platform/number_format.hpp"
 
 namespace keyreq::certify {
 namespace {
@@ -13,9 +13,7 @@ namespace {
 using Kind = Expectation::Kind;
 
 std::string ms(std::chrono::nanoseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f ms", std::chrono::duration<double, std::milli>(d).count());
-  return buf;
+  return format::fixed(std::chrono::duration<double, std::milli>(d).count(), 0) + " ms";
 }
 
 std::string q(std::string_view s) { return "\"" + escape_bytes(s, 128) + "\""; }

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "resolver/platform/escape.hpp"
+#include "resolver/platform/number_format.hpp"
 
 namespace keyreq::log {
 
@@ -94,11 +95,7 @@ Field kv(std::string_view key, int value) { return {key, std::to_string(value)};
 Field kv(std::string_view key, unsigned value) { return {key, std::to_string(value)}; }
 Field kv(std::string_view key, long long value) { return {key, std::to_string(value)}; }
 Field kv(std::string_view key, unsigned long long value) { return {key, std::to_string(value)}; }
-Field kv(std::string_view key, double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", value);
-  return {key, buf};
-}
+Field kv(std::string_view key, double value) { return {key, format::fixed(value, 3)}; }
 Field kv(std::string_view key, bool value) { return {key, value ? "true" : "false"}; }
 
 std::string format_line(std::string_view event, std::initializer_list<Field> fields) {

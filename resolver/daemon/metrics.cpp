@@ -4,8 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+
+#include "resolver/platform/number_format.hpp"
 
 namespace keyreq {
 
@@ -46,11 +47,7 @@ void counter(std::string& out, std::string_view name, std::string_view help, std
   sample(out, name, {}, value);
 }
 
-std::string format_double(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
+std::string format_double(double v) { return format::general(v, 9); }
 
 }  // namespace
 

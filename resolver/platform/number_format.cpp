@@ -1,6 +1,8 @@
 #include "resolver/platform/number_format.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -19,11 +21,23 @@ __attribute__((format(printf, 1, 2))) std::string printf_string(const char* patt
   return n < 0 ? std::string() : std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
 }
 
+// std::to_chars with a precision prints as printf does, without its locale
+// and format-string work: the log formats two of these per request.
+std::string to_chars_string(double v, std::chars_format format, int precision) {
+  std::array<char, 512> buf;  // a double's 309 integer digits and any sane precision
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v, format, precision);
+  return ec == std::errc() ? std::string(buf.data(), end) : std::string(kNone);
+}
+
 }  // namespace
 
 std::string fixed(double v, int decimals) {
   if (!std::isfinite(v)) return kNone;
-  return printf_string("%.*f", decimals, v);
+  return to_chars_string(v, std::chars_format::fixed, std::max(decimals, 0));
+}
+
+std::string general(double v, int significant) {
+  return to_chars_string(v, std::chars_format::general, std::max(significant, 0));
 }
 
 std::string micros(double us) {

@@ -9,8 +9,12 @@ namespace keyreq::format {
 
 inline constexpr const char* kNone = "–";
 
-// Fixed decimals: fixed(1.2345, 2) == "1.23".
+// Fixed decimals, as printf's "%.*f": fixed(1.2345, 2) == "1.23".
 std::string fixed(double value, int decimals = 2);
+// Significant digits, as printf's "%.*g" (machine-read numbers: metrics,
+// command lines): general(0.000123456, 3) == "0.000123". Not finite: "nan",
+// "inf", "-inf", as printf.
+std::string general(double value, int significant = 6);
 // A duration given in microseconds, in the unit that keeps 2-3 significant
 // digits: "640 ns", "12.5 µs", "812 µs", "41.3 ms".
 std::string micros(double us);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "resolver/platform/escape.hpp"
@@ -58,6 +59,25 @@ TEST(PlatformNumberFormat, FixedDecimalsAndNotMeasured) {
   EXPECT_EQ(format::signed_percent(-0.031), "-3.1%");
   EXPECT_EQ(format::percent(0.123, 1), "12.3%");
   EXPECT_EQ(format::micros(41300), "41.3 ms");
+}
+
+// fixed and general are std::to_chars now (the log formats two numbers per
+// request); they must still print exactly what printf's %.*f and %.*g print.
+TEST(PlatformNumberFormat, FixedAndGeneralPrintAsPrintfDoes) {
+  const double values[] = {0.0,  -0.0,     1.0005,  0.0015, 2.5, 3.5,     123456.789, 1e-7, 9.999999,
+                           1e21, -1.25e-3, 1.7e308, 5e-324, 0.1, 1.0 / 3, 12.3456789, 1e15, 2.0 / 3e9};
+  char buf[512];
+  for (const double v : values) {
+    for (const int precision : {0, 1, 3, 9}) {
+      std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+      EXPECT_EQ(format::fixed(v, precision), buf) << v << " %.f precision " << precision;
+      std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+      EXPECT_EQ(format::general(v, precision), buf) << v << " %.g precision " << precision;
+    }
+  }
+  EXPECT_EQ(format::general(0.000123456, 3), "0.000123");
+  EXPECT_EQ(format::general(NAN, 9), "nan");
+  EXPECT_EQ(format::general(-INFINITY, 9), "-inf");
 }
 
 // A pipe would end a Markdown table cell and a line break the row.
