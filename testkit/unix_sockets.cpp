@@ -1,30 +1,30 @@
 #include "testkit/unix_sockets.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <thread>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/socket_send.hpp"
+#include "resolver/platform/unix_connect.hpp"
 
 namespace keyreq::testkit {
 
 int connect_unix(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    const int error = errno;
-    ::close(fd);
-    errno = error;
+  // The platform's connect (a busy backlog is waited out for a while, as a
+  // blocking connect would), then blocking mode, which the tests expect.
+  const auto now = std::chrono::steady_clock::now();
+  UnixConnectResult connected = keyreq::connect_unix(path, now + std::chrono::seconds(10), now);
+  if (!connected.connected()) {
+    errno = connected.error;
     return -1;
   }
+  const int fd = connected.fd.release();
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
 
@@ -42,12 +42,7 @@ bool wait_for_socket(const std::string& path, std::chrono::milliseconds timeout)
 }
 
 bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  return send_all(fd, bytes, std::chrono::steady_clock::now() + std::chrono::seconds(10)) == 0;
 }
 
 std::string read_some(int fd, std::size_t n, std::chrono::milliseconds timeout) {

@@ -11,8 +11,6 @@
 
 namespace keyreq::keystore_internal {
 
-std::string errno_text(int err) { return std::strerror(err); }
-
 // "what path: strerror" for an I/O failure, used in io_error details and
 // KeyStoreError reasons.
 std::string io_failure(std::string_view what, const std::filesystem::path& p, int err) {
@@ -20,15 +18,8 @@ std::string io_failure(std::string_view what, const std::filesystem::path& p, in
   s += ' ';
   s += p.string();
   s += ": ";
-  s += errno_text(err);
+  s += std::strerror(err);
   return s;
-}
-
-ssize_t write_all(int fd, const char* data, std::size_t n) {
-  const int err = keyreq::write_all(fd, std::string_view(data, n));
-  if (err == 0) return static_cast<ssize_t>(n);
-  errno = err;
-  return -1;
 }
 
 int fsync_dir(const std::filesystem::path& file) { return fsync_directory_of(file.string()); }
@@ -49,7 +40,8 @@ int append_durably_or_undo(const std::filesystem::path& file, std::string_view b
   if (fd < 0) return errno;
   struct stat st {};
   int err = ::fstat(fd, &st) == 0 ? 0 : errno;
-  if (err == 0 && (write_all(fd, bytes.data(), bytes.size()) < 0 || ::fsync(fd) != 0)) err = errno;
+  if (err == 0) err = write_all(fd, bytes);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
   if (err != 0) {
     if (created)
       ::unlink(file.c_str());
@@ -74,8 +66,7 @@ ReplaceOutcome replace_durably(const std::filesystem::path& path, const std::str
   if (::fchmod(tfd, mode) != 0) {
     err = errno;
     what = "chmod";
-  } else if (write_all(tfd, content.data(), content.size()) < 0) {
-    err = errno;
+  } else if ((err = write_all(tfd, content)) != 0) {
   } else if (::fsync(tfd) != 0) {
     err = errno;
     what = "fsync";

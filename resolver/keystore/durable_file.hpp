@@ -11,13 +11,10 @@
 
 namespace keyreq::keystore_internal {
 
-std::string errno_text(int err);
 // "what path: strerror" for an I/O failure, used in io_error details and
 // KeyStoreError reasons.
 std::string io_failure(std::string_view what, const std::filesystem::path& p, int err);
 
-// write() until all n bytes are written (EINTR retried); -1 with errno on failure.
-ssize_t write_all(int fd, const char* data, std::size_t n);
 // fsync of the directory holding `file`: 0 or the errno.
 int fsync_dir(const std::filesystem::path& file);
 std::filesystem::path with_suffix(const std::filesystem::path& p, const char* suffix);

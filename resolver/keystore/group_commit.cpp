@@ -7,16 +7,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <tuple>
 
 #include "resolver/keystore/durable_file.hpp"
 #include "resolver/keystore/keystore_impl.hpp"
+#include "resolver/platform/atomic_file.hpp"
 
 namespace keyreq {
 
-using keystore_internal::errno_text;
 using keystore_internal::io_failure;
-using keystore_internal::write_all;
 
 namespace {
 // Runs on the committer thread: a callback must not take it down with it.
@@ -88,18 +88,16 @@ void KeyStore::Impl::release(const std::shared_ptr<Batch>& b, std::string error)
 }
 
 std::pair<std::string, bool> KeyStore::Impl::append_durably(const std::string& bytes, std::uint64_t base) const {
-  int err = 0;
   const char* what = "write";
-  if (write_all(fd, bytes.data(), bytes.size()) < 0) {
-    err = errno;
-  } else if (::fdatasync(fd) != 0) {
+  int err = write_all(fd, bytes);
+  if (err == 0 && ::fdatasync(fd) != 0) {
     err = errno;
     what = "fdatasync";
   }
   if (err == 0) return {{}, false};
   std::string msg = io_failure(what, path, err);
   if (::ftruncate(fd, static_cast<off_t>(base)) != 0 || ::fsync(fd) != 0) {
-    msg += "; cutting the file back also failed: " + errno_text(errno);
+    msg += "; cutting the file back also failed: " + std::string(std::strerror(errno));
     return {msg, true};
   }
   return {msg, false};

@@ -14,8 +14,6 @@ namespace keyreq {
 
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
-
 // The pid the holder wrote, 0 when unreadable (it may not have written it yet).
 pid_t read_holder(int fd) {
   char buf[32] = {};
@@ -37,9 +35,10 @@ std::variant<KeysFileLock, KeysFileLockError> KeysFileLock::acquire(const std::f
   const std::filesystem::path path = lock_path_for(keys_path);
   // O_NONBLOCK: a FIFO planted at F.lock must not hang the open.
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0640));
-  if (fd.get() < 0) return KeysFileLockError{"cannot open the lock file " + path.string() + ": " + errno_text(errno)};
+  if (fd.get() < 0)
+    return KeysFileLockError{"cannot open the lock file " + path.string() + ": " + std::strerror(errno)};
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return KeysFileLockError{"stat " + path.string() + ": " + errno_text(errno)};
+  if (::fstat(fd.get(), &st) != 0) return KeysFileLockError{"stat " + path.string() + ": " + std::strerror(errno)};
   if (!S_ISREG(st.st_mode)) return KeysFileLockError{"the lock file " + path.string() + " is not a regular file"};
   int rc;
   do {
@@ -47,7 +46,7 @@ std::variant<KeysFileLock, KeysFileLockError> KeysFileLock::acquire(const std::f
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     const int err = errno;
-    if (err != EWOULDBLOCK) return KeysFileLockError{"cannot lock " + path.string() + ": " + errno_text(err)};
+    if (err != EWOULDBLOCK) return KeysFileLockError{"cannot lock " + path.string() + ": " + std::strerror(err)};
     const pid_t holder = read_holder(fd.get());
     const std::string who = holder > 0 ? "pid " + std::to_string(holder) : "a process that has not written its pid yet";
     return KeysFileLockError{"in use by " + who + " (it holds " + path.string() +
