@@ -1,5 +1,6 @@
 #include "resolver/daemon/dispatcher.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 
@@ -24,6 +25,9 @@ Dispatcher::Dispatcher(ProviderClient& provider, KeyStore* keys, DispatcherOptio
   if (options_.queue_size == 0) options_.queue_size = 1;
   if (options_.max_registering == 0) options_.max_registering = 1;
   workers_.reserve(options_.threads);
+  // Room for a full queue up front (capped), so that a herd does not rehash
+  // the set while it arrives, under the lock every submit takes.
+  in_flight_.reserve(std::min<std::size_t>(options_.queue_size + options_.threads, std::size_t{1} << 16));
   for (unsigned i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { work(); });
   // Every worker idle before the first submit: the queue bound counts idle
   // workers, so a request submitted before a worker reached its wait would
@@ -84,17 +88,19 @@ SubmitStatus Dispatcher::admit(Request& request, OnDone& on_done, RunHere run_he
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return SubmitStatus::stopped;
-    if (in_flight_.contains(key)) {
+    // One lookup: inserted now, taken back out if the queue is full.
+    const auto [entry, inserted] = in_flight_.insert(key);
+    if (!inserted) {
       ++counts_.deduplicated;
       return SubmitStatus::deduplicated;
     }
     const std::size_t free_workers = idle_workers_ - lent_slots_;
     // Idle workers take queued jobs at once, so only the surplus is waiting.
     if (queue_.size() >= options_.queue_size + free_workers) {
+      in_flight_.erase(entry);
       ++counts_.queue_full;
       return SubmitStatus::queue_full;
     }
-    in_flight_.insert(key);
     ++counts_.accepted;
     // Never ahead of a queued request, and only in a free worker's slot.
     const bool may_run_here =

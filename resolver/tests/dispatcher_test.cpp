@@ -161,6 +161,8 @@ TEST(Dispatcher, QueueHoldsExactlyQueueSizeWaitingRequests) {
       EXPECT_EQ(d.submit(id(static_cast<int>(2 + i)), results.callback()), SubmitStatus::accepted) << i;
     }
     EXPECT_EQ(d.submit(id(50), results.callback()), SubmitStatus::queue_full);
+    // A refused request is not in flight: sent again, it is refused again, not a duplicate.
+    EXPECT_EQ(d.submit(id(50), results.callback()), SubmitStatus::queue_full);
     ASSERT_TRUE(provider.wait_running(1));
     EXPECT_EQ(d.waiting(), queue_size);
     EXPECT_EQ(d.running(), 1u);
@@ -168,7 +170,8 @@ TEST(Dispatcher, QueueHoldsExactlyQueueSizeWaitingRequests) {
     provider.open();
     ASSERT_TRUE(results.wait_total(static_cast<int>(queue_size) + 1));
     d.stop(Clock::now() + 1s);
-    EXPECT_EQ(d.counts().queue_full, 2u);
+    EXPECT_EQ(d.counts().queue_full, 3u);
+    EXPECT_EQ(d.counts().deduplicated, 0u);
     EXPECT_EQ(provider.calls(), static_cast<int>(queue_size) + 1);
   }
 }
