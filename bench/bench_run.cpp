@@ -480,7 +480,6 @@ Report BenchRun::run() {
   report_.created = iso_now();
   report_.profile = p_.name;
   report_.command_line = o_.command_line;
-  const double rss_at_start = static_cast<double>(rss_bytes()) / (1024.0 * 1024.0);
   const fs::path source_root = find_data_root();
 
   std::optional<UserProvider> user = check_inputs();
@@ -510,7 +509,6 @@ Report BenchRun::run() {
   for (const auto& p : providers) run_provider(p);
   workload_ = &builtin_workload_;
   run_null_and_memory();
-  report_.measurements["memory.rss_at_start_mib"] = rss_at_start;
   if (p_.keystore_agents > 0) run_keystore();
   if (p_.micro_repetitions > 0 && o_.micro) run_micro();
 

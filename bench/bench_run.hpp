@@ -77,6 +77,7 @@ class BenchRun {
   void run_open_loop(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs);
   void run_herds(const ProviderSpec& p, bool socket_up);
   void run_null_and_memory();
+  void measure_serve_memory();
   void run_keystore();
   void run_micro();
   void note(const std::string& text);

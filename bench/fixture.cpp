@@ -149,12 +149,7 @@ double cpu_process_group_s(pid_t pgid) {
   return total;
 }
 
-std::size_t rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
+std::size_t rss_bytes() { return read_rss_bytes(::getpid()).value_or(0); }
 
 fs::path executable_dir() {
   std::error_code ec;

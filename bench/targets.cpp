@@ -268,8 +268,8 @@ std::optional<Measured> memory_100k(const Report& r) {
   Measured m;
   m.value = *start + *keys;
   m.conditions_met = !agents || *agents >= 100000;
-  m.detail = num(m.value, 1) + " MiB (keyreq at start " + num(*start, 1) + " MiB + client.keys with " +
-             (agents ? num(*agents, 0) : std::string("?")) + " agents " + num(*keys, 1) + " MiB)";
+  m.detail = num(m.value, 1) + " MiB RSS of keyreq serve with " + (agents ? num(*agents, 0) : std::string("?")) +
+             " agents (" + num(*start, 1) + " MiB with an empty client.keys + " + num(*keys, 1) + " MiB)";
   return m;
 }
 

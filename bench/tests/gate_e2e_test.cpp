@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "testkit/files.hpp"
 #include "testkit/paths.hpp"
 #include "testkit/processes.hpp"
@@ -44,6 +46,22 @@ class GateEndToEnd : public ::testing::Test {
     ss << in.rdbuf();
     std::cout << "---- " << name << "\n" << ss.str() << "\n";
   }
+  // The memory figures are keyreq serve's own RSS, from fresh processes
+  // (serve_memory_test.cpp checks that agents on file show in it; smoke's
+  // 1000 agents are within the RSS noise of two processes).
+  static void ExpectServeMemoryMeasured(const std::string& out) {
+    std::ifstream in(dir_ / out / "report.json");
+    const auto report = nlohmann::json::parse(in, nullptr, false);
+    ASSERT_FALSE(report.is_discarded());
+    const auto& m = report["measurements"];
+    ASSERT_TRUE(m.contains("memory.rss_at_start_mib") && m.contains("memory.keystore_rss_mib")) << m.dump();
+    EXPECT_EQ(m["memory.keystore_agents"].get<double>(), 1000);
+    const double at_start = m["memory.rss_at_start_mib"].get<double>();
+    EXPECT_GT(at_start, 1.0);  // a whole process, not a difference
+    EXPECT_LT(at_start, 64.0);
+    EXPECT_GE(m["memory.keystore_rss_mib"].get<double>(), 0.0);
+    EXPECT_LT(m["memory.keystore_rss_mib"].get<double>(), 16.0);
+  }
   // One directory for the suite (datasets made once), removed at exit.
   static inline const keyreq::testkit::TempDir temp_{"keyreq"};
   static inline const fs::path dir_ = temp_.path();
@@ -51,6 +69,7 @@ class GateEndToEnd : public ::testing::Test {
 
 TEST_F(GateEndToEnd, PassesAnUnchangedBuildAndCatchesAnInjectedDelay) {
   ASSERT_EQ(bench("baseline"), 0);
+  ExpectServeMemoryMeasured("baseline");
   ASSERT_EQ(bench("unchanged"), 0);
   ASSERT_EQ(bench("slowed", "--inject-delay-us 3000"), 0);
   EXPECT_EQ(gate("baseline", "unchanged"), 0)

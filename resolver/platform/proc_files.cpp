@@ -59,6 +59,15 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   return stat;
 }
 
+std::optional<std::size_t> read_rss_bytes(pid_t pid) {
+  const auto text = read_proc_file(pid, "statm");
+  if (!text) return std::nullopt;
+  std::istringstream fields(*text);
+  std::size_t size = 0, resident = 0;
+  if (!(fields >> size >> resident)) return std::nullopt;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
 bool process_environment_has(pid_t pid, std::string_view entry) {
   const auto environment = read_proc_file(pid, "environ");
   if (!environment) return false;

@@ -32,6 +32,9 @@ struct ProcStat {
 // nullopt when the process is gone or the file does not parse.
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 
+// Resident set size of `pid` in bytes (/proc/PID/statm); nullopt when gone.
+std::optional<std::size_t> read_rss_bytes(pid_t pid);
+
 // Whether the environment of `pid` holds `entry` ("NAME=value") as a whole
 // variable; false when the process is gone.
 bool process_environment_has(pid_t pid, std::string_view entry);

@@ -83,6 +83,14 @@ TEST(ProcFiles, ALiveProcessHasItsStatAndEnvironment) {
   EXPECT_EQ(self->ppid, ::getppid());
   EXPECT_EQ(self->pgrp, ::getpgrp());
   EXPECT_FALSE(self->gone());
+  // RSS follows memory this process touches.
+  const auto rss_before = read_rss_bytes(::getpid());
+  ASSERT_TRUE(rss_before.has_value());
+  EXPECT_GT(*rss_before, 0u);
+  std::vector<char> touched(64u << 20, 1);
+  const auto rss_after = read_rss_bytes(::getpid());
+  ASSERT_TRUE(rss_after.has_value());
+  EXPECT_GE(*rss_after, *rss_before + (60u << 20)) << touched[touched.size() / 2];
   const pid_t child = start_idle_child();
   ASSERT_GT(child, 0);
   // Until exec replaced the forked copy, /proc shows our environment.
@@ -99,6 +107,7 @@ TEST(ProcFiles, AProcessThatIsGoneIsAbsentNotAnError) {
   ASSERT_GT(child, 0);
   kill_and_reap(child);
   EXPECT_FALSE(read_proc_stat(child).has_value());
+  EXPECT_FALSE(read_rss_bytes(child).has_value());
   EXPECT_FALSE(read_proc_file(child, "cmdline").has_value());
   EXPECT_FALSE(process_environment_has(child, "PATH=/bin"));
 }
