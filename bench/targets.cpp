@@ -36,20 +36,6 @@ double series_median(const Report& r, const SeriesKey& key, double (*get)(const 
 double p50_of(const Repetition& rep) { return rep.latency.p50_us; }
 double throughput_of(const Repetition& rep) { return rep.throughput; }
 
-double best_throughput(const Report& r, const std::string& provider, const std::string& transport,
-                       const std::string& path) {
-  double best = 0;
-  for (const auto& s : r.series) {
-    if (s.provider != provider || s.transport != transport || s.path != path || s.mode != "closed" ||
-        !s.variant.empty())
-      continue;
-    std::vector<double> v;
-    for (const auto& rep : s.reps) v.push_back(rep.throughput);
-    best = std::max(best, median(v));
-  }
-  return best;
-}
-
 const Micro* find_micro(const Report& r, const std::string& name) {
   for (const auto& m : r.micro)
     if (m.name == name) return &m;
@@ -86,25 +72,6 @@ struct TargetRow {
   const char* not_measured;  // why, when the figure is missing
   Measure measure;
 };
-
-std::optional<Measured> socket_pipeline(const Report& r) {
-  const Figure* f = r.find_figure("reference/socket/throughput_ratio_peak");
-  if (!f) return std::nullopt;
-  Measured m;
-  m.value = median(f->values);
-  m.detail = num(m.value) + " (best resolver " + rate(best_throughput(r, "reference", "socket", "resolver")) +
-             " / best floor " + rate(best_throughput(r, "reference", "socket", "floor")) + "; " +
-             setting(r, "registration") + ")";
-  // The same without registration, at the highest concurrency measured.
-  for (const auto& s : r.series) {
-    if (s.provider != "reference" || s.transport != "socket" || s.variant != "validate" || s.concurrency == 1) continue;
-    const std::string c = std::to_string(s.concurrency);
-    if (const Figure* v = r.find_figure("reference/socket/throughput_ratio_c" + c + "_validate")) {
-      m.detail += "; without registration " + num(median(v->values)) + " at c" + c;
-    }
-  }
-  return m;
-}
 
 std::optional<Measured> exec_latency(const Report& r) {
   // Judged without registration when that run exists: the floor registers
@@ -286,8 +253,6 @@ std::optional<Measured> memory_flat(const Report& r) {
 
 const std::vector<TargetRow>& target_rows() {
   static const std::vector<TargetRow> rows = {
-      {"socket, reference provider, whole pipeline: throughput vs raw floor", "ratio", Comparison::at_least, 0.80, "",
-       "no socket series for the reference provider", socket_pipeline},
       {"socket, reference provider, one at a time, without registration: latency vs raw floor", "ratio",
        Comparison::at_most, 1.25, "", "no validate-only socket series at concurrency 1", socket_latency_validate},
       {"socket, reference provider, one at a time, with registration: latency vs floor + fdatasync", "ratio",

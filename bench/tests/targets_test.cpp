@@ -18,12 +18,14 @@ const PerformanceTarget& named(const Report& r, const std::string& prefix) {
 TEST(Targets, EmptyReportIsNotMeasuredWithTheRequirementsSpelledOut) {
   Report r;
   evaluate_targets(r);
-  ASSERT_EQ(r.targets.size(), 13u);
+  ASSERT_EQ(r.targets.size(), 12u);
   for (const auto& t : r.targets) {
     EXPECT_FALSE(t.measured_ok) << t.name;
     EXPECT_FALSE(t.pass) << t.name;
   }
-  EXPECT_EQ(named(r, "socket, reference").requirement, "ratio >= 0.80");
+  // Closed-loop throughput with registration is no target (DESIGN.md): one
+  // request per worker waits for its own fsync; the herd is that figure.
+  for (const auto& t : r.targets) EXPECT_EQ(t.name.find("whole pipeline"), std::string::npos) << t.name;
   EXPECT_EQ(named(r, "exec, reference").requirement, "ratio <= 1.05");
   EXPECT_EQ(named(r, "socket, reference provider, one at a time, without").requirement, "ratio <= 1.25");
   EXPECT_EQ(named(r, "socket, reference provider, one at a time, with registration").requirement, "ratio <= 1.30");
