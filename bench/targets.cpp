@@ -73,6 +73,14 @@ struct TargetRow {
   Measure measure;
 };
 
+// "; N repetitions, lo–hi" of a per-repetition figure: the value is the
+// median of the repetitions' ratios, which the p50s beside it need not give.
+std::string spread(const Figure& f) {
+  if (f.values.size() < 2) return "";
+  const auto [lo, hi] = std::minmax_element(f.values.begin(), f.values.end());
+  return "; " + std::to_string(f.values.size()) + " repetitions, " + num(*lo) + "–" + num(*hi);
+}
+
 std::optional<Measured> exec_latency(const Report& r) {
   // Judged without registration when that run exists: the floor registers
   // nothing, and an fsync of client.keys is not the cost of exec.
@@ -86,7 +94,8 @@ std::optional<Measured> exec_latency(const Report& r) {
   m.detail = num(m.value) + " (resolver p50 " + num(series_median(r, resolver, p50_of), 0) + " µs / floor p50 " +
              num(series_median(r, SeriesKey::closed("reference", "exec", "floor"), p50_of), 0) + " µs, 1 at a time" +
              (validate ? ", provider call + validation" : "") +
-             (validate && registered ? "; with registration " + num(median(registered->values)) : "") + ")";
+             (validate && registered ? "; with registration " + num(median(registered->values)) : "") + spread(*f) +
+             ")";
   return m;
 }
 
@@ -97,9 +106,7 @@ std::optional<Measured> figure_median(const Report& r, const std::string& id, co
   if (!f || f->values.empty()) return std::nullopt;
   Measured m;
   m.value = median(f->values);
-  const auto [lo, hi] = std::minmax_element(f->values.begin(), f->values.end());
-  m.detail = num(m.value) + " (" + detail + "; " + std::to_string(f->values.size()) + " repetitions, " + num(*lo) +
-             "–" + num(*hi) + ")";
+  m.detail = num(m.value) + " (" + detail + spread(*f) + ")";
   return m;
 }
 
