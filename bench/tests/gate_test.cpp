@@ -96,7 +96,7 @@ TEST(Gate, AnAlphaTheRepetitionsCannotReachCannotJudge) {
   EXPECT_EQ(run_gate(base, with({1.40, 1.42, 1.41, 1.43, 1.39}, kSocket), strict).exit_code(), 2);
 }
 
-// The README's example: a ci baseline (5 repetitions) against `make bench`'s quick profile (3).
+// A ci baseline (5 repetitions) against a shorter run (`keyreq bench --repetitions 3`): still judged.
 TEST(Gate, FiveAgainstThreeRepetitionsCanJudge) {
   const auto base = with(kExec, kSocket);
   const auto quick = with({1.40, 1.42, 1.41}, {0.9, 0.91, 0.9});
