@@ -54,17 +54,17 @@ std::size_t fire(int fd, const std::vector<std::string>& requests, std::vector<C
 }
 
 // The herd's figures from what serve's log said.
-void summarize(HerdRun& run, const ServeLog& log, const std::vector<std::string>& requests,
+void summarize(HerdRun& run, const ServeLog& serve_log, const std::vector<std::string>& requests,
                const std::vector<Clock::time_point>& sent_at, Clock::time_point first_send) {
-  run.durable = log.durable;
-  run.failed = log.failed + (run.sent - std::min(run.sent, log.durable + log.failed));
-  run.dropped = log.dropped;
+  run.durable = serve_log.durable;
+  run.failed = serve_log.failed + (run.sent - std::min(run.sent, serve_log.durable + serve_log.failed));
+  run.dropped = serve_log.dropped;
   std::unordered_map<std::string_view, Clock::time_point> sent_at_of;
   sent_at_of.reserve(run.sent);
   for (std::size_t i = 0; i < run.sent; ++i) sent_at_of.emplace(requests[i], sent_at[i]);
   Histogram to_durable;
   Clock::time_point last = first_send;
-  for (const auto& [request, at] : log.durable_at) {
+  for (const auto& [request, at] : serve_log.durable_at) {
     const auto it = sent_at_of.find(request);
     if (it == sent_at_of.end()) continue;
     last = std::max(last, at);
@@ -73,15 +73,15 @@ void summarize(HerdRun& run, const ServeLog& log, const std::vector<std::string>
             .count()));
   }
   run.to_durable = percentiles_of(to_durable);
-  run.queue_wait = percentiles_of(log.queue_wait);
-  run.in_serve = percentiles_of(log.in_serve);
+  run.queue_wait = percentiles_of(serve_log.queue_wait);
+  run.in_serve = percentiles_of(serve_log.in_serve);
   run.seconds = std::chrono::duration<double>(last - first_send).count();
   if (run.seconds > 0) run.registrations_per_s = static_cast<double>(run.durable) / run.seconds;
   run.extrapolated = run.sent < run.requested;
   run.seconds_for_requested = run.extrapolated && run.registrations_per_s > 0
                                   ? static_cast<double>(run.requested) / run.registrations_per_s
                                   : run.seconds;
-  if (run.failed > 0 && run.error.empty()) run.error = "first failure: " + log.first_failure;
+  if (run.failed > 0 && run.error.empty()) run.error = "first failure: " + serve_log.first_failure;
 }
 
 }  // namespace
