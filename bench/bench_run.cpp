@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <variant>
 
 #include "bench/environment.hpp"
@@ -206,11 +207,28 @@ void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const
               [this] { return make_fdatasync_call(workdir_->path() / "keys"); }, spec, CpuFrom::none);
         }
       };
-      // ABBA order across repetitions: drift on a shared machine hits both sides alike.
-      if (rep % 2 == 0)
-        run_floor(), run_resolver();
-      else
-        run_resolver(), run_floor();
+      // Without registration (the floors register nothing): the resolver's
+      // own cost, apart from the fsync of client.keys.
+      auto run_validate = [&] {
+        measure_resolver(series(SeriesKey::closed(p.name, leg.transport, "resolver", c, "validate")), *leg.client,
+                         nullptr, spec, leg.cpu, leg.group);
+      };
+      // exec with the resolver's memory grown by a client.keys of 100k
+      // agents (held, not written: validate only, so fsync jitter stays out
+      // of the comparison with the validate run).
+      auto run_keys100k = [&] {
+        const std::size_t id = series(SeriesKey::closed(p.name, "exec", "resolver", 1, "keys100k"));
+        auto held = fresh_keys(report_.series[id].id, &keys100k_);
+        measure_resolver(id, *leg.client, nullptr, spec, leg.cpu, leg.group);
+      };
+      // Each pair a target line divides runs side by side (durable | floor |
+      // validate | keys100k), and the order reverses every repetition (ABBA),
+      // so drift on a shared machine hits both sides of a ratio alike.
+      std::vector<std::function<void()>> steps{run_resolver, run_floor};
+      if (sizing.validate_variant && (c == 1 || c == sizing.sweep.back())) steps.emplace_back(run_validate);
+      if (leg.transport == "exec" && c == 1 && sizing.keys100k_variant) steps.emplace_back(run_keys100k);
+      if (rep % 2 == 1) std::reverse(steps.begin(), steps.end());
+      for (const auto& step : steps) step();
       // The user's provider: this repetition's calibration (and the
       // interpreter alone), one request at a time like the floor it divides.
       if (c == 1 && leg.calibration) {
@@ -219,20 +237,6 @@ void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const
       }
       if (c == 1 && leg.startup) {
         measure(series(SeriesKey::closed(p.name, leg.transport, "startup", 1)), leg.startup, spec, CpuFrom::children);
-      }
-      // Without registration (the floors register nothing): the resolver's
-      // own cost, apart from the fsync of client.keys.
-      if (sizing.validate_variant && (c == 1 || c == sizing.sweep.back())) {
-        measure_resolver(series(SeriesKey::closed(p.name, leg.transport, "resolver", c, "validate")), *leg.client,
-                         nullptr, spec, leg.cpu, leg.group);
-      }
-      // exec with the resolver's memory grown by a client.keys of 100k
-      // agents (held, not written: validate only, so fsync jitter stays out
-      // of the comparison with the validate run above).
-      if (leg.transport == "exec" && c == 1 && sizing.keys100k_variant) {
-        const std::size_t id = series(SeriesKey::closed(p.name, "exec", "resolver", 1, "keys100k"));
-        auto held = fresh_keys(report_.series[id].id, &keys100k_);
-        measure_resolver(id, *leg.client, nullptr, spec, leg.cpu, leg.group);
       }
     }
   }
