@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "bench/serve_process.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/unix_listen.hpp"
 
 namespace keyreq::bench {
@@ -45,7 +46,7 @@ std::size_t fire(int fd, const std::vector<std::string>& requests, std::vector<C
     while ((rc = ::send(fd, request.data(), request.size(), 0)) < 0 && errno == EINTR) {
     }
     if (rc < 0) {
-      error = "send to serve's input: " + std::string(std::strerror(errno));
+      error = "send to serve's input: " + errno_text(errno);
       break;
     }
     ++sent;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "resolver/platform/child_process_groups.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/proc_files.hpp"
 
@@ -64,7 +65,7 @@ ServeProcess::ServeProcess(const std::vector<std::string>& args, std::filesystem
     : log_file_(std::move(log_file)) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    error_ = std::string("pipe: ") + std::strerror(errno);
+    error_ = "pipe: " + errno_text(errno);
     return;
   }
   const SpawnStdio stdio{dev_null_fd(O_RDONLY), dev_null_fd(O_WRONLY), pipe_fds[1]};

@@ -13,17 +13,12 @@
 #include <filesystem>
 #include <vector>
 
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_listen.hpp"
 
 namespace keyreq {
-
-namespace {
-
-std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
 
 std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(DatagramInputOptions options) {
   sockaddr_un addr;
@@ -46,7 +41,7 @@ std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(Da
   const int fd = bound.listener.release();  // DatagramInput closes it and removes the path
   const int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) {
-    const std::string why = "eventfd: " + errno_text();
+    const std::string why = "eventfd: " + errno_text(errno);
     ::close(fd);
     ::unlink(options.path.c_str());
     return why;
@@ -56,7 +51,7 @@ std::variant<std::unique_ptr<DatagramInput>, std::string> DatagramInput::open(Da
   // fails start-up with a message instead of leaving a thread that never reads.
   for (unsigned i = 0; i < std::max(1u, input->options_.threads); ++i) {
     UniqueFd epoll_fd = input->watch_socket_and_stop();
-    if (epoll_fd.get() < 0) return "epoll for input reading thread " + std::to_string(i + 1) + ": " + errno_text();
+    if (epoll_fd.get() < 0) return "epoll for input reading thread " + std::to_string(i + 1) + ": " + errno_text(errno);
     input->epoll_fds_.push_back(std::move(epoll_fd));
   }
   return input;
@@ -170,12 +165,12 @@ std::string send_datagram(const std::string& path, std::string_view bytes) {
   sockaddr_un addr;
   if (!unix_socket_address(path, addr)) return "bad socket path";
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "socket: " + errno_text();
+  if (fd < 0) return "socket: " + errno_text(errno);
   ssize_t n;
   do {
     n = ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   } while (n < 0 && errno == EINTR);
-  const std::string error = n < 0 ? "sendto " + path + ": " + errno_text() : "";
+  const std::string error = n < 0 ? "sendto " + path + ": " + errno_text(errno) : "";
   ::close(fd);
   return error;
 }

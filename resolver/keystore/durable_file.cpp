@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "resolver/platform/atomic_file.hpp"
+#include "resolver/platform/errno_text.hpp"
 
 namespace keyreq::keystore_internal {
 
@@ -18,7 +19,7 @@ std::string io_failure(std::string_view what, const std::filesystem::path& p, in
   s += ' ';
   s += p.string();
   s += ": ";
-  s += std::strerror(err);
+  s += errno_text(err);
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include "resolver/keystore/durable_file.hpp"
 #include "resolver/keystore/keystore_impl.hpp"
 #include "resolver/platform/atomic_file.hpp"
+#include "resolver/platform/errno_text.hpp"
 
 namespace keyreq {
 
@@ -97,7 +98,7 @@ std::pair<std::string, bool> KeyStore::Impl::append_durably(const std::string& b
   if (err == 0) return {{}, false};
   std::string msg = io_failure(what, path, err);
   if (::ftruncate(fd, static_cast<off_t>(base)) != 0 || ::fsync(fd) != 0) {
-    msg += "; cutting the file back also failed: " + std::string(std::strerror(errno));
+    msg += "; cutting the file back also failed: " + errno_text(errno);
     return {msg, true};
   }
   return {msg, false};

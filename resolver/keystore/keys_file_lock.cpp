@@ -1,4 +1,5 @@
 #include "resolver/keystore/keys_file_lock.hpp"
+#include "resolver/platform/errno_text.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -35,10 +36,9 @@ std::variant<KeysFileLock, KeysFileLockError> KeysFileLock::acquire(const std::f
   const std::filesystem::path path = lock_path_for(keys_path);
   // O_NONBLOCK: a FIFO planted at F.lock must not hang the open.
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0640));
-  if (fd.get() < 0)
-    return KeysFileLockError{"cannot open the lock file " + path.string() + ": " + std::strerror(errno)};
+  if (fd.get() < 0) return KeysFileLockError{"cannot open the lock file " + path.string() + ": " + errno_text(errno)};
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return KeysFileLockError{"stat " + path.string() + ": " + std::strerror(errno)};
+  if (::fstat(fd.get(), &st) != 0) return KeysFileLockError{"stat " + path.string() + ": " + errno_text(errno)};
   if (!S_ISREG(st.st_mode)) return KeysFileLockError{"the lock file " + path.string() + " is not a regular file"};
   int rc;
   do {
@@ -46,7 +46,7 @@ std::variant<KeysFileLock, KeysFileLockError> KeysFileLock::acquire(const std::f
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     const int err = errno;
-    if (err != EWOULDBLOCK) return KeysFileLockError{"cannot lock " + path.string() + ": " + std::strerror(err)};
+    if (err != EWOULDBLOCK) return KeysFileLockError{"cannot lock " + path.string() + ": " + errno_text(err)};
     const pid_t holder = read_holder(fd.get());
     const std::string who = holder > 0 ? "pid " + std::to_string(holder) : "a process that has not written its pid yet";
     return KeysFileLockError{"in use by " + who + " (it holds " + path.string() +

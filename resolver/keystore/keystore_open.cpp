@@ -13,6 +13,7 @@
 #include "resolver/keystore/durable_file.hpp"
 #include "resolver/keystore/keystore_impl.hpp"
 #include "resolver/platform/atomic_file.hpp"
+#include "resolver/platform/errno_text.hpp"
 
 namespace keyreq {
 
@@ -50,22 +51,21 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
   int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (rfd < 0 && errno == ENOENT) {
     const int cfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (cfd < 0 && errno != EEXIST) return fail(0, "cannot create: " + std::string(std::strerror(errno)));
+    if (cfd < 0 && errno != EEXIST) return fail(0, "cannot create: " + errno_text(errno));
     if (cfd >= 0) {
       const int err = ::fsync(cfd) == 0 ? 0 : errno;
       ::close(cfd);
-      if (err != 0) return fail(0, "fsync after creating: " + std::string(std::strerror(err)));
-      if (const int derr = fsync_dir(path); derr != 0)
-        return fail(0, "fsync of its directory: " + std::string(std::strerror(derr)));
+      if (err != 0) return fail(0, "fsync after creating: " + errno_text(err));
+      if (const int derr = fsync_dir(path); derr != 0) return fail(0, "fsync of its directory: " + errno_text(derr));
     }
     rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   }
-  if (rfd < 0) return fail(0, "cannot open: " + std::string(std::strerror(errno)));
+  if (rfd < 0) return fail(0, "cannot open: " + errno_text(errno));
   struct stat st {};
   if (::fstat(rfd, &st) != 0) {
     const int err = errno;
     ::close(rfd);
-    return fail(0, "stat: " + std::string(std::strerror(err)));
+    return fail(0, "stat: " + errno_text(err));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(rfd);
@@ -80,7 +80,7 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
     if (r < 0) {
       const int err = errno;
       ::close(rfd);
-      return fail(0, "read: " + std::string(std::strerror(err)));
+      return fail(0, "read: " + errno_text(err));
     }
     if (r == 0) break;
     got += static_cast<std::size_t>(r);
@@ -106,7 +106,7 @@ std::variant<std::unique_ptr<KeyStore>, KeyStoreError> KeyStore::open(const std:
   }
 
   s.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
-  if (s.fd < 0) return fail(0, "cannot open for appending: " + std::string(std::strerror(errno)));
+  if (s.fd < 0) return fail(0, "cannot open for appending: " + errno_text(errno));
   if (::fstat(s.fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail(0, "not a regular file");
 
   if (start < s.text.size()) {
@@ -147,7 +147,7 @@ std::string KeyStore::Impl::repair_torn_tail(std::size_t start, std::size_t line
   if (reason.empty()) {
     int err = write_all(fd, "\n");
     if (err == 0 && ::fsync(fd) != 0) err = errno;
-    if (err != 0) return "repair: appending the missing newline failed: " + std::string(std::strerror(err));
+    if (err != 0) return "repair: appending the missing newline failed: " + errno_text(err);
     text.push_back('\n');
     note = where + ": last line had no newline; it is a valid line, newline appended";
     return {};
@@ -158,7 +158,7 @@ std::string KeyStore::Impl::repair_torn_tail(std::size_t start, std::size_t line
   if (const int err = append_durably_or_undo(torn_path, saved); err != 0)
     return "repair: " + io_failure("saving the torn line to", torn_path, err);
   if (::ftruncate(fd, static_cast<off_t>(start)) != 0 || ::fsync(fd) != 0)
-    return "repair: cutting off the torn line failed: " + std::string(std::strerror(errno));
+    return "repair: cutting off the torn line failed: " + errno_text(errno);
   text.resize(start);
   note = where + ": torn last line (" + std::to_string(torn_len) + " bytes, " + reason + ") cut off and saved to " +
          torn_path.string();

@@ -7,12 +7,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/unique_fd.hpp"
 
 namespace keyreq {
 namespace {
-
-std::string errno_text(int err) { return std::strerror(err); }
 
 std::string directory_of(const std::string& path) {
   const auto slash = path.rfind('/');
