@@ -98,11 +98,12 @@ HerdRun run_herd(const HerdSpec& spec) {
     run.error = "no agent to ask for";
     return run;
   }
-  const fs::path input = spec.dir / ("herd-" + spec.transport + ".in");
-  const fs::path keys = spec.dir / ("herd-" + spec.transport + ".keys");
+  const fs::path files = spec.dir / ("herd-" + spec.transport);  // .in, .keys, .log
+  const fs::path input = fs::path(files).concat(".in");
+  const fs::path keys = fs::path(files).concat(".keys");
   std::error_code ec;
   fs::remove(keys, ec);
-  ServeProcess serve(serve_args(spec, n, input, keys), spec.dir / ("herd-" + spec.transport + ".log"));
+  ServeProcess serve(serve_args(spec, n, input, keys), fs::path(files).concat(".log"));
   std::string error = serve.wait_started();
   const UniqueFd input_fd = error.empty() ? connect_unix_datagram(input.string(), error) : UniqueFd();
   const int fd = input_fd.get();

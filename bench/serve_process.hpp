@@ -46,13 +46,12 @@ struct ServeLog {
 class ServeProcess {
  public:
   // Starts `args` (the keyreq binary, "serve", flags); its log is also
-  // written to `log_file`. error() says why it could not start.
+  // written to `log_file`. wait_started() says why it could not start.
   ServeProcess(const std::vector<std::string>& args, std::filesystem::path log_file);
   ~ServeProcess() { stop(); }
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
 
-  const std::string& error() const { return error_; }
   pid_t pid() const { return pid_; }
   // Waits for serve_started; "" or what went wrong (with the log's last lines).
   std::string wait_started(std::chrono::seconds timeout = std::chrono::seconds(30));
