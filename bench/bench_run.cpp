@@ -51,16 +51,6 @@ std::string plain_command_line(const std::vector<std::string>& words) {
   return line;
 }
 
-// Writes a client.keys holding `n` agents that the dataset does not serve
-// (indexes from `first`), in the file's own line format.
-void write_keys_file(const fs::path& path, std::size_t first, std::size_t n) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  for (std::size_t i = first; i < first + n; ++i) {
-    const auto a = fixtures::dataset_agent(i);
-    out << a.id << ' ' << a.name << ' ' << a.ip << ' ' << a.key << '\n';
-  }
-}
-
 }  // namespace
 
 void BenchRun::note(const std::string& text) {

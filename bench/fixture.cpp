@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "dataset/dataset.hpp"
 #include "resolver/platform/child_process_groups.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/proc_files.hpp"
@@ -150,6 +151,14 @@ double cpu_process_group_s(pid_t pgid) {
 }
 
 std::size_t rss_bytes() { return read_rss_bytes(::getpid()).value_or(0); }
+
+void write_keys_file(const fs::path& path, std::size_t first, std::size_t n) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  for (std::size_t i = first; i < first + n; ++i) {
+    const auto a = fixtures::dataset_agent(i);
+    out << a.id << ' ' << a.name << ' ' << a.ip << ' ' << a.key << '\n';
+  }
+}
 
 fs::path executable_dir() {
   std::error_code ec;

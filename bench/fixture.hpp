@@ -73,6 +73,11 @@ double cpu_process_group_s(pid_t pgid);  // every live process of the group (soc
 // Resident set size of this process, bytes.
 std::size_t rss_bytes();
 
+// Writes a client.keys holding dataset agents `first` .. `first + n - 1`
+// (bench passes indexes the dataset does not serve), in the file's own
+// line format.
+void write_keys_file(const std::filesystem::path& path, std::size_t first, std::size_t n);
+
 // Directory of the running executable (where keyreq-provider and keyreq-microbench live).
 std::filesystem::path executable_dir();
 

@@ -4,11 +4,10 @@
 // loading the agents could reuse.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 
+#include "bench/fixture.hpp"
 #include "bench/serve_process.hpp"
-#include "dataset/dataset.hpp"
 #include "testkit/paths.hpp"
 #include "testkit/temp_dir.hpp"
 
@@ -18,13 +17,7 @@ namespace {
 TEST(ServeMemory, AgentsOnFileShowInServesOwnRss) {
   const testkit::TempDir dir("keyreq");
   const auto seed = dir.path() / "seed.keys";
-  {
-    std::ofstream out(seed, std::ios::binary);
-    for (std::size_t i = 0; i < 20000; ++i) {
-      const auto a = fixtures::dataset_agent(i);
-      out << a.id << ' ' << a.name << ' ' << a.ip << ' ' << a.key << '\n';
-    }
-  }
+  write_keys_file(seed, 0, 20000);
   std::string error;
   const auto empty = serve_rss_mib(testkit::bin_dir(), dir.path(), "empty", nullptr, error);
   ASSERT_TRUE(empty.has_value()) << error;
