@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/unique_fd.hpp"
 
 namespace keyreq::bench {
@@ -23,7 +24,7 @@ class FdatasyncProbe final : public TimedCall {
  public:
   explicit FdatasyncProbe(std::filesystem::path file) : file_(std::move(file)) {
     fd_.reset(::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
-    if (fd_.get() < 0) open_error_ = "cannot create " + file_.string() + ": " + std::strerror(errno);
+    if (fd_.get() < 0) open_error_ = "cannot create " + file_.string() + ": " + errno_text(errno);
   }
   ~FdatasyncProbe() override {
     fd_.reset();
@@ -37,7 +38,7 @@ class FdatasyncProbe final : public TimedCall {
     }
     if (::write(fd_.get(), kLine.data(), kLine.size()) != static_cast<ssize_t>(kLine.size()) ||
         ::fdatasync(fd_.get()) != 0) {
-      error = "append + fdatasync " + file_.string() + ": " + std::strerror(errno);
+      error = "append + fdatasync " + file_.string() + ": " + errno_text(errno);
       return {false, "io_error"};
     }
     return {true, "durable"};

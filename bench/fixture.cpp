@@ -12,6 +12,7 @@
 
 #include "dataset/dataset.hpp"
 #include "resolver/platform/child_process_groups.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/proc_files.hpp"
 #include "resolver/platform/unique_fd.hpp"
@@ -87,7 +88,7 @@ std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, con
                                     const std::string& log, std::chrono::milliseconds wait, std::string& error) {
   const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log_fd.get() < 0) {
-    error = "cannot open the daemon log " + log + ": " + std::strerror(errno);
+    error = "cannot open the daemon log " + log + ": " + errno_text(errno);
     return std::nullopt;
   }
   // Its own process group (stop() signals the group) and PR_SET_PDEATHSIG, so
@@ -96,7 +97,7 @@ std::optional<Daemon> Daemon::start(const std::vector<std::string>& command, con
   const int rc = spawn_process(command[0], command, SpawnStdio{dev_null_fd(O_RDONLY), log_fd.get(), log_fd.get()},
                                SpawnOptions{}, pid);
   if (rc != 0) {
-    error = "cannot start " + command[0] + ": " + std::strerror(rc);
+    error = "cannot start " + command[0] + ": " + errno_text(rc);
     return std::nullopt;
   }
   Daemon daemon(pid);

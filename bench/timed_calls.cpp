@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dataset/dataset.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/json_document_end.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/resolve/resolver.hpp"
@@ -86,7 +87,7 @@ class ExecFloorProbe final : public TimedCall {
 
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-      error = std::string("pipe: ") + std::strerror(errno);
+      error = "pipe: " + errno_text(errno);
       return {false, "spawn_failed"};
     }
     // The kit's lowest-level call with nothing added: no process group, no
@@ -97,7 +98,7 @@ class ExecFloorProbe final : public TimedCall {
     ::close(fds[1]);
     if (rc != 0) {
       ::close(fds[0]);
-      error = std::string("spawn: ") + std::strerror(rc);
+      error = "spawn: " + errno_text(rc);
       return {false, "spawn_failed"};
     }
     std::size_t got = 0;
@@ -137,15 +138,15 @@ class SocketFloorProbe final : public TimedCall {
   Result call(const WorkItem& item, std::string& error) override {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      error = std::string("socket: ") + std::strerror(errno);
+      error = "socket: " + errno_text(errno);
       return {false, "io_error"};
     }
     Result r{true, "answered"};
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr_), sizeof addr_) != 0) {
-      error = std::string("connect: ") + std::strerror(errno);
+      error = "connect: " + errno_text(errno);
       r = {false, "connect_failed"};
     } else if (::send(fd, item.raw.data(), item.raw.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(item.raw.size())) {
-      error = std::string("send: ") + std::strerror(errno);
+      error = "send: " + errno_text(errno);
       r = {false, "io_error"};
     } else {
       // Read until EOF or until one JSON document is complete (the socket client's scanner).

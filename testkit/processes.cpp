@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/proc_files.hpp"
 #include "resolver/platform/unique_fd.hpp"
@@ -84,7 +85,7 @@ bool collect_output(int out_fd, int err_fd, std::string& out, std::string& err,
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
   UniqueFd out_read, out_write, err_read, err_write;
   if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    throw std::runtime_error("pipe: " + errno_text(errno));
   }
   const UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   const int err_target = options.merge_stderr ? out_write.get() : err_write.get();

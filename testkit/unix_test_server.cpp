@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "resolver/platform/errno_text.hpp"
+
 namespace keyreq::testkit {
 
 UnixTestServer::UnixTestServer(std::string path, Handler handler, int backlog, Handling handling)
@@ -19,7 +21,7 @@ UnixTestServer::UnixTestServer(std::string path, Handler handler, int backlog, H
   std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
   ::unlink(path_.c_str());
   if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, backlog) != 0) {
-    const std::string why = std::strerror(errno);
+    const std::string why = errno_text(errno);
     if (fd_ >= 0) ::close(fd_);
     throw std::runtime_error("test server cannot listen on " + path_ + ": " + why);
   }

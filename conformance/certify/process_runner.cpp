@@ -14,6 +14,7 @@
 
 #include "conformance/certify/provider_guardian.hpp"
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/transport/command_line.hpp"
@@ -99,7 +100,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
 
   UniqueFd out_read, out_write, err_read, err_write;
   if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
-    run.start_error = std::string("pipe: ") + std::strerror(errno);
+    run.start_error = "pipe: " + errno_text(errno);
     return run;
   }
 
@@ -113,7 +114,7 @@ ProcessRun run_process(const std::vector<std::string>& argv, const RunLimits& li
   out_write.reset();
   err_write.reset();
   if (rc != 0) {
-    run.start_error = "cannot start \"" + program + "\": " + std::strerror(rc);
+    run.start_error = "cannot start \"" + program + "\": " + errno_text(rc);
     return run;
   }
   run.started = true;

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "resolver/platform/errno_text.hpp"
+
 namespace keyreq::certify {
 namespace {
 
@@ -54,12 +56,12 @@ void report(std::int32_t record) {
 
 std::string start_provider_guardian() {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return "pipe: " + errno_text(errno);
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    return std::string("fork: ") + std::strerror(errno);
+    return "fork: " + errno_text(errno);
   }
   if (pid == 0) {
     // Stop signals from the terminal reach certify's whole process group:

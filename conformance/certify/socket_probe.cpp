@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/socket_send.hpp"
 #include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_connect.hpp"
@@ -36,7 +37,7 @@ int connect_to(const std::string& path, Clock::time_point deadline, std::string&
 std::string write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
   const int err = send_all(fd, bytes, deadline);
   if (err == ETIMEDOUT) return "the provider did not read the request before the deadline";
-  return err == 0 ? std::string() : std::string("send: ") + std::strerror(err);
+  return err == 0 ? std::string() : "send: " + errno_text(err);
 }
 
 }  // namespace
@@ -108,7 +109,7 @@ SocketRun socket_exchange(const std::string& path, const SocketScript& script) {
     if (errno == ECONNRESET || errno == EPIPE)
       run.reset = true;
     else
-      run.read_error = std::string("recv: ") + std::strerror(errno);
+      run.read_error = "recv: " + errno_text(errno);
     break;
   }
   run.elapsed = Clock::now() - start;
@@ -175,7 +176,7 @@ std::vector<SocketRun> concurrent_exchanges(const std::string& path, const std::
         if (errno == ECONNRESET || errno == EPIPE)
           run.reset = true;
         else
-          run.read_error = std::string("recv: ") + std::strerror(errno);
+          run.read_error = "recv: " + errno_text(errno);
         done = true;
       }
       if (done) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/transport/command_line.hpp"
 
@@ -278,7 +279,7 @@ std::variant<KeyRequestConfig, ConfigError> parse_key_request_config(std::string
 
 std::variant<KeyRequestConfig, ConfigError> load_key_request_config(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ConfigError{path.string(), {}, {}, std::string("cannot read: ") + std::strerror(errno)};
+  if (!in) return ConfigError{path.string(), {}, {}, "cannot read: " + errno_text(errno)};
   std::ostringstream text;
   text << in.rdbuf();
   return parse_key_request_config(text.str(), path.string());

@@ -16,6 +16,7 @@
 
 #include "resolver/daemon/exec_fallback.hpp"
 #include "resolver/daemon/log.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/proc_files.hpp"
@@ -300,7 +301,7 @@ ProviderSupervisor::RunResult ProviderSupervisor::run_once() {
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    const std::string reason = std::string("pipe: ") + std::strerror(errno);
+    const std::string reason = "pipe: " + errno_text(errno);
     log::error("provider_cannot_start", {log::kv("command", command_text), log::kv("reason", reason)});
     return {milliseconds(0), "cannot start: " + reason};
   }

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "resolver/platform/errno_text.hpp"
+
 namespace keyreq {
 namespace {
 
@@ -19,7 +21,7 @@ std::filesystem::path make_dir(const std::string& prefix, const std::string& par
   }
   std::string templ = (std::filesystem::path(base) / (prefix + "-XXXXXX")).string();
   if (::mkdtemp(templ.data()) == nullptr) {
-    error = "cannot create a temporary directory under " + base + ": " + std::strerror(errno);
+    error = "cannot create a temporary directory under " + base + ": " + errno_text(errno);
     return {};
   }
   return templ;

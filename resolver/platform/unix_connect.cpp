@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/escape.hpp"
 
 namespace keyreq {
@@ -81,7 +82,7 @@ UnixConnectResult connect_unix(const std::string& path, Clock::time_point deadli
     result.error = ETIMEDOUT;
     result.message = "cannot connect to " + escape_bytes(path) + ": listen backlog full until the deadline";
   } else {
-    result.message = "cannot connect to " + escape_bytes(path) + ": " + std::strerror(result.error);
+    result.message = "cannot connect to " + escape_bytes(path) + ": " + errno_text(result.error);
   }
   return result;
 }

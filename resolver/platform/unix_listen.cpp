@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/escape.hpp"
 
 namespace keyreq {
@@ -23,7 +24,7 @@ std::string too_long(const std::string& path) {
 void inspect_existing(const std::string& path, int type, UnixListenResult& result) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) result.error = "cannot inspect " + path + ": " + std::strerror(errno);
+    if (errno != ENOENT) result.error = "cannot inspect " + path + ": " + errno_text(errno);
     return;
   }
   if (!S_ISSOCK(st.st_mode)) {
@@ -34,7 +35,7 @@ void inspect_existing(const std::string& path, int type, UnixListenResult& resul
   unix_socket_address(path, addr);
   const UniqueFd probe(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (probe.get() < 0) {
-    result.error = std::string("socket: ") + std::strerror(errno);
+    result.error = "socket: " + errno_text(errno);
     return;
   }
   if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
@@ -45,12 +46,11 @@ void inspect_existing(const std::string& path, int type, UnixListenResult& resul
   if (errno == ECONNREFUSED) {
     result.replaced_stale = true;  // a socket file nobody listens on: a dead server's
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      result.error = "cannot remove stale socket " + path + ": " + std::strerror(errno);
+      result.error = "cannot remove stale socket " + path + ": " + errno_text(errno);
     }
     return;
   }
-  if (errno != ENOENT)
-    result.error = "cannot probe " + path + ": " + std::strerror(errno);  // ENOENT: removed meanwhile
+  if (errno != ENOENT) result.error = "cannot probe " + path + ": " + errno_text(errno);  // ENOENT: removed meanwhile
 }
 
 // bind (under `mode` from the start), chmod, listen for a stream socket;
@@ -64,14 +64,14 @@ bool bind_ready(int fd, const std::string& bind_path, const std::string& path, c
   const int bind_errno = errno;
   ::umask(old_mask);
   if (bound != 0) {
-    error = "cannot bind " + path + ": " + std::strerror(bind_errno);
+    error = "cannot bind " + path + ": " + errno_text(bind_errno);
     return false;
   }
   // Bound: from here a failure removes the file this call created.
   if (::chmod(bind_path.c_str(), options.mode) != 0) {
-    error = "cannot chmod " + path + ": " + std::strerror(errno);
+    error = "cannot chmod " + path + ": " + errno_text(errno);
   } else if (options.type == SOCK_STREAM && ::listen(fd, options.backlog) != 0) {
-    error = "cannot listen on " + path + ": " + std::strerror(errno);
+    error = "cannot listen on " + path + ": " + errno_text(errno);
   } else {
     return true;
   }
@@ -101,7 +101,7 @@ UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& o
 
   UniqueFd fd(::socket(AF_UNIX, options.type | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0), 0));
   if (fd.get() < 0) {
-    result.error = std::string("socket: ") + std::strerror(errno);
+    result.error = "socket: " + errno_text(errno);
     return result;
   }
   if (options.receive_buffer > 0) {
@@ -119,7 +119,7 @@ UnixListenResult listen_unix(const std::string& path, const UnixListenOptions& o
     if (linked != 0) {
       result.in_use = link_errno == EEXIST;
       result.error = link_errno == EEXIST ? path + " appeared while starting (another server?)"
-                                          : "cannot link " + path + ": " + std::strerror(link_errno);
+                                          : "cannot link " + path + ": " + errno_text(link_errno);
       return result;
     }
   }
@@ -177,7 +177,7 @@ UniqueFd connect_unix_datagram(const std::string& path, std::string& error) {
   }
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "cannot connect to " + path + ": " + std::strerror(errno);
+    error = "cannot connect to " + path + ": " + errno_text(errno);
     return UniqueFd();
   }
   return fd;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/posix_spawn_launcher.hpp"
 #include "resolver/platform/unique_fd.hpp"
@@ -51,7 +52,7 @@ ProviderResult ExecClient::call(const Request& request) {
 
   UniqueFd out_read, out_write, err_read, err_write;
   if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
-    return ProviderFailure{ProviderFailureClass::cannot_start, std::string("pipe: ") + std::strerror(errno), {}};
+    return ProviderFailure{ProviderFailureClass::cannot_start, "pipe: " + errno_text(errno), {}};
   }
 
   std::vector<std::string> args(command_.begin() + 1, command_.end());
@@ -75,7 +76,7 @@ ProviderResult ExecClient::call(const Request& request) {
   if (pidfd < 0) {
     ::kill(-pid, SIGKILL);
     process.wait(ec);
-    return ProviderFailure{ProviderFailureClass::io_error, std::string("pidfd_open: ") + std::strerror(errno), {}};
+    return ProviderFailure{ProviderFailureClass::io_error, "pidfd_open: " + errno_text(errno), {}};
   }
 
   ProviderOutput output;

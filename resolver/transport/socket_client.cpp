@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "resolver/platform/deadline.hpp"
+#include "resolver/platform/errno_text.hpp"
 #include "resolver/platform/json_document_end.hpp"
 #include "resolver/platform/socket_send.hpp"
 #include "resolver/platform/unix_connect.hpp"
@@ -41,7 +42,7 @@ ProviderResult SocketClient::call(const Request& request) {
     if (err == ETIMEDOUT) {
       return ProviderFailure{ProviderFailureClass::timeout, "request not written before the deadline", {}};
     }
-    return ProviderFailure{ProviderFailureClass::io_error, std::string("send: ") + std::strerror(err), {}};
+    return ProviderFailure{ProviderFailureClass::io_error, "send: " + errno_text(err), {}};
   }
 
   ProviderOutput output;
@@ -77,7 +78,7 @@ ProviderResult SocketClient::call(const Request& request) {
     if (n == 0) return output;  // EOF: the parser judges what came
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      return ProviderFailure{ProviderFailureClass::io_error, std::string("recv: ") + std::strerror(errno), {}};
+      return ProviderFailure{ProviderFailureClass::io_error, "recv: " + errno_text(errno), {}};
     }
     wait_first = true;
   }
