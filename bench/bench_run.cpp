@@ -353,12 +353,16 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
     note(p.name + " herd: the dataset has " + std::to_string(ids.size()) + " agents; the herd asks for each once");
   }
   const auto budget = o_.herd_budget_s > 0 ? std::chrono::seconds(o_.herd_budget_s) : p_.herd_budget;
-  auto floor_peak = [&](const std::string& transport, const std::string& path) {
-    double best = 0;
+  // The best median throughput of the sweep, and the concurrency that gave it.
+  auto best_of_sweep = [&](const std::string& transport, const std::string& path) {
+    std::pair<double, int> best{0, 1};
     for (const auto& s : report_.series) {
-      if (s.in_closed_sweep(p.name, transport, path)) best = std::max(best, median(s.throughputs()));
+      if (s.in_closed_sweep(p.name, transport, path)) best = std::max(best, {median(s.throughputs()), s.concurrency});
     }
     return best;
+  };
+  auto floor_peak = [&](const std::string& transport, const std::string& path) {
+    return best_of_sweep(transport, path).first;
   };
   HerdSpec spec;
   spec.provider = p.name;
@@ -387,7 +391,22 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
     spec.fit = 0;
     // Under a second each: repeated like the series, so the target reads a
     // median rather than one draw of a noisy machine.
-    const int repetitions = sizing_for(p).repetitions;
+    const Sizing sizing = sizing_for(p);
+    const int repetitions = sizing.repetitions;
+    // Each repetition against the socket floor at its best concurrency,
+    // measured beside it (series .../floor/cN/herd) rather than minutes before.
+    LoadSpec floor_spec;
+    floor_spec.warmup = p_.warmup;
+    floor_spec.duration = sizing.duration;
+    floor_spec.min_requests = sizing.min_requests;
+    floor_spec.budget = sizing.budget;
+    floor_spec.concurrency = best_of_sweep("socket", "floor").second;
+    const std::size_t paired = series(SeriesKey::closed(p.name, "socket", "floor", floor_spec.concurrency, "herd"));
+    spec.paired_floor = [this, paired, floor_spec, &p] {
+      return measure(
+                 paired, [&p] { return make_socket_floor_call(p.socket_path); }, floor_spec, CpuFrom::none)
+          .throughput;
+    };
     progress(p.name + ": herd of " + std::to_string(ids.size()) + " over socket through keyreq serve, " +
              std::to_string(repetitions) + " repetitions");
     report_.herd.push_back(run_herd_repeated(spec, repetitions));

@@ -196,14 +196,14 @@ void Deriver::herd() {
     const std::string base = h.provider + "/herd/" + h.transport;
     const std::vector<double> rates =
         h.repetition_rates.empty() ? std::vector<double>{h.registrations_per_s} : h.repetition_rates;
-    std::vector<double> ratios;
-    for (const double rate : rates) ratios.push_back(h.floor_peak_throughput > 0 ? rate / h.floor_peak_throughput : 0);
+    const std::vector<double> ratios = herd_floor_ratios(h);
     add(base + "/registrations_per_s",
         h.provider + " herd over " + h.transport + ": agents durably registered per second through keyreq serve",
         "higher", rates);
     add(base + "/ratio_to_floor_peak",
         h.provider + " herd over " + h.transport +
-            ": registrations/s / best floor throughput of the same provider and transport (same run)",
+            ": registrations/s / floor throughput of the same provider and transport, measured beside each "
+            "repetition (or the run's best)",
         "higher", ratios);
   }
 }

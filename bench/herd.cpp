@@ -135,17 +135,29 @@ HerdRun run_herd(const HerdSpec& spec) {
 
 HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions) {
   std::vector<HerdRun> runs;
-  std::vector<double> rates;
+  std::vector<double> rates, floors;
   for (int i = 0; i < std::max(repetitions, 1); ++i) {
+    // The floor beside its repetition, the order alternating (ABBA), so that
+    // drift on a shared machine reaches both sides of the ratio alike.
+    const bool floor_first = i % 2 == 0;
+    if (spec.paired_floor && floor_first) floors.push_back(spec.paired_floor());
     runs.push_back(run_herd(spec));
     if (!runs.back().error.empty()) return runs.back();
+    if (spec.paired_floor && !floor_first) floors.push_back(spec.paired_floor());
     rates.push_back(runs.back().registrations_per_s);
+  }
+  std::vector<double> keys = rates;  // what the median is taken over
+  if (spec.paired_floor) {
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = floors[i] > 0 ? rates[i] / floors[i] : 0;
   }
   std::vector<std::size_t> order(runs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rates[a] < rates[b]; });
-  HerdRun median_run = std::move(runs[order[(order.size() - 1) / 2]]);  // the lower median of an even count
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+  const std::size_t median = order[(order.size() - 1) / 2];  // the lower median of an even count
+  HerdRun median_run = std::move(runs[median]);
   median_run.repetition_rates = std::move(rates);
+  if (spec.paired_floor) median_run.floor_peak_throughput = floors[median];
+  median_run.repetition_floors = std::move(floors);
   return median_run;
 }
 

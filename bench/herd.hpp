@@ -12,6 +12,7 @@
 // includes the log write and the pipe read.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,13 +29,18 @@ struct HerdSpec {
   std::size_t fit = 0;                      // datagrams to send (exec: what fits the budget); 0: all
   unsigned threads = 8;                     // serve's workers
   std::chrono::seconds budget{60};          // give up waiting after this (what is durable then is reported)
-  double floor_peak_throughput = 0;         // for the ratio
+  double floor_peak_throughput = 0;         // for the ratio (when there is no paired_floor)
+  // When set, run_herd_repeated measures the floor beside every repetition
+  // (before it on even ones, after it on odd ones) and divides each
+  // repetition by its own floor; returns that floor's requests/s.
+  std::function<double()> paired_floor;
 };
 
 HerdRun run_herd(const HerdSpec& spec);
 // run_herd `repetitions` times (serve restarted, client.keys fresh each
-// time): the repetition with the median rate, with every rate recorded.
-// Stops at the first repetition that could not run.
+// time): the repetition with the median ratio to its floor (the median rate
+// without paired_floor), with every rate (and paired floor) recorded. Stops
+// at the first repetition that could not run.
 HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions);
 
 }  // namespace keyreq::bench

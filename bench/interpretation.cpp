@@ -108,7 +108,8 @@ void herd(Report& r, const HerdRun& h) {
               num_text(h.registrations_per_s, 0) + " registrations/s";
   if (h.floor_peak_throughput > 0) {
     line.text += ", " + num_text(h.registrations_per_s / h.floor_peak_throughput, 2) + " of the " + h.transport +
-                 " floor's best " + num_text(h.floor_peak_throughput, 0) + "/s";
+                 (h.repetition_floors.empty() ? " floor's best " : " floor measured beside it, ") +
+                 num_text(h.floor_peak_throughput, 0) + "/s";
   }
   line.text += "); datagram → durable p50 " + time_text(h.to_durable.p50_us) + ", max " +
                time_text(h.to_durable.max_us) + ", of which waiting in serve's queue p50 " +

@@ -77,4 +77,16 @@ const Figure* Report::find_figure(const std::string& id) const {
   return nullptr;
 }
 
+std::vector<double> herd_floor_ratios(const HerdRun& h) {
+  const std::vector<double> rates =
+      h.repetition_rates.empty() ? std::vector<double>{h.registrations_per_s} : h.repetition_rates;
+  const bool paired = h.repetition_floors.size() == rates.size();
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < rates.size(); ++i) {
+    const double floor = paired ? h.repetition_floors[i] : h.floor_peak_throughput;
+    ratios.push_back(floor > 0 ? rates[i] / floor : 0);
+  }
+  return ratios;
+}
+
 }  // namespace keyreq::bench

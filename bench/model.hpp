@@ -113,12 +113,22 @@ struct HerdRun {
   std::vector<double> repetition_rates;
   bool extrapolated = false;  // exec: `sent` < `requested`; time for N extrapolated at the measured rate
   double seconds_for_requested = 0;
-  Percentiles to_durable;            // datagram sent → durable line seen by bench (serve's log, read as written)
-  Percentiles queue_wait;            // serve's own figure: receipt → a worker took it (log queue_ms)
-  Percentiles in_serve;              // serve's own figure: receipt → durable outcome (log total_ms)
-  double floor_peak_throughput = 0;  // same provider and transport, best floor throughput of the run
-  std::string error;                 // could not run
+  Percentiles to_durable;  // datagram sent → durable line seen by bench (serve's log, read as written)
+  Percentiles queue_wait;  // serve's own figure: receipt → a worker took it (log queue_ms)
+  Percentiles in_serve;    // serve's own figure: receipt → durable outcome (log total_ms)
+  // The floor throughput this run's ratio divides by: with floors measured
+  // beside the repetitions, the one beside the median repetition; otherwise
+  // the best floor throughput of the run (same provider and transport).
+  double floor_peak_throughput = 0;
+  // The floor measured beside each repetition, in the order of
+  // repetition_rates (empty when the run's best floor is used for all).
+  std::vector<double> repetition_floors;
+  std::string error;  // could not run
 };
+
+// registrations/s over the floor, one per repetition: each against the floor
+// measured beside it when there is one, else against floor_peak_throughput.
+std::vector<double> herd_floor_ratios(const HerdRun& h);
 
 // One line of "what this means": a sentence made of measured numbers, with
 // the series / figures it was computed from.

@@ -160,10 +160,13 @@ void herd(Document& doc, const Report& r) {
   doc.heading(Text("Herd: N distinct agents at once through ").code("keyreq serve"));
   doc.paragraph(Text("Durable = serve's ")
                     .code("registered")
-                    .add(" log line, written after the fdatasync of client.keys, read by bench as it is written."));
+                    .add(" log line, written after the fdatasync of client.keys, read by bench as it is written. "
+                         "The ratio divides the median repetition by the floor measured beside it (series ")
+                    .code("floor/cN/herd")
+                    .add(") when the herd was repeated, else by the run's best floor."));
   Table t;
   t.columns({"provider", "transport", "sent / N", "durable", "failed", "dropped", "time", "registrations/s",
-             "ratio to floor peak", "datagram → durable p50", "p99", "max", "n", "queue wait p50"},
+             "ratio to floor", "datagram → durable p50", "p99", "max", "n", "queue wait p50"},
             {L, L});
   for (const auto& h : r.herd) {
     const Percentiles& d = h.to_durable;

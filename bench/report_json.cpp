@@ -149,6 +149,7 @@ json herd_json(const HerdRun& h) {
           {"queue_wait", to_json(h.queue_wait)},
           {"in_serve", to_json(h.in_serve)},
           {"floor_peak_throughput", h.floor_peak_throughput > 0 ? json(h.floor_peak_throughput) : json(nullptr)},
+          {"repetition_floors", h.repetition_floors},
           {"error", text_or_null(h.error)}};
 }
 
@@ -200,6 +201,7 @@ HerdRun herd_from(const json& h) {
   x.queue_wait = percentiles_from(h.value("queue_wait", json::object()));
   x.in_serve = percentiles_from(h.value("in_serve", json::object()));
   x.floor_peak_throughput = zero_if_null(h, "floor_peak_throughput");
+  if (h.contains("repetition_floors")) x.repetition_floors = h.at("repetition_floors").get<std::vector<double>>();
   x.error = text_from(h, "error");
   return x;
 }

@@ -143,10 +143,10 @@ std::optional<Measured> socket_throughput_c8_validate(const Report& r) {
 
 // "; median of 3 repetitions, 0.61-0.83" (of the ratio), or "" for one.
 std::string repetition_spread(const HerdRun& h) {
-  if (h.repetition_rates.size() < 2 || h.floor_peak_throughput <= 0) return "";
-  const auto [low, high] = std::minmax_element(h.repetition_rates.begin(), h.repetition_rates.end());
-  return "; median of " + std::to_string(h.repetition_rates.size()) + " repetitions, " +
-         num(*low / h.floor_peak_throughput) + "–" + num(*high / h.floor_peak_throughput);
+  const std::vector<double> ratios = herd_floor_ratios(h);
+  if (ratios.size() < 2 || h.floor_peak_throughput <= 0) return "";
+  const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end());
+  return "; median of " + std::to_string(ratios.size()) + " repetitions, " + num(*low) + "–" + num(*high);
 }
 
 std::optional<Measured> socket_herd(const Report& r) {
@@ -157,10 +157,12 @@ std::optional<Measured> socket_herd(const Report& r) {
     m.value = h.floor_peak_throughput > 0 ? h.registrations_per_s / h.floor_peak_throughput : 0;
     // Every agent durable, none dropped: a fast herd that loses agents fails.
     m.conditions_met = h.dropped == 0 && h.failed == 0 && h.durable == h.requested;
-    m.detail = num(m.value) + " (" + rate(h.registrations_per_s) + " registrations / floor peak " +
-               rate(h.floor_peak_throughput) + "; " + std::to_string(h.durable) + " of " + std::to_string(h.requested) +
-               " durable, " + std::to_string(h.dropped) + " dropped, " + std::to_string(h.failed) + " failed" +
-               repetition_spread(h) + ")";
+    const std::string floor_name =
+        h.repetition_floors.empty() ? " registrations / floor peak " : " registrations / floor beside it ";
+    m.detail = num(m.value) + " (" + rate(h.registrations_per_s) + floor_name + rate(h.floor_peak_throughput) + "; " +
+               std::to_string(h.durable) + " of " + std::to_string(h.requested) + " durable, " +
+               std::to_string(h.dropped) + " dropped, " + std::to_string(h.failed) + " failed" + repetition_spread(h) +
+               ")";
     return m;
   }
   return std::nullopt;

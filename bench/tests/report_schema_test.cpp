@@ -85,6 +85,7 @@ Report populated() {
   herd.seconds = 0.3;
   herd.registrations_per_s = 500;
   herd.repetition_rates = {480, 500, 530};
+  herd.repetition_floors = {900, 1000, 1100};
   herd.extrapolated = true;
   herd.seconds_for_requested = 20;
   herd.to_durable = r.series[0].reps[0].latency;

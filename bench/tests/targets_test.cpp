@@ -112,5 +112,34 @@ TEST(Targets, HerdPassesOnlyWithEveryAgentDurableAndNoneDropped) {
   EXPECT_FALSE(named(r, "herd over socket").pass);
 }
 
+// Each repetition is divided by the floor measured beside it: the line and
+// the figure read those ratios, not the run's best floor.
+TEST(Targets, HerdRepetitionsAreDividedByTheFloorBesideThem) {
+  HerdRun h;
+  h.provider = "reference", h.transport = "socket";
+  h.requested = h.sent = h.durable = 10000;
+  h.repetition_rates = {40000, 60000, 45000};
+  h.repetition_floors = {50000, 100000, 50000};  // ratios 0.8, 0.6, 0.9
+  h.registrations_per_s = 40000;                 // the median repetition (by ratio)
+  h.floor_peak_throughput = 50000;               // its own floor
+  EXPECT_EQ(herd_floor_ratios(h), (std::vector<double>{0.8, 0.6, 0.9}));
+  Report r;
+  r.herd.push_back(h);
+  derive_figures(r);
+  evaluate_targets(r);
+  const PerformanceTarget& t = named(r, "herd over socket");
+  EXPECT_DOUBLE_EQ(t.value, 0.8);
+  EXPECT_TRUE(t.pass);
+  EXPECT_NE(t.measured.find("floor beside it"), std::string::npos) << t.measured;
+  EXPECT_NE(t.measured.find("0.60–0.90"), std::string::npos) << t.measured;
+  const Figure* ratio = r.find_figure("reference/herd/socket/ratio_to_floor_peak");
+  ASSERT_NE(ratio, nullptr);
+  EXPECT_EQ(ratio->values, (std::vector<double>{0.8, 0.6, 0.9}));
+
+  // Without paired floors every repetition is divided by the run's best floor.
+  h.repetition_floors.clear();
+  EXPECT_EQ(herd_floor_ratios(h), (std::vector<double>{0.8, 1.2, 0.9}));
+}
+
 }  // namespace
 }  // namespace keyreq::bench

@@ -102,9 +102,24 @@ TEST_F(UserBench, PythonProviderOverExecAndSocketGetsTheWholeReport) {
       ASSERT_EQ(h["repetition_rates"].size(), 2u) << h.dump();
       const double rate = h["registrations_per_s"].get<double>();
       EXPECT_TRUE(rate == h["repetition_rates"][0].get<double>() || rate == h["repetition_rates"][1].get<double>());
+      // Each repetition has the floor measured beside it; the ratio's floor is the median repetition's.
+      ASSERT_EQ(h["repetition_floors"].size(), 2u) << h.dump();
+      const double floor = h["floor_peak_throughput"].get<double>();
+      EXPECT_GT(floor, 0) << h.dump();
+      EXPECT_TRUE(
+          (rate == h["repetition_rates"][0].get<double>() && floor == h["repetition_floors"][0].get<double>()) ||
+          (rate == h["repetition_rates"][1].get<double>() && floor == h["repetition_floors"][1].get<double>()))
+          << h.dump();
       for (const auto& f : report["figures"]) {
         if (f["id"] == "python-provider/herd/socket/registrations_per_s") {
           EXPECT_EQ(f["values"].size(), 2u);
+        }
+        if (f["id"] == "python-provider/herd/socket/ratio_to_floor_peak") {
+          ASSERT_EQ(f["values"].size(), 2u);
+          for (int i = 0; i < 2; ++i) {
+            EXPECT_DOUBLE_EQ(f["values"][i].get<double>(),
+                             h["repetition_rates"][i].get<double>() / h["repetition_floors"][i].get<double>());
+          }
         }
       }
     }
