@@ -255,7 +255,9 @@ std::optional<Measured> memory_flat(const Report& r) {
   if (!growth) return std::nullopt;
   Measured m;
   m.value = *growth;
+  const auto agents = measurement(r, "memory.keystore_agents");
   m.detail = num(m.value, 2) + " MiB over " + (n ? num(*n, 0) : std::string("?")) + " requests" +
+             (agents ? " checked against a client.keys of " + num(*agents, 0) + " agents" : std::string()) +
              (n && *n < 1e6 ? " (the full profile runs 1M)" : "");
   return m;
 }

@@ -61,6 +61,10 @@ class GateEndToEnd : public ::testing::Test {
     EXPECT_LT(at_start, 64.0);
     EXPECT_GE(m["memory.keystore_rss_mib"].get<double>(), 0.0);
     EXPECT_LT(m["memory.keystore_rss_mib"].get<double>(), 16.0);
+    // The flatness run answers against that client.keys: every outcome as
+    // expected (a wrong one would be a "memory: ..." note).
+    EXPECT_TRUE(m.contains("memory.rss_growth_mib")) << m.dump();
+    for (const auto& note : report["notes"]) EXPECT_NE(note.get<std::string>().rfind("memory:", 0), 0u) << note;
   }
   // One directory for the suite (datasets made once), removed at exit.
   static inline const keyreq::testkit::TempDir temp_{"keyreq"};
