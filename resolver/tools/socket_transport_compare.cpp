@@ -1,6 +1,7 @@
 // Socket transport: one blocked thread per request in flight (SocketClient)
-// against a Boost.Asio event loop running the same number of requests at
-// once. Decides how `keyreq serve` drives the socket transport (docs/serve.md).
+// against a Boost.Asio event loop and against 1 or 2 threads each polling
+// several non-blocking connections, the same number of requests at once. Decides how `keyreq serve` drives the socket
+// transport (docs/serve.md).
 //
 //   keyreq-socket-transport-compare --socket PATH [--seconds S] [--agents N]
 //                                   [--concurrency 1,4,8,16,32] [--repeat R]
@@ -9,6 +10,13 @@
 // is already listening (the reference provider); requests cycle over ids
 // 001..N. Only the transport is timed: connect, write, read the whole JSON
 // answer, close. Prints one line per (mode, concurrency, repetition).
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -145,9 +153,93 @@ Result run_asio(const std::string& path, unsigned concurrency, double seconds, u
   return {ok.load(), failed.load(), std::chrono::duration<double>(Clock::now() - start).count()};
 }
 
-void print(const char* mode, unsigned concurrency, const Result& r) {
-  std::printf("%-14s concurrency=%-3u requests=%-8lu failed=%-4lu rate=%.0f/s\n", mode, concurrency, r.ok, r.failed,
-              static_cast<double>(r.ok) / r.seconds);
+// Non-blocking sockets, `lanes` requests in flight per thread, one poll()
+// over all of them: a thread sleeps only when none of its answers is there.
+struct PollLane {
+  int fd = -1;
+  unsigned long n = 0;
+  std::string reply;
+};
+
+bool open_lane(PollLane& lane, const std::string& path, unsigned long agents) {
+  lane.reply.clear();
+  lane.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  const std::string wire = "id:" + agent_id(lane.n++ % agents + 1);
+  if (lane.fd < 0 || ::connect(lane.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::send(lane.fd, wire.data(), wire.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(wire.size())) {
+    if (lane.fd >= 0) ::close(lane.fd);
+    lane.fd = -1;
+    return false;
+  }
+  return true;
+}
+
+void drive_poll_lanes(const std::string& path, unsigned lanes, unsigned long first, unsigned long agents,
+                      std::atomic<bool>& stop, std::atomic<unsigned long>& ok, std::atomic<unsigned long>& failed) {
+  std::vector<PollLane> lane(lanes);
+  std::vector<pollfd> fds(lanes);
+  for (unsigned i = 0; i < lanes; ++i) lane[i].n = first + i * 7919;
+  unsigned long my_ok = 0, my_failed = 0;
+  char buf[8192];
+  while (!stop.load(std::memory_order_relaxed)) {
+    for (unsigned i = 0; i < lanes; ++i) {
+      while (lane[i].fd < 0 && !open_lane(lane[i], path, agents)) ++my_failed;
+      fds[i] = pollfd{lane[i].fd, POLLIN, 0};
+    }
+    if (::poll(fds.data(), lanes, 1000) <= 0) continue;
+    for (unsigned i = 0; i < lanes; ++i) {
+      if (fds[i].revents == 0) continue;
+      const ssize_t got = ::recv(lane[i].fd, buf, sizeof buf, 0);
+      if (got > 0) lane[i].reply.append(buf, static_cast<std::size_t>(got));
+      const bool complete = keyreq::json_document_complete(lane[i].reply);
+      if (!complete && got > 0) continue;
+      complete ? ++my_ok : ++my_failed;
+      ::close(lane[i].fd);
+      lane[i].fd = -1;
+    }
+  }
+  for (auto& l : lane)
+    if (l.fd >= 0) ::close(l.fd);
+  ok += my_ok;
+  failed += my_failed;
+}
+
+Result run_poll_lanes(const std::string& path, unsigned concurrency, double seconds, unsigned long agents,
+                      unsigned threads) {
+  threads = std::min(threads, concurrency);
+  std::atomic<bool> stop{false};
+  std::atomic<unsigned long> ok{0}, failed{0};
+  std::vector<std::thread> pool;
+  const auto start = Clock::now();
+  for (unsigned t = 0; t < threads; ++t) {
+    const unsigned lanes = concurrency / threads + (t < concurrency % threads ? 1 : 0);
+    pool.emplace_back([&, t, lanes] { drive_poll_lanes(path, lanes, t, agents, stop, ok, failed); });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : pool) t.join();
+  return {ok.load(), failed.load(), std::chrono::duration<double>(Clock::now() - start).count()};
+}
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs one mode and prints its rate and this process's CPU per request.
+template <typename Run>
+void measure(const char* mode, unsigned concurrency, Run&& run) {
+  const double cpu_before = cpu_seconds();
+  const Result r = run();
+  const double cpu = cpu_seconds() - cpu_before;
+  std::printf("%-14s concurrency=%-3u requests=%-8lu failed=%-4lu rate=%.0f/s client_cpu=%.1f us/request\n", mode,
+              concurrency, r.ok, r.failed, static_cast<double>(r.ok) / r.seconds,
+              r.ok > 0 ? cpu * 1e6 / static_cast<double>(r.ok) : 0.0);
   std::fflush(stdout);
 }
 
@@ -190,9 +282,11 @@ int main(int argc, char** argv) {
   }
   for (unsigned r = 0; r < repeat; ++r) {
     for (unsigned c : levels) {
-      print("threads", c, run_threads(path, c, seconds, agents));
-      print("asio-1-thread", c, run_asio(path, c, seconds, agents, 1));
-      print("asio-2-threads", c, run_asio(path, c, seconds, agents, 2));
+      measure("threads", c, [&] { return run_threads(path, c, seconds, agents); });
+      measure("asio-1-thread", c, [&] { return run_asio(path, c, seconds, agents, 1); });
+      measure("asio-2-threads", c, [&] { return run_asio(path, c, seconds, agents, 2); });
+      measure("poll-1-thread", c, [&] { return run_poll_lanes(path, c, seconds, agents, 1); });
+      measure("poll-2-threads", c, [&] { return run_poll_lanes(path, c, seconds, agents, 2); });
     }
   }
   return 0;
