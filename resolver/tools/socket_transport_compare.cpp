@@ -12,8 +12,6 @@
 // answer, close. Prints one line per (mode, concurrency, repetition).
 #include <poll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "resolver/platform/socket_send.hpp"
+#include "resolver/platform/unix_connect.hpp"
 #include "resolver/transport/socket_client.hpp"
 
 namespace {
@@ -161,19 +161,15 @@ struct PollLane {
   std::string reply;
 };
 
+// Connects and sends the lane's next request with the platform kit (the
+// socket comes back non-blocking); false when either failed.
 bool open_lane(PollLane& lane, const std::string& path, unsigned long agents) {
   lane.reply.clear();
-  lane.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  keyreq::UnixConnectResult connection = keyreq::connect_unix(path, deadline, deadline);
   const std::string wire = "id:" + agent_id(lane.n++ % agents + 1);
-  if (lane.fd < 0 || ::connect(lane.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::send(lane.fd, wire.data(), wire.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(wire.size())) {
-    if (lane.fd >= 0) ::close(lane.fd);
-    lane.fd = -1;
-    return false;
-  }
+  if (!connection.connected() || keyreq::send_all(connection.fd.get(), wire, deadline) != 0) return false;
+  lane.fd = connection.fd.release();
   return true;
 }
 
