@@ -174,16 +174,20 @@ std::unique_ptr<KeyStore> BenchRun::fresh_keys(const std::string& tag, const fs:
   return std::get<std::unique_ptr<KeyStore>>(std::move(opened));
 }
 
+LoadSpec BenchRun::closed_spec(const Sizing& sizing, int concurrency) const {
+  LoadSpec spec;
+  spec.warmup = p_.warmup;
+  spec.duration = sizing.duration;
+  spec.min_requests = sizing.min_requests;
+  spec.budget = sizing.budget;
+  spec.concurrency = concurrency;
+  return spec;
+}
+
 void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep) {
-  LoadSpec base;
-  base.warmup = p_.warmup;
-  base.duration = sizing.duration;
-  base.min_requests = sizing.min_requests;
-  base.budget = sizing.budget;
   for (int c : sizing.sweep) {
     for (const Leg& leg : legs) {
-      LoadSpec spec = base;
-      spec.concurrency = c;
+      const LoadSpec spec = closed_spec(sizing, c);
       const std::size_t floor = series(SeriesKey::closed(p.name, leg.transport, "floor", c));
       const std::size_t resolver = series(SeriesKey::closed(p.name, leg.transport, "resolver", c));
       auto run_floor = [&] { measure(floor, leg.floor, spec, leg.cpu, leg.group); };
@@ -395,12 +399,7 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
     const int repetitions = sizing.repetitions;
     // Each repetition against the socket floor at its best concurrency,
     // measured beside it (series .../floor/cN/herd) rather than minutes before.
-    LoadSpec floor_spec;
-    floor_spec.warmup = p_.warmup;
-    floor_spec.duration = sizing.duration;
-    floor_spec.min_requests = sizing.min_requests;
-    floor_spec.budget = sizing.budget;
-    floor_spec.concurrency = best_of_sweep("socket", "floor").second;
+    const LoadSpec floor_spec = closed_spec(sizing, best_of_sweep("socket", "floor").second);
     const std::size_t paired = series(SeriesKey::closed(p.name, "socket", "floor", floor_spec.concurrency, "herd"));
     spec.paired_floor = [this, paired, floor_spec, &p] {
       return measure(

@@ -64,6 +64,8 @@ class BenchRun {
   std::vector<ProviderSpec> select_providers(const std::optional<UserProvider>& user,
                                              const std::filesystem::path& source_root);
   Sizing sizing_for(const ProviderSpec& p) const;
+  // A closed-loop run of `sizing` at `concurrency` (warm-up, duration, minimum and budget).
+  LoadSpec closed_spec(const Sizing& sizing, int concurrency) const;
   std::size_t series(const SeriesKey& key);  // index of the series (created when new)
   Repetition measure(std::size_t series, const TimedCallFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);
   using LoadRunner = std::function<LoadResult(const LoadSpec&)>;

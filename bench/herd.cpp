@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
@@ -146,10 +145,8 @@ HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions) {
     if (spec.paired_floor && !floor_first) floors.push_back(spec.paired_floor());
     rates.push_back(runs.back().registrations_per_s);
   }
-  std::vector<double> keys = rates;  // what the median is taken over
-  if (spec.paired_floor) {
-    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = floors[i] > 0 ? rates[i] / floors[i] : 0;
-  }
+  // What the median is taken over.
+  const std::vector<double> keys = spec.paired_floor ? ratios_to_floors(rates, floors, 0) : rates;
   std::vector<std::size_t> order(runs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });

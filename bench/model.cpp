@@ -77,16 +77,20 @@ const Figure* Report::find_figure(const std::string& id) const {
   return nullptr;
 }
 
-std::vector<double> herd_floor_ratios(const HerdRun& h) {
-  const std::vector<double> rates =
-      h.repetition_rates.empty() ? std::vector<double>{h.registrations_per_s} : h.repetition_rates;
-  const bool paired = h.repetition_floors.size() == rates.size();
+std::vector<double> ratios_to_floors(const std::vector<double>& rates, const std::vector<double>& floors,
+                                     double common_floor) {
+  const bool paired = floors.size() == rates.size();
   std::vector<double> ratios;
   for (std::size_t i = 0; i < rates.size(); ++i) {
-    const double floor = paired ? h.repetition_floors[i] : h.floor_peak_throughput;
+    const double floor = paired ? floors[i] : common_floor;
     ratios.push_back(floor > 0 ? rates[i] / floor : 0);
   }
   return ratios;
+}
+
+std::vector<double> herd_floor_ratios(const HerdRun& h) {
+  return ratios_to_floors(h.repetition_rates.empty() ? std::vector<double>{h.registrations_per_s} : h.repetition_rates,
+                          h.repetition_floors, h.floor_peak_throughput);
 }
 
 }  // namespace keyreq::bench

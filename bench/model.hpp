@@ -126,6 +126,10 @@ struct HerdRun {
   std::string error;  // could not run
 };
 
+// rates[i] / floors[i] (0 where that floor is not positive); with `floors`
+// not one per rate, every rate over `common_floor` instead.
+std::vector<double> ratios_to_floors(const std::vector<double>& rates, const std::vector<double>& floors,
+                                     double common_floor);
 // registrations/s over the floor, one per repetition: each against the floor
 // measured beside it when there is one, else against floor_peak_throughput.
 std::vector<double> herd_floor_ratios(const HerdRun& h);

@@ -1,7 +1,7 @@
 // Socket transport: one blocked thread per request in flight (SocketClient)
 // against a Boost.Asio event loop and against 1 or 2 threads each polling
-// several non-blocking connections, the same number of requests at once. Decides how `keyreq serve` drives the socket
-// transport (docs/serve.md).
+// several non-blocking connections, the same number of requests at once.
+// Decides how `keyreq serve` drives the socket transport (docs/serve.md).
 //
 //   keyreq-socket-transport-compare --socket PATH [--seconds S] [--agents N]
 //                                   [--concurrency 1,4,8,16,32] [--repeat R]
@@ -12,7 +12,6 @@
 // answer, close. Prints one line per (mode, concurrency, repetition).
 #include <poll.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,6 +28,7 @@
 #include <vector>
 
 #include "resolver/platform/socket_send.hpp"
+#include "resolver/platform/unique_fd.hpp"
 #include "resolver/platform/unix_connect.hpp"
 #include "resolver/transport/socket_client.hpp"
 
@@ -156,7 +156,7 @@ Result run_asio(const std::string& path, unsigned concurrency, double seconds, u
 // Non-blocking sockets, `lanes` requests in flight per thread, one poll()
 // over all of them: a thread sleeps only when none of its answers is there.
 struct PollLane {
-  int fd = -1;
+  keyreq::UniqueFd fd;  // the request in flight; empty between two
   unsigned long n = 0;
   std::string reply;
 };
@@ -169,7 +169,7 @@ bool open_lane(PollLane& lane, const std::string& path, unsigned long agents) {
   keyreq::UnixConnectResult connection = keyreq::connect_unix(path, deadline, deadline);
   const std::string wire = "id:" + agent_id(lane.n++ % agents + 1);
   if (!connection.connected() || keyreq::send_all(connection.fd.get(), wire, deadline) != 0) return false;
-  lane.fd = connection.fd.release();
+  lane.fd = std::move(connection.fd);
   return true;
 }
 
@@ -182,23 +182,21 @@ void drive_poll_lanes(const std::string& path, unsigned lanes, unsigned long fir
   char buf[8192];
   while (!stop.load(std::memory_order_relaxed)) {
     for (unsigned i = 0; i < lanes; ++i) {
-      while (lane[i].fd < 0 && !open_lane(lane[i], path, agents)) ++my_failed;
-      fds[i] = pollfd{lane[i].fd, POLLIN, 0};
+      while (lane[i].fd.get() < 0 && !stop.load(std::memory_order_relaxed) && !open_lane(lane[i], path, agents))
+        ++my_failed;
+      fds[i] = pollfd{lane[i].fd.get(), POLLIN, 0};  // poll ignores a negative fd
     }
     if (::poll(fds.data(), lanes, 1000) <= 0) continue;
     for (unsigned i = 0; i < lanes; ++i) {
       if (fds[i].revents == 0) continue;
-      const ssize_t got = ::recv(lane[i].fd, buf, sizeof buf, 0);
+      const ssize_t got = ::recv(lane[i].fd.get(), buf, sizeof buf, 0);
       if (got > 0) lane[i].reply.append(buf, static_cast<std::size_t>(got));
       const bool complete = keyreq::json_document_complete(lane[i].reply);
       if (!complete && got > 0) continue;
       complete ? ++my_ok : ++my_failed;
-      ::close(lane[i].fd);
-      lane[i].fd = -1;
+      lane[i].fd.reset();
     }
   }
-  for (auto& l : lane)
-    if (l.fd >= 0) ::close(l.fd);
   ok += my_ok;
   failed += my_failed;
 }

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "resolver/platform/deadline.hpp"
 #include "resolver/platform/errno_text.hpp"
