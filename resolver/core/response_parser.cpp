@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -63,18 +64,32 @@ bool is_finite_json_number(std::string_view token) {
 // unescaped control characters inside strings.) Counting every '{' and '[' is a
 // branch-free loop the compiler vectorises; only a document with more than 64
 // of them needs the precise scan that skips strings and tracks depth.
+// `text` runs on into spaces up to a whole number of 32-byte vectors (the
+// padded copy): they change nothing, and no byte is left to a scalar loop.
 bool too_deep(std::string_view text) {
-  // Byte-sized counters per block of 255 keep the vector loop narrow.
+  constexpr std::size_t kVector = 32;
+  // One byte-sized count per lane: each 32-byte step is one vector compare
+  // and add; a lane can take 255 steps before it must be emptied.
   std::size_t opens = 0;
-  for (std::size_t start = 0; start < text.size(); start += 255) {
-    const std::size_t end = std::min(text.size(), start + 255);
-    unsigned char block = 0;
-    for (std::size_t i = start; i < end; ++i) {
-      block +=
-          static_cast<unsigned char>(static_cast<unsigned>(text[i] == '{') | static_cast<unsigned>(text[i] == '['));
+  unsigned char lanes[kVector] = {};
+  std::size_t steps = 0;
+  const auto empty_lanes = [&] {
+    for (unsigned char& lane : lanes) {
+      opens += lane;
+      lane = 0;
     }
-    opens += block;
+  };
+  for (std::size_t start = 0; start + kVector <= text.size(); start += kVector) {
+    const char* v = text.data() + start;
+    for (std::size_t j = 0; j < kVector; ++j) {
+      lanes[j] += static_cast<unsigned char>(static_cast<unsigned>(v[j] == '{') | static_cast<unsigned>(v[j] == '['));
+    }
+    if (++steps == 255) {
+      empty_lanes();
+      steps = 0;
+    }
   }
+  empty_lanes();
   if (opens <= kMaxDepth) return false;
   std::size_t depth = 0;
   bool in_string = false;
@@ -119,6 +134,20 @@ struct Findings {
 };
 
 std::string simdjson_problem(simdjson::error_code e) { return simdjson::error_message(e); }
+
+// The text of a JSON string without escapes, read in place from the document
+// (`quoted` points just past its opening quote); nullopt when it has an
+// escape, which only simdjson's unescaping validates and decodes. Stage 1
+// has checked that every string is closed (and is UTF-8), so the scan ends.
+// Spares the copy into simdjson's string buffer for the common answer.
+std::optional<std::string_view> text_without_escapes(const char* quoted) {
+  const char* end = quoted;
+  while (*end != '"') {
+    if (*end == '\\') return std::nullopt;
+    ++end;
+  }
+  return std::string_view(quoted, static_cast<std::size_t>(end - quoted));
+}
 
 // Duplicate keys within one object (D2). Objects here are tiny: a linear scan
 // over a small inline array, a vector beyond that.
@@ -195,33 +224,44 @@ class Walker {
     return fail(simdjson::TAPE_ERROR);
   }
 
-  // Calls on_field(key, first, value) for each field in order, `first` false
-  // for a key seen before in this object (D2 noted); stops at the first false
-  // it returns or at broken JSON.
-  template <typename OnField>
-  bool each_field(od::object obj, OnField&& on_field) {
+  // Calls on_field(key, known, first, value) for each field in order:
+  // `known` is the key's bit from `known_bit` (0: a key the caller does not
+  // look for), `first` false for a key seen before in this object (D2
+  // noted). Known keys are told apart by their bits, so only other keys go
+  // through the KeySet. Stops at the first false on_field returns or at
+  // broken JSON.
+  template <typename KnownBit, typename OnField>
+  bool each_field(od::object obj, KnownBit&& known_bit, OnField&& on_field) {
     KeySet keys;
+    unsigned seen = 0;
     for (auto field_result : obj) {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return fail(e);
       std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return fail(e);
-      const bool first = note_duplicate(keys, key);
-      if (!on_field(key, first, field.value())) return false;
+      if (auto plain = text_without_escapes(field.key().raw())) {
+        key = *plain;
+      } else if (auto e = field.unescaped_key().get(key)) {
+        return fail(e);
+      }
+      const unsigned known = known_bit(key);
+      const bool first = known != 0 ? note_known(seen, known, key) : note_duplicate(keys, key);
+      if (!on_field(key, known, first, field.value())) return false;
     }
     return true;
   }
 
   bool walk_object(od::object obj) {
-    return each_field(obj, [this](std::string_view, bool, od::value value) { return walk(value); });
+    return each_field(
+        obj, [](std::string_view) { return 0u; },
+        [this](std::string_view, unsigned, bool, od::value value) { return walk(value); });
   }
 
   // The top-level object: collects error, message, data on the way.
   bool walk_top(od::object obj) {
-    return each_field(obj, [this](std::string_view key, bool first, od::value value) {
-      if (key == "error" && first) return read_error(value);
-      if (key == "message" && first) return read_message(value);
-      if (key == "data" && first) return read_data(value);
+    return each_field(obj, top_field_bit, [this](std::string_view, unsigned known, bool first, od::value value) {
+      if (first && known == kError) return read_error(value);
+      if (first && known == kMessage) return read_message(value);
+      if (first && known == kData) return read_data(value);
       return walk(value);
     });
   }
@@ -247,8 +287,35 @@ class Walker {
 
   bool note_duplicate(KeySet& keys, std::string_view key) {
     if (keys.insert(key)) return true;
+    return note_twice(key);
+  }
+  bool note_known(unsigned& seen, unsigned bit, std::string_view key) {
+    if ((seen & bit) == 0) {
+      seen |= bit;
+      return true;
+    }
+    return note_twice(key);
+  }
+  bool note_twice(std::string_view key) {
     if (f_.d2.empty()) f_.d2 = "key \"" + escape_bytes(key) + "\" appears twice in one object";
     return false;
+  }
+
+  // The keys walk_top and read_data look for, one bit each.
+  static constexpr unsigned kError = 1, kMessage = 2, kData = 4;
+  static unsigned top_field_bit(std::string_view key) {
+    if (key == "error") return kError;
+    if (key == "message") return kMessage;
+    if (key == "data") return kData;
+    return 0;
+  }
+  static constexpr unsigned kId = 1, kName = 2, kIp = 4, kKey = 8;
+  static unsigned data_field_bit(std::string_view key) {
+    if (key == "id") return kId;
+    if (key == "name") return kName;
+    if (key == "ip") return kIp;
+    if (key == "key") return kKey;
+    return 0;
   }
 
   // The type gate of a known field: nullopt when `v` is a `want`. Otherwise
@@ -301,36 +368,28 @@ class Walker {
     if (auto done = unless_type(v, od::json_type::object, &f_.s1, "\"data\" must be an object")) return *done;
     od::object obj;
     if (auto e = v.get_object().get(obj)) return fail(e);
-    const bool walked = each_field(obj, [this](std::string_view key, bool first, od::value value) {
-      std::string_view* slot = nullptr;
-      unsigned bit = 0;
-      if (key == "id")
-        slot = &f_.id, bit = 1;
-      else if (key == "name")
-        slot = &f_.name, bit = 2;
-      else if (key == "ip")
-        slot = &f_.ip, bit = 4;
-      else if (key == "key")
-        slot = &f_.key, bit = 8;
-      if (slot == nullptr) {
-        if (f_.s1.empty()) f_.s1 = "unexpected field \"data." + escape_bytes(key, 40) + "\"";
-        return walk(value);
-      }
-      od::json_type field_type;
-      if (auto e = value.type().get(field_type)) return fail(e);
-      if (field_type != od::json_type::string) {
-        if (f_.s1.empty())
-          f_.s1 = "\"data." + std::string(key) + "\" must be a string, got a JSON " + type_name(field_type);
-        return walk(value);
-      }
-      std::string_view s;
-      if (auto e = value.get_string().get(s)) return fail(e);
-      if (first) {
-        *slot = s;
-        f_.data_fields_seen |= bit;
-      }
-      return true;
-    });
+    const bool walked =
+        each_field(obj, data_field_bit, [this](std::string_view key, unsigned known, bool first, od::value value) {
+          if (known == 0) {
+            if (f_.s1.empty()) f_.s1 = "unexpected field \"data." + escape_bytes(key, 40) + "\"";
+            return walk(value);
+          }
+          od::json_type field_type;
+          if (auto e = value.type().get(field_type)) return fail(e);
+          if (field_type != od::json_type::string) {
+            if (f_.s1.empty())
+              f_.s1 = "\"data." + std::string(key) + "\" must be a string, got a JSON " + type_name(field_type);
+            return walk(value);
+          }
+          std::string_view s;
+          if (auto e = value.get_string().get(s)) return fail(e);
+          if (first) {
+            std::string_view* slots[] = {&f_.id, &f_.name, &f_.ip, &f_.key};
+            *slots[std::countr_zero(known)] = s;
+            f_.data_fields_seen |= known;
+          }
+          return true;
+        });
     if (!walked) return false;
     if (f_.s1.empty() && f_.data_fields_seen != 15) {
       f_.s1 = "\"data\" lacks";
@@ -435,14 +494,17 @@ ResponseVerdict judge_wrapped_scalar(od::parser& parser, std::string& padded, st
 }
 
 ResponseVerdict SimdjsonKernel::parse(std::string_view output, const Request& request) {
-  if (too_deep(output)) return violation("D1", "nesting deeper than 64 levels");
-
   // The copy is needed (simdjson reads up to SIMDJSON_PADDING bytes past the
   // end); only the padding is written fresh, and the buffer keeps its capacity.
   auto& padded = padded_;
   padded.resize(output.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(padded.data(), output.data(), output.size());
   std::memset(padded.data() + output.size(), ' ', simdjson::SIMDJSON_PADDING);
+  static_assert(simdjson::SIMDJSON_PADDING >= 31);
+  const std::size_t whole_vectors = (output.size() + 31) / 32 * 32;
+  if (too_deep(std::string_view(padded.data(), whole_vectors))) {
+    return violation("D1", "nesting deeper than 64 levels");
+  }
 
   Findings findings;
   od::document doc;
