@@ -457,6 +457,17 @@ J gen_extra_value(int depth_budget) {
 }
 
 // `levels` containers inside each other, arrays or objects, a scalar inside.
+// Levels of arrays and objects in j, at least as many as it has: raw text
+// counts each bracket it holds as a level.
+int nesting_bound(const J& j) {
+  if (j.kind == J::Kind::raw)
+    return static_cast<int>(std::count_if(j.text.begin(), j.text.end(), [](char c) { return c == '[' || c == '{'; }));
+  if (j.kind == J::Kind::string) return 0;
+  int deepest = 0;
+  for (const J& v : j.values) deepest = std::max(deepest, nesting_bound(v));
+  return deepest + 1;
+}
+
 J nested(int levels) {
   J inner = J::raw("1");
   const bool objects = chance(30);
@@ -598,9 +609,11 @@ const std::vector<std::string> kBadValues = {
     "{",       "]",     "\"abc", "{\"a\"}", "{,}",        "[,1]",   "{\"a\":}"};
 
 void fault_D1(Draft& d) {
-  // When an earlier fault left no object (D2) only byte-level faults apply.
+  // When an earlier fault left no object (D2) only byte-level faults apply;
+  // on a top-level scalar only those that break any value (variant 3): a
+  // number cut short, doubled or given a digit more is still a number.
   const int pick = range(0, 12);
-  const int variant = d.doc.kind == J::Kind::object ? pick : pick % 4;
+  const int variant = d.doc.kind == J::Kind::object ? pick : d.doc.kind == J::Kind::array ? pick % 4 : 3;
   // A broken string goes into a field when there is one, else into a new member.
   const auto place = [&d](std::string_view field, J value) {
     if (J* f = field_of(d, field))
@@ -728,7 +741,9 @@ std::size_t any_key_index(const J& o) {
 void fault_D2(Draft& d) {
   switch (range(0, 4)) {
     case 0: {  // top level not an object
-      const int k = range(0, 9);
+      int k = range(0, 9);
+      // Wrapped in an array, a document already 64 levels deep would be 65 (D1).
+      if (k == 0 && nesting_bound(d.doc) >= 64) k = range(1, 9);
       if (k == 0) {
         J wrapped = J::array();
         wrapped.push(std::move(d.doc));
