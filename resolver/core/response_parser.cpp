@@ -64,32 +64,18 @@ bool is_finite_json_number(std::string_view token) {
 // unescaped control characters inside strings.) Counting every '{' and '[' is a
 // branch-free loop the compiler vectorises; only a document with more than 64
 // of them needs the precise scan that skips strings and tracks depth.
-// `text` runs on into spaces up to a whole number of 32-byte vectors (the
-// padded copy): they change nothing, and no byte is left to a scalar loop.
 bool too_deep(std::string_view text) {
-  constexpr std::size_t kVector = 32;
-  // One byte-sized count per lane: each 32-byte step is one vector compare
-  // and add; a lane can take 255 steps before it must be emptied.
+  // Byte-sized counters per block of 255 keep the vector loop narrow.
   std::size_t opens = 0;
-  unsigned char lanes[kVector] = {};
-  std::size_t steps = 0;
-  const auto empty_lanes = [&] {
-    for (unsigned char& lane : lanes) {
-      opens += lane;
-      lane = 0;
+  for (std::size_t start = 0; start < text.size(); start += 255) {
+    const std::size_t end = std::min(text.size(), start + 255);
+    unsigned char block = 0;
+    for (std::size_t i = start; i < end; ++i) {
+      block +=
+          static_cast<unsigned char>(static_cast<unsigned>(text[i] == '{') | static_cast<unsigned>(text[i] == '['));
     }
-  };
-  for (std::size_t start = 0; start + kVector <= text.size(); start += kVector) {
-    const char* v = text.data() + start;
-    for (std::size_t j = 0; j < kVector; ++j) {
-      lanes[j] += static_cast<unsigned char>(static_cast<unsigned>(v[j] == '{') | static_cast<unsigned>(v[j] == '['));
-    }
-    if (++steps == 255) {
-      empty_lanes();
-      steps = 0;
-    }
+    opens += block;
   }
-  empty_lanes();
   if (opens <= kMaxDepth) return false;
   std::size_t depth = 0;
   bool in_string = false;
@@ -494,17 +480,14 @@ ResponseVerdict judge_wrapped_scalar(od::parser& parser, std::string& padded, st
 }
 
 ResponseVerdict SimdjsonKernel::parse(std::string_view output, const Request& request) {
+  if (too_deep(output)) return violation("D1", "nesting deeper than 64 levels");
+
   // The copy is needed (simdjson reads up to SIMDJSON_PADDING bytes past the
   // end); only the padding is written fresh, and the buffer keeps its capacity.
   auto& padded = padded_;
   padded.resize(output.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(padded.data(), output.data(), output.size());
   std::memset(padded.data() + output.size(), ' ', simdjson::SIMDJSON_PADDING);
-  static_assert(simdjson::SIMDJSON_PADDING >= 31);
-  const std::size_t whole_vectors = (output.size() + 31) / 32 * 32;
-  if (too_deep(std::string_view(padded.data(), whole_vectors))) {
-    return violation("D1", "nesting deeper than 64 levels");
-  }
 
   Findings findings;
   od::document doc;
