@@ -456,7 +456,6 @@ J gen_extra_value(int depth_budget) {
   }
 }
 
-// `levels` containers inside each other, arrays or objects, a scalar inside.
 // Levels of arrays and objects in j, at least as many as it has: raw text
 // counts each bracket it holds as a level.
 int nesting_bound(const J& j) {
@@ -468,6 +467,7 @@ int nesting_bound(const J& j) {
   return deepest + 1;
 }
 
+// `levels` containers inside each other, arrays or objects, a scalar inside.
 J nested(int levels) {
   J inner = J::raw("1");
   const bool objects = chance(30);

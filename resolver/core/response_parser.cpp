@@ -116,7 +116,7 @@ struct Findings {
   bool has_data = false;
   std::string s1;  // non-empty: why data breaks S1
   std::string_view id, name, ip, key;
-  unsigned data_fields_seen = 0;  // bit per field
+  unsigned data_fields_seen = 0;  // Walker::kId | kName | kIp | kKey, each first seen as a string
 };
 
 std::string simdjson_problem(simdjson::error_code e) { return simdjson::error_message(e); }
@@ -370,19 +370,19 @@ class Walker {
           std::string_view s;
           if (auto e = value.get_string().get(s)) return fail(e);
           if (first) {
-            std::string_view* slots[] = {&f_.id, &f_.name, &f_.ip, &f_.key};
+            std::string_view* slots[] = {&f_.id, &f_.name, &f_.ip, &f_.key};  // bit 0 (kId) to bit 3 (kKey)
             *slots[std::countr_zero(known)] = s;
             f_.data_fields_seen |= known;
           }
           return true;
         });
     if (!walked) return false;
-    if (f_.s1.empty() && f_.data_fields_seen != 15) {
+    if (f_.s1.empty() && f_.data_fields_seen != (kId | kName | kIp | kKey)) {
       f_.s1 = "\"data\" lacks";
-      if (!(f_.data_fields_seen & 1)) f_.s1 += " \"id\"";
-      if (!(f_.data_fields_seen & 2)) f_.s1 += " \"name\"";
-      if (!(f_.data_fields_seen & 4)) f_.s1 += " \"ip\"";
-      if (!(f_.data_fields_seen & 8)) f_.s1 += " \"key\"";
+      if (!(f_.data_fields_seen & kId)) f_.s1 += " \"id\"";
+      if (!(f_.data_fields_seen & kName)) f_.s1 += " \"name\"";
+      if (!(f_.data_fields_seen & kIp)) f_.s1 += " \"ip\"";
+      if (!(f_.data_fields_seen & kKey)) f_.s1 += " \"key\"";
     }
     return true;
   }
