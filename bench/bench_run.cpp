@@ -340,11 +340,11 @@ void BenchRun::run_provider(const ProviderSpec& p) {
 
   for (int rep = 0; rep < sizing.repetitions; ++rep) run_repetition(p, sizing, legs, rep);
   run_open_loop(p, sizing, legs);
-  run_herds(p, socket_up);
+  run_herds(p, socket_up, daemon ? daemon->pid() : 0);
   progress(p.name + ": stopping the socket daemon");
 }
 
-void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
+void BenchRun::run_herds(const ProviderSpec& p, bool socket_up, pid_t daemon_group) {
   const long n = o_.herd >= 0
                      ? o_.herd
                      : static_cast<long>(p.user ? p_.herd_user : (p.name == "reference" ? p_.herd_reference : 0));
@@ -401,10 +401,11 @@ void BenchRun::run_herds(const ProviderSpec& p, bool socket_up) {
     // measured beside it (series .../floor/cN/herd) rather than minutes before.
     const LoadSpec floor_spec = closed_spec(sizing, best_of_sweep("socket", "floor").second);
     const std::size_t paired = series(SeriesKey::closed(p.name, "socket", "floor", floor_spec.concurrency, "herd"));
-    spec.paired_floor = [this, paired, floor_spec, &p] {
+    spec.provider_group = daemon_group;
+    spec.paired_floor = [this, paired, floor_spec, &p, daemon_group] {
       return measure(
-                 paired, [&p] { return make_socket_floor_call(p.socket_path); }, floor_spec, CpuFrom::none)
-          .throughput;
+          paired, [&p] { return make_socket_floor_call(p.socket_path); }, floor_spec,
+          daemon_group > 0 ? CpuFrom::group : CpuFrom::none, daemon_group);
     };
     progress(p.name + ": herd of " + std::to_string(ids.size()) + " over socket through keyreq serve, " +
              std::to_string(repetitions) + " repetitions");

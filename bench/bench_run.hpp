@@ -77,7 +77,8 @@ class BenchRun {
   void run_provider(const ProviderSpec& p);
   void run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep);
   void run_open_loop(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs);
-  void run_herds(const ProviderSpec& p, bool socket_up);
+  // daemon_group: the socket daemon bench started (its CPU is measured), or 0.
+  void run_herds(const ProviderSpec& p, bool socket_up, pid_t daemon_group);
   void run_null_and_memory();
   void measure_serve_memory();
   void run_keystore();

@@ -144,7 +144,9 @@ double cpu_process_group_s(pid_t pgid) {
   for (const pid_t pid : list_process_ids()) {
     const auto stat = read_proc_stat(pid);
     if (!stat || stat->pgrp != pgid) continue;
-    total += static_cast<double>(stat->utime + stat->stime) / ticks;
+    // The process's CPU-time clock (ns) where it can be read, else its ticks.
+    const auto ns = process_cpu_ns(pid);
+    total += ns ? static_cast<double>(*ns) / 1e9 : static_cast<double>(stat->utime + stat->stime) / ticks;
     // Workers the leader already reaped (pre-forked daemons recycle them).
     if (pid == pgid) total += static_cast<double>(stat->cutime + stat->cstime) / ticks;
   }

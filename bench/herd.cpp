@@ -1,6 +1,7 @@
 #include "bench/herd.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -8,8 +9,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "bench/fixture.hpp"
 #include "bench/serve_process.hpp"
 #include "resolver/platform/errno_text.hpp"
+#include "resolver/platform/proc_files.hpp"
 #include "resolver/platform/unix_listen.hpp"
 
 namespace keyreq::bench {
@@ -84,6 +87,38 @@ void summarize(HerdRun& run, const ServeLog& serve_log, const std::vector<std::s
   if (run.failed > 0 && run.error.empty()) run.error = "first failure: " + serve_log.first_failure;
 }
 
+// CPU seconds so far of serve (its threads) and of the provider: the socket
+// daemon's group when known, over exec the children serve reaped.
+struct HerdCpu {
+  double serve_s = 0, provider_s = 0;
+  bool provider_known = false;
+};
+
+HerdCpu herd_cpu(const HerdSpec& spec, pid_t serve) {
+  HerdCpu cpu;
+  if (const auto ns = process_cpu_ns(serve)) cpu.serve_s = static_cast<double>(*ns) / 1e9;
+  if (spec.transport == "exec") {
+    static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    if (const auto stat = read_proc_stat(serve)) {
+      cpu.provider_s = static_cast<double>(stat->cutime + stat->cstime) / ticks;
+      cpu.provider_known = true;
+    }
+  } else if (spec.provider_group > 0) {
+    cpu.provider_s = cpu_process_group_s(spec.provider_group);
+    cpu.provider_known = true;
+  }
+  return cpu;
+}
+
+// Per durable agent, µs.
+void record_cpu(HerdRun& run, const HerdCpu& before, const HerdCpu& after) {
+  if (run.durable == 0) return;
+  const double agents = static_cast<double>(run.durable);
+  run.serve_cpu_us = (after.serve_s - before.serve_s) * 1e6 / agents;
+  if (before.provider_known && after.provider_known)
+    run.provider_cpu_us = (after.provider_s - before.provider_s) * 1e6 / agents;
+}
+
 }  // namespace
 
 HerdRun run_herd(const HerdSpec& spec) {
@@ -118,6 +153,7 @@ HerdRun run_herd(const HerdSpec& spec) {
   requests.reserve(n);
   for (std::size_t i = 0; i < n; ++i) requests.push_back("id:" + spec.ids[i]);
   std::vector<Clock::time_point> sent_at;
+  const HerdCpu cpu_before = herd_cpu(spec, serve.pid());
   const auto first_send = Clock::now();
   run.sent = fire(fd, requests, sent_at, run.error);
   {
@@ -125,9 +161,11 @@ HerdRun run_herd(const HerdSpec& spec) {
     serve.log.cv.wait_until(lock, first_send + spec.budget,
                             [&] { return serve.log.eof || serve.log.durable + serve.log.failed >= run.sent; });
   }
+  const HerdCpu cpu_after = herd_cpu(spec, serve.pid());
   serve.stop();
   std::lock_guard lock(serve.log.m);
   summarize(run, serve.log, requests, sent_at, first_send);
+  record_cpu(run, cpu_before, cpu_after);
   run.repetition_rates = {run.registrations_per_s};
   return run;
 }
@@ -135,14 +173,19 @@ HerdRun run_herd(const HerdSpec& spec) {
 HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions) {
   std::vector<HerdRun> runs;
   std::vector<double> rates, floors;
+  std::vector<Repetition> floor_runs;
+  auto measure_floor = [&] {
+    floor_runs.push_back(spec.paired_floor());
+    floors.push_back(floor_runs.back().throughput);
+  };
   for (int i = 0; i < std::max(repetitions, 1); ++i) {
     // The floor beside its repetition, the order alternating (ABBA), so that
     // drift on a shared machine reaches both sides of the ratio alike.
     const bool floor_first = i % 2 == 0;
-    if (spec.paired_floor && floor_first) floors.push_back(spec.paired_floor());
+    if (spec.paired_floor && floor_first) measure_floor();
     runs.push_back(run_herd(spec));
     if (!runs.back().error.empty()) return runs.back();
-    if (spec.paired_floor && !floor_first) floors.push_back(spec.paired_floor());
+    if (spec.paired_floor && !floor_first) measure_floor();
     rates.push_back(runs.back().registrations_per_s);
   }
   // What the median is taken over.
@@ -153,7 +196,11 @@ HerdRun run_herd_repeated(const HerdSpec& spec, int repetitions) {
   const std::size_t median = order[(order.size() - 1) / 2];  // the lower median of an even count
   HerdRun median_run = std::move(runs[median]);
   median_run.repetition_rates = std::move(rates);
-  if (spec.paired_floor) median_run.floor_peak_throughput = floors[median];
+  if (spec.paired_floor) {
+    median_run.floor_peak_throughput = floors[median];
+    median_run.floor_client_cpu_us = floor_runs[median].cpu_self_us;
+    median_run.floor_provider_cpu_us = floor_runs[median].cpu_provider_us;
+  }
   median_run.repetition_floors = std::move(floors);
   return median_run;
 }

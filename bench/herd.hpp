@@ -10,6 +10,8 @@
 // stderr line by line; bench reads that pipe as it is written and stamps
 // each line on arrival. So "datagram → durable" is an upper bound that
 // includes the log write and the pipe read.
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -30,10 +32,12 @@ struct HerdSpec {
   unsigned threads = 8;                     // serve's workers
   std::chrono::seconds budget{60};          // give up waiting after this (what is durable then is reported)
   double floor_peak_throughput = 0;         // for the ratio (when there is no paired_floor)
+  pid_t provider_group = 0;                 // the socket daemon's process group, for its CPU; 0: unknown
   // When set, run_herd_repeated measures the floor beside every repetition
   // (before it on even ones, after it on odd ones) and divides each
-  // repetition by its own floor; returns that floor's requests/s.
-  std::function<double()> paired_floor;
+  // repetition by its own floor; returns that floor's repetition
+  // (throughput, and CPU per request when measured).
+  std::function<Repetition()> paired_floor;
 };
 
 HerdRun run_herd(const HerdSpec& spec);

@@ -119,6 +119,13 @@ void herd(Report& r, const HerdRun& h) {
                  " s (extrapolated at the measured rate)";
   }
   if (h.failed > 0) line.text += "; " + std::to_string(h.failed) + " failed or dropped";
+  if (const double bound = herd_cpu_bound(h); bound > 0) {
+    line.text += ". CPU per agent: serve " + time_text(h.serve_cpu_us) + " and the provider " +
+                 time_text(h.provider_cpu_us) + ", against " + time_text(h.floor_client_cpu_us) +
+                 " for the floor's client and " + time_text(h.floor_provider_cpu_us) +
+                 " for the provider per request: with every core busy, the CPU alone allows " + num_text(bound, 2) +
+                 " of the floor";
+  }
   r.interpretation.push_back(line);
 }
 

@@ -93,4 +93,11 @@ std::vector<double> herd_floor_ratios(const HerdRun& h) {
                           h.repetition_floors, h.floor_peak_throughput);
 }
 
+double herd_cpu_bound(const HerdRun& h) {
+  const double herd = h.serve_cpu_us + h.provider_cpu_us;
+  if (h.serve_cpu_us <= 0 || h.provider_cpu_us <= 0 || h.floor_client_cpu_us <= 0 || h.floor_provider_cpu_us <= 0)
+    return 0;
+  return (h.floor_client_cpu_us + h.floor_provider_cpu_us) / herd;
+}
+
 }  // namespace keyreq::bench

@@ -123,6 +123,17 @@ struct HerdRun {
   // The floor measured beside each repetition, in the order of
   // repetition_rates (empty when the run's best floor is used for all).
   std::vector<double> repetition_floors;
+  // CPU time per durable agent, µs (0: not measured): keyreq serve (all its
+  // threads, its own CPU-time clock) and the provider (the socket daemon's
+  // process group when bench started it; over exec, the children serve
+  // reaped, in 10 ms ticks). Where the herd's time goes when both cores are
+  // busy (docs/bench.md).
+  double serve_cpu_us = 0;
+  double provider_cpu_us = 0;
+  // The same per request for the floor beside this repetition: bench's
+  // client (what serve does instead, and more) and the provider.
+  double floor_client_cpu_us = 0;
+  double floor_provider_cpu_us = 0;
   std::string error;  // could not run
 };
 
@@ -133,6 +144,10 @@ std::vector<double> ratios_to_floors(const std::vector<double>& rates, const std
 // registrations/s over the floor, one per repetition: each against the floor
 // measured beside it when there is one, else against floor_peak_throughput.
 std::vector<double> herd_floor_ratios(const HerdRun& h);
+// The ratio to the floor the CPU allows when both sides keep every core busy
+// (the floor is CPU-bound on a small machine): (floor client + provider) /
+// (serve + provider) CPU per request. 0 when one of them was not measured.
+double herd_cpu_bound(const HerdRun& h);
 
 // One line of "what this means": a sentence made of measured numbers, with
 // the series / figures it was computed from.

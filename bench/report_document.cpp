@@ -155,6 +155,12 @@ void interpretation(Document& doc, const Report& r) {
   doc.list(std::move(items));
 }
 
+// "21.0 + 13.5 µs"; "—" when the first was not measured, "21.0 µs + —" for the second.
+std::string cpu_pair(double first_us, double second_us) {
+  if (first_us <= 0) return format::kNone;
+  return format::micros(first_us) + " + " + (second_us > 0 ? format::micros(second_us) : format::kNone);
+}
+
 void herd(Document& doc, const Report& r) {
   if (r.herd.empty()) return;
   doc.heading(Text("Herd: N distinct agents at once through ").code("keyreq serve"));
@@ -163,10 +169,13 @@ void herd(Document& doc, const Report& r) {
                     .add(" log line, written after the fdatasync of client.keys, read by bench as it is written. "
                          "The ratio divides the median repetition by the floor measured beside it (series ")
                     .code("floor/cN/herd")
-                    .add(") when the herd was repeated, else by the run's best floor."));
+                    .add(") when the herd was repeated, else by the run's best floor. CPU is per durable agent "
+                         "(herd) and per request (that floor); \"CPU allows\" is the ratio the CPU would allow with "
+                         "both cores busy: (floor client + provider) / (serve + provider)."));
   Table t;
   t.columns({"provider", "transport", "sent / N", "durable", "failed", "dropped", "time", "registrations/s",
-             "ratio to floor", "datagram → durable p50", "p99", "max", "n", "queue wait p50"},
+             "ratio to floor", "datagram → durable p50", "p99", "max", "n", "queue wait p50",
+             "CPU/agent serve + provider", "floor CPU/request client + provider", "CPU allows"},
             {L, L});
   for (const auto& h : r.herd) {
     const Percentiles& d = h.to_durable;
@@ -178,7 +187,9 @@ void herd(Document& doc, const Report& r) {
            h.floor_peak_throughput > 0 ? format::fixed(h.registrations_per_s / h.floor_peak_throughput) : format::kNone,
            percentile_cell(d, 50, d.p50_us), percentile_cell(d, 99, d.p99_us),
            d.count > 0 ? format::micros(d.max_us) : format::kNone, std::to_string(d.count),
-           percentile_cell(h.queue_wait, 50, h.queue_wait.p50_us)});
+           percentile_cell(h.queue_wait, 50, h.queue_wait.p50_us), cpu_pair(h.serve_cpu_us, h.provider_cpu_us),
+           cpu_pair(h.floor_client_cpu_us, h.floor_provider_cpu_us),
+           herd_cpu_bound(h) > 0 ? format::fixed(herd_cpu_bound(h)) : format::kNone});
     if (!h.error.empty()) t.rows.back()[6] = Text("could not run: " + h.error);
   }
   doc.table(std::move(t));

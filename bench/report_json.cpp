@@ -25,6 +25,7 @@ double zero_if_null(const json& j, const char* key) {
   return std::isnan(v) ? 0.0 : v;
 }
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json positive_or_null(double v) { return v > 0 ? json(v) : json(nullptr); }  // 0: not measured
 std::string text_from(const json& j, const char* key) {
   const auto it = j.find(key);
   return it == j.end() || it->is_null() ? std::string() : it->get<std::string>();
@@ -150,6 +151,11 @@ json herd_json(const HerdRun& h) {
           {"in_serve", to_json(h.in_serve)},
           {"floor_peak_throughput", h.floor_peak_throughput > 0 ? json(h.floor_peak_throughput) : json(nullptr)},
           {"repetition_floors", h.repetition_floors},
+          {"cpu_us",
+           {{"serve", positive_or_null(h.serve_cpu_us)},
+            {"provider", positive_or_null(h.provider_cpu_us)},
+            {"floor_client", positive_or_null(h.floor_client_cpu_us)},
+            {"floor_provider", positive_or_null(h.floor_provider_cpu_us)}}},
           {"error", text_or_null(h.error)}};
 }
 
@@ -202,6 +208,11 @@ HerdRun herd_from(const json& h) {
   x.in_serve = percentiles_from(h.value("in_serve", json::object()));
   x.floor_peak_throughput = zero_if_null(h, "floor_peak_throughput");
   if (h.contains("repetition_floors")) x.repetition_floors = h.at("repetition_floors").get<std::vector<double>>();
+  const json cpu = h.value("cpu_us", json::object());
+  x.serve_cpu_us = zero_if_null(cpu, "serve");
+  x.provider_cpu_us = zero_if_null(cpu, "provider");
+  x.floor_client_cpu_us = zero_if_null(cpu, "floor_client");
+  x.floor_provider_cpu_us = zero_if_null(cpu, "floor_provider");
   x.error = text_from(h, "error");
   return x;
 }

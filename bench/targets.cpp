@@ -149,6 +149,16 @@ std::string repetition_spread(const HerdRun& h) {
   return "; median of " + std::to_string(ratios.size()) + " repetitions, " + num(*low) + "–" + num(*high);
 }
 
+// "; CPU per agent: serve 21 µs + provider 14 µs against the floor's client 11 µs + provider 15 µs, which
+// allows 0.74", or "" when not measured.
+std::string cpu_allowance(const HerdRun& h) {
+  const double bound = herd_cpu_bound(h);
+  if (bound <= 0) return "";
+  return "; CPU per agent: serve " + format::micros(h.serve_cpu_us) + " + provider " +
+         format::micros(h.provider_cpu_us) + " against the floor's client " + format::micros(h.floor_client_cpu_us) +
+         " + provider " + format::micros(h.floor_provider_cpu_us) + ", which allows " + num(bound);
+}
+
 std::optional<Measured> socket_herd(const Report& r) {
   for (const HerdRun& h : r.herd) {
     if (h.provider != "reference" || h.transport != "socket") continue;
@@ -162,7 +172,7 @@ std::optional<Measured> socket_herd(const Report& r) {
     m.detail = num(m.value) + " (" + rate(h.registrations_per_s) + floor_name + rate(h.floor_peak_throughput) + "; " +
                std::to_string(h.durable) + " of " + std::to_string(h.requested) + " durable, " +
                std::to_string(h.dropped) + " dropped, " + std::to_string(h.failed) + " failed" + repetition_spread(h) +
-               ")";
+               cpu_allowance(h) + ")";
     return m;
   }
   return std::nullopt;

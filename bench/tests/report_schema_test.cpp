@@ -89,6 +89,8 @@ Report populated() {
   herd.extrapolated = true;
   herd.seconds_for_requested = 20;
   herd.to_durable = r.series[0].reps[0].latency;
+  herd.serve_cpu_us = 89;
+  herd.provider_cpu_us = 540;  // floor_* not measured (exec): null
   r.herd.push_back(herd);
   HerdRun failed;  // could not run: zeros and an error
   failed.provider = "reference";

@@ -79,6 +79,25 @@ TEST(Report, JsonRoundTripKeepsWhatTheGateReads) {
   for (std::size_t i = 0; i < r.targets.size(); ++i) EXPECT_EQ(back->targets[i].pass, r.targets[i].pass);
 }
 
+TEST(Report, HerdCpuPerAgentRoundTripsAndNotMeasuredIsNull) {
+  Report r = sample();
+  HerdRun h;
+  h.provider = "reference", h.transport = "socket";
+  h.serve_cpu_us = 20.5, h.provider_cpu_us = 15.7, h.floor_client_cpu_us = 12.0;  // floor provider not measured
+  r.herd.push_back(h);
+  const std::string text = report_json(r);
+  const auto cpu = nlohmann::json::parse(text).at("herd").at(0).at("cpu_us");
+  EXPECT_TRUE(cpu.at("floor_provider").is_null());
+  std::string error;
+  const auto back = parse_report_json(text, error);
+  ASSERT_TRUE(back) << error;
+  ASSERT_EQ(back->herd.size(), 1u);
+  EXPECT_DOUBLE_EQ(back->herd[0].serve_cpu_us, 20.5);
+  EXPECT_DOUBLE_EQ(back->herd[0].provider_cpu_us, 15.7);
+  EXPECT_DOUBLE_EQ(back->herd[0].floor_client_cpu_us, 12.0);
+  EXPECT_EQ(back->herd[0].floor_provider_cpu_us, 0);
+}
+
 TEST(Report, JsonThatIsNotAReportIsRefused) {
   std::string error;
   EXPECT_FALSE(parse_report_json("[]", error));

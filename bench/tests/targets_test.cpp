@@ -141,5 +141,30 @@ TEST(Targets, HerdRepetitionsAreDividedByTheFloorBesideThem) {
   EXPECT_EQ(herd_floor_ratios(h), (std::vector<double>{0.8, 1.2, 0.9}));
 }
 
+// The herd's CPU per agent against the floor's per request: the line says
+// what the CPU allows, (client + provider) / (serve + provider), and says
+// nothing when a side was not measured.
+TEST(Targets, HerdLineSaysWhatTheCpuAllows) {
+  HerdRun h;
+  h.provider = "reference", h.transport = "socket";
+  h.requested = h.sent = h.durable = 10000;
+  h.registrations_per_s = 40000;
+  h.floor_peak_throughput = 50000;
+  h.serve_cpu_us = 20, h.provider_cpu_us = 15;
+  h.floor_client_cpu_us = 12, h.floor_provider_cpu_us = 16;
+  EXPECT_DOUBLE_EQ(herd_cpu_bound(h), 28.0 / 35.0);
+  Report r;
+  r.herd.push_back(h);
+  evaluate_targets(r);
+  const std::string& line = named(r, "herd over socket").measured;
+  EXPECT_NE(line.find("serve 20.0 µs + provider 15.0 µs"), std::string::npos) << line;
+  EXPECT_NE(line.find("which allows 0.80"), std::string::npos) << line;
+
+  r.herd[0].floor_provider_cpu_us = 0;  // a user's daemon bench did not start
+  EXPECT_EQ(herd_cpu_bound(r.herd[0]), 0);
+  evaluate_targets(r);
+  EXPECT_EQ(named(r, "herd over socket").measured.find("CPU"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace keyreq::bench

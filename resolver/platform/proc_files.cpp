@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,6 +58,13 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   for (int k = 0; k < 8; ++k) fields >> skipped;  // session .. cmajflt
   fields >> stat.utime >> stat.stime >> stat.cutime >> stat.cstime;
   return stat;
+}
+
+std::optional<std::uint64_t> process_cpu_ns(pid_t pid) {
+  clockid_t clock{};
+  timespec t{};
+  if (::clock_getcpuclockid(pid, &clock) != 0 || ::clock_gettime(clock, &t) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(t.tv_nsec);
 }
 
 std::optional<std::size_t> read_rss_bytes(pid_t pid) {

@@ -6,6 +6,7 @@
 // vanished as absent.
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,12 @@ struct ProcStat {
 
 // nullopt when the process is gone or the file does not parse.
 std::optional<ProcStat> read_proc_stat(pid_t pid);
+
+// CPU time of every thread of `pid` so far, in nanoseconds (its CPU-time
+// clock, clock_getcpuclockid(3): /proc/PID/stat counts 10 ms ticks, too
+// coarse for a sub-second run). Children are not included. nullopt when the
+// process is gone.
+std::optional<std::uint64_t> process_cpu_ns(pid_t pid);
 
 // Resident set size of `pid` in bytes (/proc/PID/statm); nullopt when gone.
 std::optional<std::size_t> read_rss_bytes(pid_t pid);

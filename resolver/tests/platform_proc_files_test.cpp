@@ -4,6 +4,7 @@
 // process exited between listing /proc and reading its file).
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -100,6 +101,38 @@ TEST(ProcFiles, ALiveProcessHasItsStatAndEnvironment) {
   const auto listed = list_process_ids();
   EXPECT_NE(std::find(listed.begin(), listed.end(), child), listed.end());
   kill_and_reap(child);
+}
+
+// A child that spins until it has used 200 ms of CPU (by its own clock): read
+// from here, the count is in nanoseconds, where /proc/PID/stat would give 20
+// ticks.
+TEST(ProcFiles, AnotherProcessesCpuTimeIsReadInNanoseconds) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    timespec used{};
+    while (::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used) == 0 && used.tv_sec == 0 && used.tv_nsec < 200'000'000) {
+    }
+    (void)!::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  const auto spent = process_cpu_ns(child);
+  ASSERT_TRUE(spent.has_value());
+  EXPECT_GE(*spent, 200'000'000u);
+  EXPECT_LT(*spent, 2'000'000'000u);  // it stopped spinning: paused
+  EXPECT_NE(*spent % 10'000'000u, 0u) << "a whole number of 10 ms ticks: not the CPU-time clock";
+  const auto self = process_cpu_ns(::getpid());
+  ASSERT_TRUE(self.has_value());
+  EXPECT_GT(*self, 0u);
+  kill_and_reap(child);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_FALSE(process_cpu_ns(child).has_value());
 }
 
 TEST(ProcFiles, AProcessThatIsGoneIsAbsentNotAnError) {
