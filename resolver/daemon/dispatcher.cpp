@@ -161,7 +161,7 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
   // A valid agent: register it without waiting for the disk. on_done
   // runs from the keystore's callback once the entry is durable.
   AgentRecord agent = std::move(std::get<AgentRecord>(checked));
-  bool nothing_waiting = false;
+  auto writer = KeyStore::Writer::committer;
   {
     std::unique_lock lock(mutex_);
     registered_.wait(lock, [this] { return registering_ < options_.max_registering; });
@@ -169,12 +169,16 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
     ++registering_;
     // Alone: nothing queued and no other request being resolved (readers
     // resolving requests themselves leave the queue empty under load too).
-    nothing_waiting = queue_.empty() && running_ == 0;
+    if (queue_.empty() && running_ == 0) writer = KeyStore::Writer::caller_if_idle;
+    // A backlog (more waiting than workers, which a closed loop of at most
+    // `threads` callers never has): more registrations follow at once.
+    if (queue_.size() > options_.threads) writer = KeyStore::Writer::committer_gathering;
   }
   // Alone, this thread writes and syncs the batch itself when the disk is
   // idle (one wake-up of the committer thread less); under load it hands the
-  // entry over, so that the committer gathers a batch, and goes on.
-  const auto writer = nothing_waiting ? KeyStore::Writer::caller_if_idle : KeyStore::Writer::committer;
+  // entry over, so that the committer gathers a batch, and goes on; under a
+  // backlog the committer may wait a little for a fuller batch.
+
   auto pending = std::make_shared<Job>(std::move(job));
   keys_->register_agent_async(
       agent,

@@ -36,7 +36,10 @@ KeyStore::Impl::~Impl() {
 
 void KeyStore::Impl::flush() {
   std::unique_lock lock(mu);
+  ++flushing;
+  commit_cv.notify_one();  // a committer gathering a batch writes it now
   settled_cv.wait(lock, [this] { return in_flight == 0; });
+  --flushing;
 }
 
 void KeyStore::Impl::shutdown() {
@@ -50,10 +53,23 @@ void KeyStore::Impl::shutdown() {
   committer.join();
 }
 
+bool KeyStore::Impl::write_now(std::chrono::steady_clock::time_point& deadline) const {
+  if (!open_batch->gathering || stopping || flushing > 0 || open_batch->members.size() >= gather_entries) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (deadline == std::chrono::steady_clock::time_point{}) deadline = now + gather_window;  // first look at this batch
+  return now >= deadline;
+}
+
 void KeyStore::Impl::commit_loop() {
   std::unique_lock lock(mu);
+  std::chrono::steady_clock::time_point gather_deadline{};  // for the open batch; unset: not looked at yet
   for (;;) {
     if (!writing && !open_batch_empty()) {
+      if (!write_now(gather_deadline)) {
+        commit_cv.wait_until(lock, gather_deadline);
+        continue;
+      }
+      gather_deadline = {};
       const std::shared_ptr<Batch> b = lead(lock);
       lock.unlock();
       settle(b);
@@ -114,6 +130,7 @@ std::shared_ptr<KeyStore::Impl::Batch> KeyStore::Impl::lead(std::unique_lock<std
     lock.unlock();
     std::tie(error, fatal) = append_durably(b->bytes, base);
     lock.lock();
+    ++batches_written;
   }
   if (error.empty())
     committed_size += b->bytes.size();

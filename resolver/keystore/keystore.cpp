@@ -33,12 +33,15 @@ KeyStore::KeyStore(std::filesystem::path path, KeyStoreOptions options)
     : path_(std::move(path)), options_(options), impl_(std::make_unique<Impl>()) {
   impl_->path = path_;
   impl_->force_insert = options_.force_insert;
+  impl_->gather_window = options_.gather_window;
+  impl_->gather_entries = std::max<std::size_t>(options_.gather_entries, 1);
 }
 
 KeyStore::~KeyStore() = default;
 
 std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
-                                                     RegisterCallback& done, std::shared_ptr<Batch>& rewritten) {
+                                                     RegisterCallback& done, std::shared_ptr<Batch>& rewritten,
+                                                     bool gathering) {
   std::string line;
   line.reserve(agent.id.size() + agent.name.size() + agent.ip.size() + agent.key.size() + 3);
   line.append(agent.id).append(1, ' ').append(agent.name).append(1, ' ');
@@ -100,7 +103,11 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
       b->end = pos + 1;
       b->members.push_back(std::move(done));
       ++in_flight;
-      if (was_empty) commit_cv.notify_one();
+      // A committer holding the batch for more entries writes it once this
+      // one needs no company or the batch is full.
+      const bool ends_gathering = b->gathering && (!gathering || b->members.size() >= gather_entries);
+      b->gathering = gathering;
+      if (was_empty || ends_gathering) commit_cv.notify_one();
       return std::nullopt;
     }
 
@@ -131,12 +138,13 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
 }
 
 std::optional<RegisterResult> KeyStore::Impl::decide_now(const AgentRecord& agent, RegisterCallback& done,
-                                                         bool lead_if_idle) {
+                                                         KeyStore::Writer writer) {
+  const bool lead_if_idle = writer == KeyStore::Writer::caller_if_idle;
   std::shared_ptr<Batch> rewritten, led;
   std::optional<RegisterResult> r;
   {
     std::unique_lock lock(mu);
-    r = decide(lock, agent, done, rewritten);
+    r = decide(lock, agent, done, rewritten, writer == KeyStore::Writer::committer_gathering);
     // The entry joined the open batch and nobody is writing: write it here.
     // The lock is held since decide(), so the committer cannot take it first.
     if (lead_if_idle && !r && !rewritten && !writing && !open_batch_empty()) led = lead(lock);
@@ -151,7 +159,7 @@ void KeyStore::register_agent_async(const AgentRecord& agent, RegisterCallback d
     if (done) done(RegisterResult{RegisterStatus::conflict, "refused: " + why});
     return;
   }
-  if (auto r = impl_->decide_now(agent, done, writer == Writer::caller_if_idle); r && done) done(std::move(*r));
+  if (auto r = impl_->decide_now(agent, done, writer); r && done) done(std::move(*r));
 }
 
 RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
@@ -172,6 +180,11 @@ RegisterResult KeyStore::register_agent(const AgentRecord& agent) {
 }
 
 void KeyStore::flush() { impl_->flush(); }
+
+std::uint64_t KeyStore::batches_written() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->batches_written;
+}
 
 std::optional<KeyStoreError> KeyStore::compact() {
   Impl& s = *impl_;

@@ -4,6 +4,7 @@
 // appends by the committer thread, atomic rewrites, and the registrations
 // waiting on them. group_commit.cpp writes, keystore_open.cpp loads and
 // repairs, keystore.cpp decides registrations.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -38,6 +39,7 @@ struct KeyStore::Impl : keystore_internal::LineImage {
     std::uint32_t first = 0;
     std::uint32_t end = 0;
     bool done = false;
+    bool gathering = false;                 // its latest member came with Writer::committer_gathering
     std::string error;                      // set when the batch failed: every member gets io_error
     std::vector<RegisterCallback> members;  // one per appended line (not a force_insert rewrite's own line)
     std::vector<Deferred> deferred;         // decisions waiting for this batch
@@ -45,6 +47,8 @@ struct KeyStore::Impl : keystore_internal::LineImage {
 
   std::filesystem::path path;
   bool force_insert = false;
+  std::chrono::microseconds gather_window{0};
+  std::size_t gather_entries = 1;
 
   mutable std::mutex mu;
   std::condition_variable idle_cv;  // writing or rewriting became false
@@ -64,6 +68,8 @@ struct KeyStore::Impl : keystore_internal::LineImage {
   std::condition_variable settled_cv;  // in_flight went down
   std::size_t in_flight = 0;           // callbacks queued (members + deferred) and not yet run
   bool stopping = false;
+  int flushing = 0;  // flush() callers waiting: no gathering
+  std::uint64_t batches_written = 0;
 
   ~Impl();
   // Waits until every queued callback has run.
@@ -75,6 +81,9 @@ struct KeyStore::Impl : keystore_internal::LineImage {
 
   // The committer thread's loop: leads each non-empty open batch.
   void commit_loop();
+  // Whether the committer should write the open batch now rather than wait
+  // (until `deadline`) for more entries (Writer::committer_gathering).
+  bool write_now(std::chrono::steady_clock::time_point& deadline) const;
 
   // Without the lock, after batch b was released: reports its members,
   // decides its deferred registrations again, then counts them settled.
@@ -84,12 +93,14 @@ struct KeyStore::Impl : keystore_internal::LineImage {
   // result when it is known now; otherwise `done` was moved into a batch
   // (member or deferred) and nullopt is returned. A force_insert rewrite
   // done here leaves its batch in `rewritten`, to settle after unlocking.
+  // gathering: Writer::committer_gathering.
   std::optional<RegisterResult> decide(std::unique_lock<std::mutex>& lock, const AgentRecord& agent,
-                                       RegisterCallback& done, std::shared_ptr<Batch>& rewritten);
+                                       RegisterCallback& done, std::shared_ptr<Batch>& rewritten, bool gathering);
   // decide() under the lock, then settles the rewrite it may have done.
-  // lead_if_idle: a new entry's batch is written by this thread when no
-  // one holds the writer role (KeyStore::Writer::caller_if_idle).
-  std::optional<RegisterResult> decide_now(const AgentRecord& agent, RegisterCallback& done, bool lead_if_idle = false);
+  // Writer::caller_if_idle: a new entry's batch is written by this thread
+  // when no one holds the writer role.
+  std::optional<RegisterResult> decide_now(const AgentRecord& agent, RegisterCallback& done,
+                                           KeyStore::Writer writer = KeyStore::Writer::committer);
 
   // At open(), text[start..] is a last line without its newline (numbered
   // line_no): keeps it when it is an entry keyreq could have written,

@@ -474,5 +474,58 @@ TEST(Dispatcher, RegistrationsAreDurableAtOnDoneAndStopWaitsForThem) {
   fs::remove_all(dir, ec);
 }
 
+// Answers every id request validly after `delay` (a provider slower than an
+// fdatasync, so that nothing but the gathering hint makes batches grow).
+class SlowProvider final : public ProviderClient {
+ public:
+  explicit SlowProvider(std::chrono::milliseconds delay) : delay_(delay) {}
+  ProviderResult call(const Request& request) override {
+    std::this_thread::sleep_for(delay_);
+    return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
+                              R"(","ip":"any","key":"k)" + request.value + R"("}})",
+                          {}};
+  }
+  std::string describe() const override { return "slow"; }
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+// Issue 13, the herd: with more requests queued than workers, registrations
+// go to the keystore as Writer::committer_gathering and share batches; a
+// closed loop (never more in flight than workers) never waits for company.
+// The 10 s window is longer than any of this takes: a wait for company that
+// should not happen shows as a timeout.
+TEST(Dispatcher, ABacklogGathersRegistrationsAClosedLoopNeverWaits) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fresh_dir();
+  {
+    auto opened = KeyStore::open(dir / "client.keys",
+                                 KeyStoreOptions{.gather_window = std::chrono::seconds(10), .gather_entries = 8});
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<KeyStore>>(opened));
+    auto keys = std::get<std::unique_ptr<KeyStore>>(std::move(opened));
+    SlowProvider provider(3ms);
+    Dispatcher d(provider, keys.get(), {.threads = 1, .queue_size = 100});
+    Results closed_loop;
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(d.submit(id(100 + i), closed_loop.callback()), SubmitStatus::accepted);
+      ASSERT_TRUE(closed_loop.wait_total(i + 1, 5s)) << "request " << i << " waited for company";
+    }
+    EXPECT_EQ(keys->batches_written(), 5u);
+
+    Results backlog;
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(d.submit(id(200 + i), backlog.callback()), SubmitStatus::accepted);
+    ASSERT_TRUE(backlog.wait_total(20, 8s));
+    EXPECT_EQ(backlog.accepted_outcomes, 0);
+    // Two full batches of 8 while the queue was long, then the tail: 5, where
+    // each entry alone (a 3 ms call against a sub-millisecond fdatasync) is 20.
+    EXPECT_LE(keys->batches_written() - 5, 6u);
+    d.stop(Clock::now() + 10s);
+    EXPECT_EQ(d.counts().completed, 25u);
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace keyreq

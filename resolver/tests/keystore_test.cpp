@@ -1002,6 +1002,85 @@ TEST(KeyStoreAsync, CallerWritesTheBatchWhenNoOneIsWriting) {
   EXPECT_EQ(reopened->active_count(), 3u + 20u);
 }
 
+// Issue 13, the herd: Writer::committer_gathering lets the committer hold the
+// open batch (up to gather_window) for more entries, one fdatasync for many.
+// A 10 s window here: whatever ends a wait in these tests is not its expiry.
+namespace {
+
+bool wait_for_results(Collected& c, std::size_t n) {
+  std::unique_lock lock(c.m);
+  return c.cv.wait_for(lock, std::chrono::seconds(5), [&] { return c.results.size() >= n; });
+}
+
+std::size_t results_so_far(Collected& c) {
+  std::lock_guard lock(c.m);
+  return c.results.size();
+}
+
+constexpr KeyStoreOptions kLongGather{.gather_window = std::chrono::seconds(10), .gather_entries = 8};
+
+}  // namespace
+
+TEST(KeyStoreAsync, GatheringHoldsTheBatchUntilAnEntryComesWithoutTheHint) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys, kLongGather);
+  ASSERT_TRUE(store);
+  Collected c;
+  for (int i = 0; i < 3; ++i)
+    store->register_agent_async(agent_n(4000 + i), c.callback(), KeyStore::Writer::committer_gathering);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(results_so_far(c), 0u);  // held for company
+  EXPECT_EQ(store->batches_written(), 0u);
+  EXPECT_EQ(read_bytes(keys), kSample);
+  // An entry with nothing behind it: the batch goes now, all four in it.
+  store->register_agent_async(agent_n(4003), c.callback(), KeyStore::Writer::committer);
+  ASSERT_TRUE(wait_for_results(c, 4));
+  EXPECT_EQ(c.count(RegisterStatus::registered), 4u);
+  EXPECT_EQ(store->batches_written(), 1u);
+  for (int i = 0; i < 4; ++i) {
+    const AgentRecord a = agent_n(4000 + i);
+    EXPECT_NE(read_bytes(keys).find(a.id + " " + a.name + " " + a.ip + " " + a.key + "\n"), std::string::npos) << i;
+  }
+}
+
+TEST(KeyStoreAsync, GatheringEndsWhenTheBatchIsFull) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  auto store = open_ok(keys, kLongGather);
+  ASSERT_TRUE(store);
+  Collected c;
+  for (int i = 0; i < 8; ++i)  // gather_entries
+    store->register_agent_async(agent_n(4100 + i), c.callback(), KeyStore::Writer::committer_gathering);
+  ASSERT_TRUE(wait_for_results(c, 8));
+  EXPECT_EQ(c.count(RegisterStatus::registered), 8u);
+  EXPECT_EQ(store->batches_written(), 1u);
+}
+
+TEST(KeyStoreAsync, FlushAndTheDestructorDoNotWaitForCompany) {
+  TempDir dir;
+  const fs::path keys = dir / "client.keys";
+  write_bytes(keys, kSample);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    auto store = open_ok(keys, kLongGather);
+    ASSERT_TRUE(store);
+    Collected c;
+    store->register_agent_async(agent_n(4200), c.callback(), KeyStore::Writer::committer_gathering);
+    store->flush();
+    EXPECT_EQ(c.count(RegisterStatus::registered), 1u);
+    store->register_agent_async(agent_n(4201), c.callback(), KeyStore::Writer::committer_gathering);
+    store.reset();  // flush() and shutdown
+    EXPECT_EQ(c.count(RegisterStatus::registered), 2u);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(9)) << "waited out the gather window";
+  auto reopened = open_ok(keys);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->active_count(), 5u);
+}
+
 TEST(KeyStoreAsync, DecisionsSeeEntriesStillPending) {
   TempDir dir;
   const fs::path keys = dir / "client.keys";
