@@ -1,13 +1,16 @@
 #include "resolver/daemon/log.hpp"
 
+#include <limits.h>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 
+#include "resolver/platform/atomic_file.hpp"
 #include "resolver/platform/escape.hpp"
 #include "resolver/platform/number_format.hpp"
 
@@ -35,6 +38,43 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::off;
 }
 
+// The lines of this thread's HeldLines scopes (depth: nesting).
+struct Held {
+  int depth = 0;
+  std::string lines;
+};
+thread_local Held t_held;
+
+// Writes whole lines, at most PIPE_BUF bytes per write() when they fit, so
+// that each write is atomic on a pipe.
+void write_lines(std::string_view lines) {
+  while (!lines.empty()) {
+    std::size_t end = lines.size();
+    if (end > PIPE_BUF) {
+      const std::size_t last_newline = lines.rfind('\n', PIPE_BUF - 1);
+      end = last_newline == std::string_view::npos ? lines.find('\n') : last_newline + 1;  // a longer line alone
+      if (end == std::string_view::npos) end = lines.size();
+    }
+    (void)write_all(STDERR_FILENO, lines.substr(0, end));  // nowhere to report a failed log write
+    lines.remove_prefix(end);
+  }
+}
+
+// stderr, one write() per line, or kept while the thread holds its lines.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    const std::string_view line(formatted.data(), formatted.size());
+    if (t_held.depth > 0)
+      t_held.lines.append(line);
+    else
+      write_lines(line);
+  }
+  void flush_() override {}
+};
+
 bool plain_token(std::string_view v) {
   if (v.empty()) return false;
   for (char c : v) {
@@ -61,9 +101,9 @@ void init(Level level) {
   std::lock_guard lock(init_mutex());
   if (g_logger.load() == nullptr) {
     // Never destroyed: threads may still log while static destructors run.
-    auto* logger = new spdlog::logger("keyreq", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    // One write() per line (or per held batch): nothing buffered to lose on a crash.
+    auto* logger = new spdlog::logger("keyreq", std::make_shared<StderrSink>());
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
-    logger->flush_on(spdlog::level::trace);  // one write per line: nothing lost on a crash
     g_logger.store(logger);
   }
   g_logger.load()->set_level(to_spdlog(level));
@@ -116,6 +156,14 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
   if (logger == nullptr) return;
   const std::string line = format_line(event, fields);
   logger->log(to_spdlog(level), spdlog::string_view_t(line.data(), line.size()));
+}
+
+HeldLines::HeldLines() { ++t_held.depth; }
+
+HeldLines::~HeldLines() {
+  if (--t_held.depth > 0 || t_held.lines.empty()) return;
+  write_lines(t_held.lines);
+  t_held.lines.clear();
 }
 
 }  // namespace keyreq::log

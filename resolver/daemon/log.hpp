@@ -53,6 +53,21 @@ Field kv_escaped(std::string_view key, std::string_view escaped);
 std::string format_line(std::string_view event, std::initializer_list<Field> fields);
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields);
+
+// While a HeldLines lives on a thread, the lines that thread writes are kept
+// and written when the outermost one ends: with one write() per 4 KiB of
+// whole lines (PIPE_BUF, so that no other thread's line can land inside one
+// on a pipe) instead of one per line. keyreq serve holds the lines of one
+// keystore batch's callbacks (a herd: ~87 `registered` lines per batch). A
+// crash while they are held loses those log lines, never a client.keys
+// entry: they are written right after the batch's fdatasync.
+class HeldLines {
+ public:
+  HeldLines();
+  ~HeldLines();
+  HeldLines(const HeldLines&) = delete;
+  HeldLines& operator=(const HeldLines&) = delete;
+};
 inline void debug(std::string_view event, std::initializer_list<Field> fields = {}) {
   write(Level::debug, event, fields);
 }

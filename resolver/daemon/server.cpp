@@ -64,6 +64,18 @@ std::string fail(std::string_view event, std::string_view key, const std::string
   return message;
 }
 
+// force_insert from the configuration; a batch's `registered` lines (logged
+// from its callbacks) are written with one write() (log::HeldLines).
+KeyStoreOptions keystore_options(const KeyRequestConfig& config) {
+  KeyStoreOptions options;
+  options.force_insert = config.force_insert;
+  options.around_batch_callbacks = [](const std::function<void()>& run_callbacks) {
+    const log::HeldLines held;
+    run_callbacks();
+  };
+  return options;
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {}
@@ -107,8 +119,7 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(ServerOptions 
     return fail("input_unusable", "input", o.input_path, *error, "cannot use the input socket: " + *error);
   }
   s.input_ = std::get<std::unique_ptr<DatagramInput>>(std::move(input));
-  auto opened =
-      KeyStore::open(o.keys_path, KeyStoreOptions{config.force_insert}, std::get<KeysFileLock>(std::move(locked)));
+  auto opened = KeyStore::open(o.keys_path, keystore_options(config), std::get<KeysFileLock>(std::move(locked)));
   if (auto* error = std::get_if<KeyStoreError>(&opened)) {
     return fail("keys_unusable", "keys", o.keys_path, error->message(), "cannot use client.keys: " + error->message());
   }

@@ -182,10 +182,16 @@ void KeyStore::Impl::reload_from(std::string content) {
 void KeyStore::Impl::settle(const std::shared_ptr<Batch>& b) {
   const RegisterResult result = b->error.empty() ? RegisterResult{RegisterStatus::registered, {}}
                                                  : RegisterResult{RegisterStatus::io_error, b->error};
-  for (RegisterCallback& done : b->members) report(done, result);
-  for (Deferred& d : b->deferred) {
-    if (auto r = decide_now(d.agent, d.done)) report(d.done, std::move(*r));
-  }
+  auto run_callbacks = [&] {
+    for (RegisterCallback& done : b->members) report(done, result);
+    for (Deferred& d : b->deferred) {
+      if (auto r = decide_now(d.agent, d.done)) report(d.done, std::move(*r));
+    }
+  };
+  if (around_batch_callbacks && !(b->members.empty() && b->deferred.empty()))
+    around_batch_callbacks(run_callbacks);
+  else
+    run_callbacks();
   const std::size_t n = b->members.size() + b->deferred.size();
   b->members.clear();
   b->deferred.clear();

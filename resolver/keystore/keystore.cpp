@@ -35,6 +35,7 @@ KeyStore::KeyStore(std::filesystem::path path, KeyStoreOptions options)
   impl_->force_insert = options_.force_insert;
   impl_->gather_window = options_.gather_window;
   impl_->gather_entries = std::max<std::size_t>(options_.gather_entries, 1);
+  impl_->around_batch_callbacks = options_.around_batch_callbacks;
 }
 
 KeyStore::~KeyStore() = default;

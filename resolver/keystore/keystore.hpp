@@ -50,6 +50,10 @@ struct KeyStoreOptions {
   // batch for more entries, and the size that ends the wait.
   std::chrono::microseconds gather_window{2000};
   std::size_t gather_entries = 64;
+  // When set, a batch's callbacks run inside it (called with a function that
+  // runs them), on the thread that reports the batch. keyreq serve holds its
+  // log lines there: one write() for a batch's `registered` lines.
+  std::function<void(const std::function<void()>& run_callbacks)> around_batch_callbacks{};
 };
 
 class KeyStore {

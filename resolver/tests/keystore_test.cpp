@@ -1017,7 +1017,7 @@ std::size_t results_so_far(Collected& c) {
   return c.results.size();
 }
 
-constexpr KeyStoreOptions kLongGather{.gather_window = std::chrono::seconds(10), .gather_entries = 8};
+const KeyStoreOptions kLongGather{.gather_window = std::chrono::seconds(10), .gather_entries = 8};
 
 }  // namespace
 
