@@ -179,12 +179,19 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
   // entry over, so that the committer gathers a batch, and goes on; under a
   // backlog the committer may wait a little for a fuller batch.
 
-  auto pending = std::make_shared<Job>(std::move(job));
+  // The agent lives with the job until the callback (one copy of its four
+  // strings less than capturing it); the keystore reads it only before it
+  // runs the callback, which may move it.
+  struct Pending {
+    Job job;
+    AgentRecord agent;
+  };
+  auto pending = std::make_shared<Pending>(Pending{std::move(job), std::move(agent)});
   keys_->register_agent_async(
-      agent,
-      [this, pending, started, agent](RegisterResult stored) mutable {
-        Outcome outcome = Resolver::registration_outcome(std::move(agent), stored, *keys_);
-        finish(*pending, &outcome, started, true);
+      pending->agent,
+      [this, pending, started](RegisterResult stored) {
+        Outcome outcome = Resolver::registration_outcome(std::move(pending->agent), stored, *keys_);
+        finish(pending->job, &outcome, started, true);
       },
       writer);
 }
