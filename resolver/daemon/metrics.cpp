@@ -136,6 +136,8 @@ std::string Metrics::render(const Gauges& gauges) const {
   counter(out, "keyreq_provider_restarts_total", "Restarts of the supervised socket provider.",
           restarts_.load(relaxed));
 
+  counter(out, "keyreq_keystore_batches_total",
+          "Batches appended to client.keys, one write and one fdatasync each (group commit).", gauges.keystore_batches);
   header(out, "keyreq_queue_depth", "gauge", "Requests waiting for a worker.");
   sample(out, "keyreq_queue_depth", {}, gauges.queue_depth);
   header(out, "keyreq_requests_running", "gauge", "Requests a worker is resolving.");

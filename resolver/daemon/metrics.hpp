@@ -36,6 +36,7 @@ class Metrics {
     std::size_t queue_depth = 0;
     std::size_t running = 0;
     std::optional<bool> provider_socket_up;  // only with a socket provider
+    std::uint64_t keystore_batches = 0;      // KeyStore::batches_written(): one fdatasync each
   };
   std::string render(const Gauges& gauges) const;
 

@@ -284,6 +284,7 @@ Metrics::Gauges Server::gauges() const {
     g.running = dispatcher_->running();
   }
   if (socket_provider_) g.provider_socket_up = socket_provider_->up();
+  if (keys_) g.keystore_batches = keys_->batches_written();
   return g;
 }
 

@@ -42,7 +42,7 @@ TEST(Metrics, CountsEveryKindOfEventInPrometheusText) {
   m.finished(outcome::Conflict{"id 001 taken"}, 1ms);
   m.cancelled();
   m.provider_restarted();
-  const std::string text = m.render({3, 2, true});
+  const std::string text = m.render({3, 2, true, 7});
   EXPECT_TRUE(has_line(text, "keyreq_requests_received_total 5")) << text;
   EXPECT_TRUE(has_line(text, "keyreq_requests_invalid_total 1"));
   EXPECT_TRUE(has_line(text, "keyreq_requests_deduplicated_total 1"));
@@ -61,6 +61,7 @@ TEST(Metrics, CountsEveryKindOfEventInPrometheusText) {
   EXPECT_TRUE(has_line(text, "keyreq_queue_depth 3"));
   EXPECT_TRUE(has_line(text, "keyreq_requests_running 2"));
   EXPECT_TRUE(has_line(text, "keyreq_provider_socket_up 1"));
+  EXPECT_TRUE(has_line(text, "keyreq_keystore_batches_total 7"));
   // Cumulative buckets: 200us, then four at 1-2 ms, 3 s, 61 s (+Inf only).
   EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"0.0001\"} 0"));
   EXPECT_TRUE(has_line(text, "keyreq_request_duration_seconds_bucket{le=\"0.00025\"} 1"));

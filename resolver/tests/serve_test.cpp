@@ -102,6 +102,13 @@ TEST_F(Serve, RegistersIdAndIpRequestsThroughTheExecProvider) {
   send("id:001");
   send("ip:10.0.0.2\n");
   ASSERT_TRUE(wait_metric("keyreq_registered_total", 2));
+  // One batch (one write + fdatasync) for both, or one each.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto batches = metric_now("keyreq_keystore_batches_total");
+        return batches == 1 || batches == 2;
+      },
+      10s));
   stop();
   auto keys = reopen_keys();
   ASSERT_TRUE(keys);
