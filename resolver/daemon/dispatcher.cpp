@@ -161,6 +161,10 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
   // A valid agent: register it without waiting for the disk. on_done
   // runs from the keystore's callback once the entry is durable.
   AgentRecord agent = std::move(std::get<AgentRecord>(checked));
+  // Alone, this thread writes and syncs the batch itself when the disk is
+  // idle (one wake-up of the committer thread less); under load it hands the
+  // entry over, so that the committer gathers a batch, and goes on; under a
+  // backlog the committer may wait a little for a fuller batch.
   auto writer = KeyStore::Writer::committer;
   {
     std::unique_lock lock(mutex_);
@@ -174,11 +178,6 @@ void Dispatcher::run(Resolver& resolver, Job& job) {
     // `threads` callers never has): more registrations follow at once.
     if (queue_.size() > options_.threads) writer = KeyStore::Writer::committer_gathering;
   }
-  // Alone, this thread writes and syncs the batch itself when the disk is
-  // idle (one wake-up of the committer thread less); under load it hands the
-  // entry over, so that the committer gathers a batch, and goes on; under a
-  // backlog the committer may wait a little for a fuller batch.
-
   // The agent lives with the job until the callback (one copy of its four
   // strings less than capturing it); the keystore reads it only before it
   // runs the callback, which may move it.
