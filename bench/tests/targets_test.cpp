@@ -93,12 +93,18 @@ TEST(Targets, DurableLatencyIsComparedWithFloorPlusFdatasyncOfTheSameRepetition)
   EXPECT_TRUE(t.pass);  // median of 1.25 and 1.24 <= 1.30
 }
 
-TEST(Targets, HerdPassesOnlyWithEveryAgentDurableAndNoneDropped) {
+// A reference socket herd of 10,000, every agent durable.
+HerdRun durable_socket_herd(double registrations_per_s, double floor) {
   HerdRun h;
   h.provider = "reference", h.transport = "socket";
   h.requested = h.sent = h.durable = 10000;
-  h.registrations_per_s = 45000;
-  h.floor_peak_throughput = 50000;
+  h.registrations_per_s = registrations_per_s;
+  h.floor_peak_throughput = floor;
+  return h;
+}
+
+TEST(Targets, HerdPassesOnlyWithEveryAgentDurableAndNoneDropped) {
+  const HerdRun h = durable_socket_herd(45000, 50000);
   Report r;
   r.herd.push_back(h);
   evaluate_targets(r);
@@ -115,13 +121,9 @@ TEST(Targets, HerdPassesOnlyWithEveryAgentDurableAndNoneDropped) {
 // Each repetition is divided by the floor measured beside it: the line and
 // the figure read those ratios, not the run's best floor.
 TEST(Targets, HerdRepetitionsAreDividedByTheFloorBesideThem) {
-  HerdRun h;
-  h.provider = "reference", h.transport = "socket";
-  h.requested = h.sent = h.durable = 10000;
+  HerdRun h = durable_socket_herd(40000, 50000);  // the median repetition (by ratio), with its own floor
   h.repetition_rates = {40000, 60000, 45000};
   h.repetition_floors = {50000, 100000, 50000};  // ratios 0.8, 0.6, 0.9
-  h.registrations_per_s = 40000;                 // the median repetition (by ratio)
-  h.floor_peak_throughput = 50000;               // its own floor
   EXPECT_EQ(herd_floor_ratios(h), (std::vector<double>{0.8, 0.6, 0.9}));
   Report r;
   r.herd.push_back(h);
@@ -145,11 +147,7 @@ TEST(Targets, HerdRepetitionsAreDividedByTheFloorBesideThem) {
 // what the CPU allows, (client + provider) / (serve + provider), and says
 // nothing when a side was not measured.
 TEST(Targets, HerdLineSaysWhatTheCpuAllows) {
-  HerdRun h;
-  h.provider = "reference", h.transport = "socket";
-  h.requested = h.sent = h.durable = 10000;
-  h.registrations_per_s = 40000;
-  h.floor_peak_throughput = 50000;
+  HerdRun h = durable_socket_herd(40000, 50000);
   h.serve_cpu_us = 20, h.provider_cpu_us = 15;
   h.floor_client_cpu_us = 12, h.floor_provider_cpu_us = 16;
   EXPECT_DOUBLE_EQ(herd_cpu_bound(h), 28.0 / 35.0);

@@ -23,6 +23,13 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// A valid answer for an id request: agent-ID, any address, key kID.
+ProviderOutput valid_answer(const Request& request) {
+  return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
+                            R"(","ip":"any","key":"k)" + request.value + R"("}})",
+                        {}};
+}
+
 // Answers every id request validly; while closed, calls block until open().
 class GateProvider final : public ProviderClient {
  public:
@@ -35,9 +42,7 @@ class GateProvider final : public ProviderClient {
     cv_.notify_all();
     cv_.wait(lock, [this] { return open_; });
     --running_;
-    return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
-                              R"(","ip":"any","key":"k)" + request.value + R"("}})",
-                          {}};
+    return valid_answer(request);
   }
   std::string describe() const override { return "gate"; }
   void open() {
@@ -269,9 +274,7 @@ class ThreadRecordingProvider final : public ProviderClient {
  public:
   ProviderResult call(const Request& request) override {
     worker_ = std::this_thread::get_id();
-    return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
-                              R"(","ip":"any","key":"k)" + request.value + R"("}})",
-                          {}};
+    return valid_answer(request);
   }
   std::string describe() const override { return "thread-recording"; }
   std::thread::id worker() const { return worker_; }
@@ -481,9 +484,7 @@ class SlowProvider final : public ProviderClient {
   explicit SlowProvider(std::chrono::milliseconds delay) : delay_(delay) {}
   ProviderResult call(const Request& request) override {
     std::this_thread::sleep_for(delay_);
-    return ProviderOutput{R"({"error":0,"data":{"id":")" + request.value + R"(","name":"agent-)" + request.value +
-                              R"(","ip":"any","key":"k)" + request.value + R"("}})",
-                          {}};
+    return valid_answer(request);
   }
   std::string describe() const override { return "slow"; }
 
