@@ -139,16 +139,15 @@ double cpu_children_s() {
 }
 
 double cpu_process_group_s(pid_t pgid) {
-  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   double total = 0;
   for (const pid_t pid : list_process_ids()) {
     const auto stat = read_proc_stat(pid);
     if (!stat || stat->pgrp != pgid) continue;
     // The process's CPU-time clock (ns) where it can be read, else its ticks.
     const auto ns = process_cpu_ns(pid);
-    total += ns ? static_cast<double>(*ns) / 1e9 : static_cast<double>(stat->utime + stat->stime) / ticks;
+    total += ns ? static_cast<double>(*ns) / 1e9 : stat->cpu_s();
     // Workers the leader already reaped (pre-forked daemons recycle them).
-    if (pid == pgid) total += static_cast<double>(stat->cutime + stat->cstime) / ticks;
+    if (pid == pgid) total += stat->reaped_children_s();
   }
   return total;
 }

@@ -1,7 +1,6 @@
 #include "bench/herd.hpp"
 
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -98,9 +97,8 @@ HerdCpu herd_cpu(const HerdSpec& spec, pid_t serve) {
   HerdCpu cpu;
   if (const auto ns = process_cpu_ns(serve)) cpu.serve_s = static_cast<double>(*ns) / 1e9;
   if (spec.transport == "exec") {
-    static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
     if (const auto stat = read_proc_stat(serve)) {
-      cpu.provider_s = static_cast<double>(stat->cutime + stat->cstime) / ticks;
+      cpu.provider_s = stat->reaped_children_s();
       cpu.provider_known = true;
     }
   } else if (spec.provider_group > 0) {

@@ -43,6 +43,16 @@ std::optional<std::string> read_proc_file(pid_t pid, const char* name) {
   }
 }
 
+namespace {
+double ticks_to_seconds(unsigned long long ticks) {
+  static const double per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return static_cast<double>(ticks) / per_second;
+}
+}  // namespace
+
+double ProcStat::cpu_s() const { return ticks_to_seconds(utime + stime); }
+double ProcStat::reaped_children_s() const { return ticks_to_seconds(cutime + cstime); }
+
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
   const auto text = read_proc_file(pid, "stat");
   if (!text) return std::nullopt;

@@ -28,6 +28,8 @@ struct ProcStat {
   pid_t pgrp = 0;
   unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;  // clock ticks
   bool gone() const { return state == 'Z' || state == 'X'; }        // exited, reaped or not
+  double cpu_s() const;                                             // utime + stime, in seconds
+  double reaped_children_s() const;  // cutime + cstime (children it waited for), in seconds
 };
 
 // nullopt when the process is gone or the file does not parse.

@@ -126,6 +126,10 @@ TEST(ProcFiles, AnotherProcessesCpuTimeIsReadInNanoseconds) {
   EXPECT_GE(*spent, 200'000'000u);
   EXPECT_LT(*spent, 2'000'000'000u);  // it stopped spinning: paused
   EXPECT_NE(*spent % 10'000'000u, 0u) << "a whole number of 10 ms ticks: not the CPU-time clock";
+  const auto stat = read_proc_stat(child);  // the same time in ticks, within a tick or two
+  ASSERT_TRUE(stat.has_value());
+  EXPECT_NEAR(stat->cpu_s(), static_cast<double>(*spent) / 1e9, 0.03);
+  EXPECT_EQ(stat->reaped_children_s(), 0.0);
   const auto self = process_cpu_ns(::getpid());
   ASSERT_TRUE(self.has_value());
   EXPECT_GT(*self, 0u);
