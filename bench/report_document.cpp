@@ -179,6 +179,7 @@ void herd(Document& doc, const Report& r) {
             {L, L});
   for (const auto& h : r.herd) {
     const Percentiles& d = h.to_durable;
+    const double cpu_bound = herd_cpu_bound(h);
     std::string time = format::fixed(h.seconds, 2) + " s";
     if (h.extrapolated) time += " (all N: ~" + format::fixed(h.seconds_for_requested, 0) + " s, extrapolated)";
     t.row({h.provider, h.transport, std::to_string(h.sent) + " / " + std::to_string(h.requested),
@@ -189,7 +190,7 @@ void herd(Document& doc, const Report& r) {
            d.count > 0 ? format::micros(d.max_us) : format::kNone, std::to_string(d.count),
            percentile_cell(h.queue_wait, 50, h.queue_wait.p50_us), cpu_pair(h.serve_cpu_us, h.provider_cpu_us),
            cpu_pair(h.floor_client_cpu_us, h.floor_provider_cpu_us),
-           herd_cpu_bound(h) > 0 ? format::fixed(herd_cpu_bound(h)) : format::kNone});
+           cpu_bound > 0 ? format::fixed(cpu_bound) : format::kNone});
     if (!h.error.empty()) t.rows.back()[6] = Text("could not run: " + h.error);
   }
   doc.table(std::move(t));

@@ -54,9 +54,11 @@ void KeyStore::Impl::shutdown() {
 }
 
 bool KeyStore::Impl::write_now(std::chrono::steady_clock::time_point& deadline) const {
-  if (!open_batch->gathering || stopping || flushing > 0 || open_batch->members.size() >= gather_entries) return true;
+  if (!open_batch->gathering || stopping || flushing > 0 || open_batch->members.size() >= options.gather_entries)
+    return true;
   const auto now = std::chrono::steady_clock::now();
-  if (deadline == std::chrono::steady_clock::time_point{}) deadline = now + gather_window;  // first look at this batch
+  if (deadline == std::chrono::steady_clock::time_point{})
+    deadline = now + options.gather_window;  // first look at this batch
   return now >= deadline;
 }
 
@@ -188,8 +190,8 @@ void KeyStore::Impl::settle(const std::shared_ptr<Batch>& b) {
       if (auto r = decide_now(d.agent, d.done)) report(d.done, std::move(*r));
     }
   };
-  if (around_batch_callbacks && !(b->members.empty() && b->deferred.empty()))
-    around_batch_callbacks(run_callbacks);
+  if (options.around_batch_callbacks && !(b->members.empty() && b->deferred.empty()))
+    options.around_batch_callbacks(run_callbacks);
   else
     run_callbacks();
   const std::size_t n = b->members.size() + b->deferred.size();

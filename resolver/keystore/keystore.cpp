@@ -30,12 +30,10 @@ std::string KeyStoreError::message() const {
 }
 
 KeyStore::KeyStore(std::filesystem::path path, KeyStoreOptions options)
-    : path_(std::move(path)), options_(options), impl_(std::make_unique<Impl>()) {
+    : path_(std::move(path)), impl_(std::make_unique<Impl>()) {
   impl_->path = path_;
-  impl_->force_insert = options_.force_insert;
-  impl_->gather_window = options_.gather_window;
-  impl_->gather_entries = std::max<std::size_t>(options_.gather_entries, 1);
-  impl_->around_batch_callbacks = options_.around_batch_callbacks;
+  impl_->options = std::move(options);
+  impl_->options.gather_entries = std::max<std::size_t>(impl_->options.gather_entries, 1);
 }
 
 KeyStore::~KeyStore() = default;
@@ -92,7 +90,7 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
     for (std::uint32_t p : {id_active ? id_pos : kNone, name_pos, ip_pos})
       if (p != kNone && std::find(victims.begin(), victims.end(), p) == victims.end()) victims.push_back(p);
 
-    if (!clash.empty() && !force_insert) return RegisterResult{RegisterStatus::conflict, std::move(clash)};
+    if (!clash.empty() && !options.force_insert) return RegisterResult{RegisterStatus::conflict, std::move(clash)};
 
     if (victims.empty()) {
       // Plain append (possibly over a removed id with force_insert): group
@@ -106,7 +104,7 @@ std::optional<RegisterResult> KeyStore::Impl::decide(std::unique_lock<std::mutex
       ++in_flight;
       // A committer holding the batch for more entries writes it once this
       // one needs no company or the batch is full.
-      const bool ends_gathering = b->gathering && (!gathering || b->members.size() >= gather_entries);
+      const bool ends_gathering = b->gathering && (!gathering || b->members.size() >= options.gather_entries);
       b->gathering = gathering;
       if (was_empty || ends_gathering) commit_cv.notify_one();
       return std::nullopt;

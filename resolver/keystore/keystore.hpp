@@ -124,7 +124,6 @@ class KeyStore {
   struct Impl;
   explicit KeyStore(std::filesystem::path path, KeyStoreOptions options);
   std::filesystem::path path_;
-  KeyStoreOptions options_;
   std::string repair_note_;
   std::optional<KeysFileLock> lock_;  // held for the store's lifetime
   std::unique_ptr<Impl> impl_;

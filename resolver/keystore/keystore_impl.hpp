@@ -46,10 +46,7 @@ struct KeyStore::Impl : keystore_internal::LineImage {
   };
 
   std::filesystem::path path;
-  bool force_insert = false;
-  std::chrono::microseconds gather_window{0};
-  std::size_t gather_entries = 1;
-  std::function<void(const std::function<void()>&)> around_batch_callbacks;  // KeyStoreOptions'
+  KeyStoreOptions options;  // gather_entries at least 1
 
   mutable std::mutex mu;
   std::condition_variable idle_cv;  // writing or rewriting became false
