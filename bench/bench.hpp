@@ -19,6 +19,10 @@ struct Profile {
   std::chrono::milliseconds duration{400};
   std::uint64_t min_requests = 5;
   std::vector<int> sweep{1, 2, 4, 8};
+  // The series one target line divides (resolver, floor, ...) alternate in
+  // this many slices of duration / slices within each repetition (the
+  // reference provider's; 1: one window each).
+  int slices = 4;
   std::vector<double> open_fractions{0.5, 0.9};
   // Script providers (python, php, perl) start an interpreter per exec call
   // (tens of ms): a shorter sweep keeps the profile inside its time budget.

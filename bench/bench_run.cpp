@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <variant>
 
 #include "bench/environment.hpp"
@@ -71,6 +72,9 @@ BenchRun::Sizing BenchRun::sizing_for(const ProviderSpec& p) const {
   if (p.user) s.budget = std::max(p_.user_series_budget, s.duration);
   s.validate_variant = !script && !o_.validate_only;
   s.keys100k_variant = p.name == "reference" && p_.keys100k_variant && !keys100k_.empty();
+  // Slices need several calls each: a script's exec call takes tens of ms,
+  // and the user's provider is sized by a sample count within a budget.
+  s.slices = script || p.user ? 1 : p_.slices;
   return s;
 }
 
@@ -87,8 +91,41 @@ Repetition BenchRun::measure(std::size_t series, const TimedCallFactory& factory
       series, [&](const LoadSpec& s) { return run_load(s, factory, *workload_); }, std::move(spec), cpu, group);
 }
 
-Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
-                                      CpuFrom cpu, pid_t group) {
+namespace {
+
+// The resolver a closed loop drives; the dispatcher goes first, draining its
+// registrations into `keys`.
+struct ResolverUnderTest {
+  std::unique_ptr<KeyStore> keys;
+  std::optional<Dispatcher> dispatcher;
+};
+
+}  // namespace
+
+BenchRun::LoadRunner BenchRun::closed_resolver_runner(ProviderClient& client, std::unique_ptr<KeyStore> keys,
+                                                      bool registers, int concurrency) {
+  auto state = std::make_shared<ResolverUnderTest>();
+  state->keys = std::move(keys);
+  KeyStore* target = registers ? state->keys.get() : nullptr;
+  if (!o_.direct) {
+    DispatcherOptions options;
+    options.threads = static_cast<unsigned>(std::max(1, concurrency));
+    options.queue_size = 1024;
+    state->dispatcher.emplace(client, target, options);
+  }
+  const Workload& workload = *workload_;
+  return [state, target, &client, &workload](const LoadSpec& s) {
+    if (!state->dispatcher) {
+      return run_load(
+          s, [&] { return make_resolver_call(client, target, workload); }, workload);
+    }
+    return run_load(
+        s, [&] { return make_dispatcher_call(*state->dispatcher, client, target, workload); }, workload);
+  };
+}
+
+Repetition BenchRun::measure_open_resolver(std::size_t series, ProviderClient& client, KeyStore* keys,
+                                           const LoadSpec& spec, CpuFrom cpu, pid_t group) {
   const Workload& workload = *workload_;
   if (o_.direct) {
     return measure(
@@ -96,18 +133,13 @@ Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client
   }
   DispatcherOptions options;
   options.threads = static_cast<unsigned>(std::max(1, spec.concurrency));
-  // Open loop: the queue must hold a burst (the requester's datagrams pile up
-  // while workers are busy); a full queue is counted as an error.
-  options.queue_size = spec.rate > 0 ? 1 << 16 : 1024;
+  // The queue must hold a burst (the requester's datagrams pile up while
+  // workers are busy); a full queue is counted as an error.
+  options.queue_size = 1 << 16;
   Dispatcher dispatcher(client, keys, options);
-  Repetition rep =
-      spec.rate > 0
-          ? measure_with(
-                series,
-                [&](const LoadSpec& s) { return run_open_async(s, dispatcher_submit(dispatcher, workload), workload); },
-                spec, cpu, group)
-          : measure(
-                series, [&] { return make_dispatcher_call(dispatcher, client, keys, workload); }, spec, cpu, group);
+  Repetition rep = measure_with(
+      series, [&](const LoadSpec& s) { return run_open_async(s, dispatcher_submit(dispatcher, workload), workload); },
+      spec, cpu, group);
   dispatcher.stop(std::chrono::steady_clock::now() + 30s);
   return rep;
 }
@@ -115,6 +147,11 @@ Repetition BenchRun::measure_resolver(std::size_t series, ProviderClient& client
 Repetition BenchRun::measure_with(std::size_t index, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group) {
   progress(report_.series[index].id + (spec.rate > 0 ? " at " + fixed(spec.rate, 0) + "/s" : "") + "  rep " +
            std::to_string(report_.series[index].reps.size() + 1));
+  if (spec.rate > 0) report_.series[index].target_rate = spec.rate;  // last one; the fractions compare across runs
+  return record(index, run_window(run, std::move(spec), cpu, group));
+}
+
+BenchRun::Window BenchRun::run_window(const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group) {
   double self0 = 0, self1 = 0, prov0 = 0, prov1 = 0;
   auto provider_cpu = [&] {
     switch (cpu) {
@@ -133,10 +170,18 @@ Repetition BenchRun::measure_with(std::size_t index, const LoadRunner& run, Load
     self1 = cpu_self_s();
     prov1 = provider_cpu();
   };
-  LoadResult r = run(spec);
+  Window w;
+  w.result = run(spec);
   // Next run starts where this one's requests stopped, so floor and resolver
   // of one pair see different but equally distributed requests.
-  cursor_ += r.requests + 1000;
+  cursor_ += w.result.requests + 1000;
+  w.cpu_self_s = self1 - self0;
+  w.cpu_provider_s = prov1 - prov0;
+  return w;
+}
+
+Repetition BenchRun::record(std::size_t index, const Window& w) {
+  const LoadResult& r = w.result;
   Series& s = report_.series[index];
   if (!r.setup_error.empty()) throw std::runtime_error(s.id + ": " + r.setup_error);
   Repetition rep;
@@ -147,12 +192,11 @@ Repetition BenchRun::measure_with(std::size_t index, const LoadRunner& run, Load
   rep.latency = percentiles_of(r.latency);
   rep.service = percentiles_of(r.service);
   if (r.requests > 0) {
-    rep.cpu_self_us = (self1 - self0) * 1e6 / static_cast<double>(r.requests);
-    rep.cpu_provider_us = (prov1 - prov0) * 1e6 / static_cast<double>(r.requests);
+    rep.cpu_self_us = w.cpu_self_s * 1e6 / static_cast<double>(r.requests);
+    rep.cpu_provider_us = w.cpu_provider_s * 1e6 / static_cast<double>(r.requests);
   }
   for (auto& [name, n] : r.outcomes) rep.outcomes[name] += n;
   rep.first_error = r.first_error;
-  if (spec.rate > 0) s.target_rate = spec.rate;  // last one; the fractions are what compare across runs
   s.histogram.merge(r.latency);
   s.reps.push_back(rep);
   if (r.errors > 0 && s.reps.size() == 1) {
@@ -184,45 +228,92 @@ LoadSpec BenchRun::closed_spec(const Sizing& sizing, int concurrency) const {
   return spec;
 }
 
+std::vector<BenchRun::Step> BenchRun::side_by_side_steps(const ProviderSpec& p, const Sizing& sizing, const Leg& leg,
+                                                         int c) {
+  auto closed = [&](const std::string& path, const std::string& variant = "") {
+    return series(SeriesKey::closed(p.name, leg.transport, path, c, variant));
+  };
+  auto load_of = [this](TimedCallFactory factory) {
+    return [this, factory = std::move(factory)](const LoadSpec& s) { return run_load(s, factory, *workload_); };
+  };
+  std::vector<Step> steps;
+  const std::size_t resolver = closed("resolver");
+  auto keys = fresh_keys(report_.series[resolver].id);
+  const bool durable = keys != nullptr;
+  steps.push_back({resolver, closed_resolver_runner(*leg.client, std::move(keys), true, c), leg.cpu, leg.group});
+  steps.push_back({closed("floor"), load_of(leg.floor), leg.cpu, leg.group});
+  // What the file system's fdatasync costs right now, beside the durable run it is compared with.
+  if (durable && c == 1 && leg.transport == "socket") {
+    steps.push_back({closed("fdatasync"), load_of([this] { return make_fdatasync_call(workdir_->path() / "keys"); }),
+                     CpuFrom::none, 0});
+  }
+  // Without registration (the floors register nothing): the resolver's
+  // own cost, apart from the fsync of client.keys.
+  if (sizing.validate_variant && (c == 1 || c == sizing.sweep.back())) {
+    steps.push_back(
+        {closed("resolver", "validate"), closed_resolver_runner(*leg.client, nullptr, false, c), leg.cpu, leg.group});
+  }
+  // exec with the resolver's memory grown by a client.keys of 100k agents
+  // (held, not written: validate only, so fsync jitter stays out of the
+  // comparison with the validate run). Loaded for its own slices only: the
+  // validate series beside it must not carry that memory.
+  if (leg.transport == "exec" && c == 1 && sizing.keys100k_variant) {
+    const std::size_t id = closed("resolver", "keys100k");
+    ProviderClient* client = leg.client;
+    steps.push_back({id,
+                     [this, id, client, c](const LoadSpec& s) {
+                       auto held = fresh_keys(report_.series[id].id, &keys100k_);
+                       const LoadResult r = closed_resolver_runner(*client, nullptr, false, c)(s);
+                       const fs::path copy = held->path();
+                       held.reset();
+                       std::error_code ignored;
+                       fs::remove(copy, ignored);
+                       return r;
+                     },
+                     leg.cpu, leg.group});
+  }
+  return steps;
+}
+
+void BenchRun::measure_side_by_side(const std::vector<Step>& steps, const LoadSpec& spec, int slices) {
+  const int n = std::max(1, slices);
+  // A slice after the first warms up only briefly: the dispatcher's threads
+  // and the provider are already running, only caches went cold.
+  const auto later_warmup = std::min<std::chrono::nanoseconds>(spec.warmup, 20ms);
+  std::vector<Window> totals(steps.size());
+  for (int slice = 0; slice < n; ++slice) {
+    LoadSpec part = spec;
+    part.duration = spec.duration / n;
+    part.min_requests = (spec.min_requests + static_cast<std::uint64_t>(n) - 1) / static_cast<std::uint64_t>(n);
+    part.budget = spec.budget / n;
+    if (slice > 0) part.warmup = later_warmup;
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+      const std::size_t i = slice % 2 == 0 ? k : steps.size() - 1 - k;
+      const Step& step = steps[i];
+      if (slice == 0) {
+        progress(report_.series[step.series].id + "  rep " +
+                 std::to_string(report_.series[step.series].reps.size() + 1));
+      }
+      const Window w = run_window(step.run, part, step.cpu, step.group);
+      add_window(totals[i].result, w.result);
+      totals[i].cpu_self_s += w.cpu_self_s;
+      totals[i].cpu_provider_s += w.cpu_provider_s;
+    }
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) record(steps[i].series, totals[i]);
+}
+
 void BenchRun::run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep) {
   for (int c : sizing.sweep) {
     for (const Leg& leg : legs) {
       const LoadSpec spec = closed_spec(sizing, c);
-      const std::size_t floor = series(SeriesKey::closed(p.name, leg.transport, "floor", c));
-      const std::size_t resolver = series(SeriesKey::closed(p.name, leg.transport, "resolver", c));
-      auto run_floor = [&] { measure(floor, leg.floor, spec, leg.cpu, leg.group); };
-      auto run_resolver = [&] {
-        auto keys = fresh_keys(report_.series[resolver].id);
-        measure_resolver(resolver, *leg.client, keys.get(), spec, leg.cpu, leg.group);
-        // What the file system's fdatasync costs right now, next to the durable run it is compared with.
-        if (keys && c == 1 && leg.transport == "socket") {
-          measure(
-              series(SeriesKey::closed(p.name, leg.transport, "fdatasync", 1)),
-              [this] { return make_fdatasync_call(workdir_->path() / "keys"); }, spec, CpuFrom::none);
-        }
-      };
-      // Without registration (the floors register nothing): the resolver's
-      // own cost, apart from the fsync of client.keys.
-      auto run_validate = [&] {
-        measure_resolver(series(SeriesKey::closed(p.name, leg.transport, "resolver", c, "validate")), *leg.client,
-                         nullptr, spec, leg.cpu, leg.group);
-      };
-      // exec with the resolver's memory grown by a client.keys of 100k
-      // agents (held, not written: validate only, so fsync jitter stays out
-      // of the comparison with the validate run).
-      auto run_keys100k = [&] {
-        const std::size_t id = series(SeriesKey::closed(p.name, "exec", "resolver", 1, "keys100k"));
-        auto held = fresh_keys(report_.series[id].id, &keys100k_);
-        measure_resolver(id, *leg.client, nullptr, spec, leg.cpu, leg.group);
-      };
-      // Each pair a target line divides runs side by side (durable | floor |
-      // validate | keys100k), and the order reverses every repetition (ABBA),
-      // so drift on a shared machine hits both sides of a ratio alike.
-      std::vector<std::function<void()>> steps{run_resolver, run_floor};
-      if (sizing.validate_variant && (c == 1 || c == sizing.sweep.back())) steps.emplace_back(run_validate);
-      if (leg.transport == "exec" && c == 1 && sizing.keys100k_variant) steps.emplace_back(run_keys100k);
+      // Each group a target line divides runs side by side (durable | floor |
+      // fdatasync | validate | keys100k), in alternating slices, and the
+      // order reverses every repetition (ABBA), so drift on a shared machine
+      // hits both sides of a ratio alike.
+      std::vector<Step> steps = side_by_side_steps(p, sizing, leg, c);
       if (rep % 2 == 1) std::reverse(steps.begin(), steps.end());
-      for (const auto& step : steps) step();
+      measure_side_by_side(steps, spec, sizing.slices);
       // The user's provider: this repetition's calibration (and the
       // interpreter alone), one request at a time like the floor it divides.
       if (c == 1 && leg.calibration) {
@@ -260,7 +351,7 @@ void BenchRun::run_open_loop(const ProviderSpec& p, const Sizing& sizing, const 
         spec.rate = best * f;
         const std::size_t id = series(SeriesKey::open(p.name, leg.transport, "resolver", spec.concurrency, f));
         auto keys = fresh_keys(report_.series[id].id);
-        measure_resolver(id, *leg.client, keys.get(), spec, leg.cpu, leg.group);
+        measure_open_resolver(id, *leg.client, keys.get(), spec, leg.cpu, leg.group);
       }
     }
   }

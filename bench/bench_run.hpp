@@ -45,6 +45,7 @@ class BenchRun {
     std::chrono::milliseconds budget{0};
     bool validate_variant = false;  // resolver without registration at c1 and the top of the sweep
     bool keys100k_variant = false;
+    int slices = 1;  // a repetition's side-by-side series alternate in this many slices
   };
   // One transport of one provider.
   struct Leg {
@@ -70,10 +71,37 @@ class BenchRun {
   Repetition measure(std::size_t series, const TimedCallFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);
   using LoadRunner = std::function<LoadResult(const LoadSpec&)>;
   Repetition measure_with(std::size_t series, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group);
+  // One measured window (a repetition, or a slice of one) and the CPU spent in it.
+  struct Window {
+    LoadResult result;
+    double cpu_self_s = 0;
+    double cpu_provider_s = 0;
+  };
+  Window run_window(const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group);
+  // The repetition of `series` that `w` measured (the windows of its slices summed).
+  Repetition record(std::size_t series, const Window& w);
   // The resolver path: through the dispatcher (default) or Resolver instances
-  // driven directly by the load generator's threads (--direct).
-  Repetition measure_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
-                              CpuFrom cpu, pid_t group);
+  // driven directly by the load generator's threads (--direct). A closed
+  // loop's runner keeps its dispatcher (and `keys`) across the slices it runs;
+  // it registers into `keys` only when `registers`.
+  LoadRunner closed_resolver_runner(ProviderClient& client, std::unique_ptr<KeyStore> keys, bool registers,
+                                    int concurrency);
+  // An open loop (spec.rate > 0) through the resolver path.
+  Repetition measure_open_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
+                                   CpuFrom cpu, pid_t group);
+  // One series of a repetition's side-by-side group.
+  struct Step {
+    std::size_t series;
+    LoadRunner run;
+    CpuFrom cpu;
+    pid_t group;
+  };
+  // The series one target line divides, measured side by side at concurrency c.
+  std::vector<Step> side_by_side_steps(const ProviderSpec& p, const Sizing& sizing, const Leg& leg, int c);
+  // Each step's repetition, in `slices` slices that alternate between the
+  // steps (the order reversing every slice), so that a burst of other
+  // tenants' work on a shared machine lands on both sides of a ratio.
+  void measure_side_by_side(const std::vector<Step>& steps, const LoadSpec& spec, int slices);
   void run_provider(const ProviderSpec& p);
   void run_repetition(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs, int rep);
   void run_open_loop(const ProviderSpec& p, const Sizing& sizing, const std::vector<Leg>& legs);

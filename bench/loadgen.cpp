@@ -45,6 +45,16 @@ void set_wall_and_throughput(LoadResult& result, Clock::time_point first, Clock:
   result.throughput = static_cast<double>(result.requests) / result.wall_s;
 }
 
+// Counts `count` more of `name` (outcomes keep first-seen order).
+void add_outcome(LoadResult& result, std::string_view name, std::uint64_t count) {
+  auto it =
+      std::find_if(result.outcomes.begin(), result.outcomes.end(), [&](const auto& p) { return p.first == name; });
+  if (it == result.outcomes.end())
+    result.outcomes.emplace_back(std::string(name), count);
+  else
+    it->second += count;
+}
+
 // Sums the per-thread tallies into one result (outcomes keep first-seen order).
 LoadResult merge_workers(const std::vector<WorkerState>& states) {
   LoadResult result;
@@ -60,14 +70,7 @@ LoadResult merge_workers(const std::vector<WorkerState>& states) {
       first = std::min(first, st.first_send);
       last = std::max(last, st.last_end);
     }
-    for (const auto& [name, count] : st.outcomes) {
-      auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(),
-                             [&name = name](auto& p) { return p.first == name; });
-      if (it == result.outcomes.end())
-        result.outcomes.emplace_back(std::string(name), count);
-      else
-        it->second += count;
-    }
+    for (const auto& [name, count] : st.outcomes) add_outcome(result, name, count);
   }
   set_wall_and_throughput(result, first, last);
   return result;
@@ -89,6 +92,18 @@ void count_abandoned(const LoadSpec& spec, std::chrono::duration<double, std::na
 }
 
 }  // namespace
+
+void add_window(LoadResult& total, const LoadResult& part) {
+  total.latency.merge(part.latency);
+  total.service.merge(part.service);
+  total.requests += part.requests;
+  total.errors += part.errors;
+  total.wall_s += part.wall_s;
+  total.throughput = total.wall_s > 0 ? static_cast<double>(total.requests) / total.wall_s : 0;
+  for (const auto& [name, count] : part.outcomes) add_outcome(total, name, count);
+  if (total.first_error.empty()) total.first_error = part.first_error;
+  if (total.setup_error.empty()) total.setup_error = part.setup_error;
+}
 
 LoadResult run_load(const LoadSpec& spec, const TimedCallFactory& make_probe, const Workload& workload) {
   const int n = std::max(1, spec.concurrency);
@@ -193,13 +208,7 @@ LoadResult run_open_async(const LoadSpec& spec, const AsyncSubmit& submit, const
   const Clock::time_point t0 = t_start + std::chrono::duration_cast<Clock::duration>(spec.warmup);
   const Clock::time_point t1 = t0 + std::chrono::duration_cast<Clock::duration>(spec.duration);
   bool window_open = false;
-  auto count = [&](std::string_view outcome) {
-    auto it = std::find_if(result.outcomes.begin(), result.outcomes.end(), [&](auto& p) { return p.first == outcome; });
-    if (it == result.outcomes.end())
-      result.outcomes.emplace_back(std::string(outcome), 1);
-    else
-      ++it->second;
-  };
+  auto count = [&](std::string_view outcome) { add_outcome(result, outcome, 1); };
 
   for (std::uint64_t i = 0;; ++i) {
     const Clock::time_point intended =

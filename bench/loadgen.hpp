@@ -60,6 +60,11 @@ struct LoadResult {
 
 LoadResult run_load(const LoadSpec& spec, const TimedCallFactory& make_probe, const Workload& workload);
 
+// Adds a window measured apart (a slice of the same series) to `total`:
+// counts, histograms and outcomes summed, wall time summed, so throughput is
+// requests over the measured time; the first error and setup error kept.
+void add_window(LoadResult& total, const LoadResult& part);
+
 // Open loop against an asynchronous system (the dispatcher's submit): one
 // pacing thread sends each request at its intended time whether or not the
 // earlier ones are answered, as the requester's datagrams arrive. `submit`

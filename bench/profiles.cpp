@@ -25,6 +25,7 @@ const std::vector<Profile>& profiles() {
     ci.warmup = 60ms;
     ci.duration = 250ms;
     ci.sweep = {1, 4};
+    ci.slices = 2;  // 125 ms each
     ci.open_fractions = {0.5};
     ci.script_repetitions = 2;
     ci.script_duration = 300ms;
@@ -71,6 +72,7 @@ const std::vector<Profile>& profiles() {
     smoke.warmup = 30ms;
     smoke.duration = 120ms;
     smoke.sweep = {1, 4};
+    smoke.slices = 2;  // so that the tests run the slicing too
     smoke.open_fractions = {};
     smoke.script_sweep = {1, 4};
     smoke.script_open_fractions = {};

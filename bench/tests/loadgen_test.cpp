@@ -61,6 +61,34 @@ TEST(LoadGen, ClosedLoopCountsThroughputAndLatency) {
   EXPECT_EQ(r.outcomes[0].second, r.requests);
 }
 
+TEST(LoadGen, SlicesOfOneSeriesAddUpToOneWindow) {
+  LoadResult a, b;
+  a.latency.record(1000);
+  a.requests = 1;
+  a.wall_s = 0.5;
+  a.outcomes = {{"answered", 1}};
+  b.latency.record(3000);
+  b.latency.record(3000);
+  b.requests = 2;
+  b.errors = 1;
+  b.wall_s = 0.25;
+  b.outcomes = {{"wrong_agent", 1}, {"answered", 1}};
+  b.first_error = "wrong_agent: 002";
+  LoadResult total;
+  add_window(total, a);
+  add_window(total, b);
+  EXPECT_EQ(total.requests, 3u);
+  EXPECT_EQ(total.errors, 1u);
+  EXPECT_DOUBLE_EQ(total.wall_s, 0.75);
+  EXPECT_DOUBLE_EQ(total.throughput, 4.0);  // 3 requests over 0.75 s measured
+  EXPECT_EQ(total.latency.count(), 3u);
+  EXPECT_GE(total.latency.value_at(50), 2900u);
+  ASSERT_EQ(total.outcomes.size(), 2u);
+  EXPECT_EQ(total.outcomes[0], (std::pair<std::string, std::uint64_t>{"answered", 2}));
+  EXPECT_EQ(total.outcomes[1], (std::pair<std::string, std::uint64_t>{"wrong_agent", 1}));
+  EXPECT_EQ(total.first_error, "wrong_agent: 002");
+}
+
 TEST(LoadGen, MinRequestsExtendsTheWindow) {
   LoadSpec spec = closed_loop(1, 0ms, 1ms);
   spec.min_requests = 30;
