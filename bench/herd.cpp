@@ -86,15 +86,17 @@ void summarize(HerdRun& run, const ServeLog& serve_log, const std::vector<std::s
   if (run.failed > 0 && run.error.empty()) run.error = "first failure: " + serve_log.first_failure;
 }
 
-// CPU seconds so far of serve (its threads) and of the provider: the socket
-// daemon's group when known, over exec the children serve reaped.
+// CPU seconds so far of serve (its threads), of the provider (the socket
+// daemon's group when known, over exec the children serve reaped) and of
+// bench itself (while a herd runs, only its sender and its log reader work).
 struct HerdCpu {
-  double serve_s = 0, provider_s = 0;
+  double serve_s = 0, provider_s = 0, requester_s = 0;
   bool provider_known = false;
 };
 
 HerdCpu herd_cpu(const HerdSpec& spec, pid_t serve) {
   HerdCpu cpu;
+  cpu.requester_s = cpu_self_s();
   if (const auto ns = process_cpu_ns(serve)) cpu.serve_s = static_cast<double>(*ns) / 1e9;
   if (spec.transport == "exec") {
     if (const auto stat = read_proc_stat(serve)) {
@@ -113,6 +115,7 @@ void record_cpu(HerdRun& run, const HerdCpu& before, const HerdCpu& after) {
   if (run.durable == 0) return;
   const double agents = static_cast<double>(run.durable);
   run.serve_cpu_us = (after.serve_s - before.serve_s) * 1e6 / agents;
+  run.requester_cpu_us = (after.requester_s - before.requester_s) * 1e6 / agents;
   if (before.provider_known && after.provider_known)
     run.provider_cpu_us = (after.provider_s - before.provider_s) * 1e6 / agents;
 }
@@ -146,6 +149,7 @@ HerdRun run_herd(const HerdSpec& spec) {
   {
     std::lock_guard lock(serve.log.m);
     serve.log.durable_at.reserve(n);  // no reallocation while serve works
+    serve.log.wake_at_outcomes = n;
   }
   std::vector<std::string> requests;
   requests.reserve(n);
@@ -156,6 +160,7 @@ HerdRun run_herd(const HerdSpec& spec) {
   run.sent = fire(fd, requests, sent_at, run.error);
   {
     std::unique_lock lock(serve.log.m);
+    serve.log.wake_at_outcomes = run.sent;  // fewer when a send failed
     serve.log.cv.wait_until(lock, first_send + spec.budget,
                             [&] { return serve.log.eof || serve.log.durable + serve.log.failed >= run.sent; });
   }

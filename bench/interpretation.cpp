@@ -120,8 +120,11 @@ void herd(Report& r, const HerdRun& h) {
   }
   if (h.failed > 0) line.text += "; " + std::to_string(h.failed) + " failed or dropped";
   if (const double bound = herd_cpu_bound(h); bound > 0) {
-    line.text += ". CPU per agent: serve " + time_text(h.serve_cpu_us) + " and the provider " +
-                 time_text(h.provider_cpu_us) + ", against " + time_text(h.floor_client_cpu_us) +
+    const std::string requester =
+        h.requester_cpu_us > 0 ? " and bench's requester (datagram sender, log reader) " + time_text(h.requester_cpu_us)
+                               : "";
+    line.text += ". CPU per agent: serve " + time_text(h.serve_cpu_us) + ", the provider " +
+                 time_text(h.provider_cpu_us) + requester + ", against " + time_text(h.floor_client_cpu_us) +
                  " for the floor's client and " + time_text(h.floor_provider_cpu_us) +
                  " for the provider per request: with every core busy, the CPU alone allows " + num_text(bound, 2) +
                  " of the floor";

@@ -1,5 +1,6 @@
 #include "bench/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #ifndef KEYREQ_BUILD_TYPE
@@ -94,7 +95,7 @@ std::vector<double> herd_floor_ratios(const HerdRun& h) {
 }
 
 double herd_cpu_bound(const HerdRun& h) {
-  const double herd = h.serve_cpu_us + h.provider_cpu_us;
+  const double herd = h.serve_cpu_us + h.provider_cpu_us + std::max(0.0, h.requester_cpu_us);
   if (h.serve_cpu_us <= 0 || h.provider_cpu_us <= 0 || h.floor_client_cpu_us <= 0 || h.floor_provider_cpu_us <= 0)
     return 0;
   return (h.floor_client_cpu_us + h.floor_provider_cpu_us) / herd;

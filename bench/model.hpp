@@ -130,6 +130,10 @@ struct HerdRun {
   // busy (docs/bench.md).
   double serve_cpu_us = 0;
   double provider_cpu_us = 0;
+  // bench's requester (the herd's counterpart of the floor's client): the
+  // thread sending the datagrams and the one reading serve's log. It runs on
+  // the same cores.
+  double requester_cpu_us = 0;
   // The same per request for the floor beside this repetition: bench's
   // client (what serve does instead, and more) and the provider.
   double floor_client_cpu_us = 0;
@@ -146,7 +150,8 @@ std::vector<double> ratios_to_floors(const std::vector<double>& rates, const std
 std::vector<double> herd_floor_ratios(const HerdRun& h);
 // The ratio to the floor the CPU allows when both sides keep every core busy
 // (the floor is CPU-bound on a small machine): (floor client + provider) /
-// (serve + provider) CPU per request. 0 when one of them was not measured.
+// (serve + provider + requester) CPU per request. 0 when one of them was not
+// measured (the requester counts as 0 in reports from before it was).
 double herd_cpu_bound(const HerdRun& h);
 
 // One line of "what this means": a sentence made of measured numbers, with

@@ -175,7 +175,7 @@ void herd(Document& doc, const Report& r) {
   Table t;
   t.columns({"provider", "transport", "sent / N", "durable", "failed", "dropped", "time", "registrations/s",
              "ratio to floor", "datagram → durable p50", "p99", "max", "n", "queue wait p50",
-             "CPU/agent serve + provider", "floor CPU/request client + provider", "CPU allows"},
+             "CPU/agent serve + provider", "requester CPU/agent", "floor CPU/request client + provider", "CPU allows"},
             {L, L});
   for (const auto& h : r.herd) {
     const Percentiles& d = h.to_durable;
@@ -189,6 +189,7 @@ void herd(Document& doc, const Report& r) {
            percentile_cell(d, 50, d.p50_us), percentile_cell(d, 99, d.p99_us),
            d.count > 0 ? format::micros(d.max_us) : format::kNone, std::to_string(d.count),
            percentile_cell(h.queue_wait, 50, h.queue_wait.p50_us), cpu_pair(h.serve_cpu_us, h.provider_cpu_us),
+           h.requester_cpu_us > 0 ? format::micros(h.requester_cpu_us) : format::kNone,
            cpu_pair(h.floor_client_cpu_us, h.floor_provider_cpu_us),
            cpu_bound > 0 ? format::fixed(cpu_bound) : format::kNone});
     if (!h.error.empty()) t.rows.back()[6] = Text("could not run: " + h.error);

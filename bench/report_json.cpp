@@ -154,6 +154,7 @@ json herd_json(const HerdRun& h) {
           {"cpu_us",
            {{"serve", positive_or_null(h.serve_cpu_us)},
             {"provider", positive_or_null(h.provider_cpu_us)},
+            {"requester", positive_or_null(h.requester_cpu_us)},
             {"floor_client", positive_or_null(h.floor_client_cpu_us)},
             {"floor_provider", positive_or_null(h.floor_provider_cpu_us)}}},
           {"error", text_or_null(h.error)}};
@@ -211,6 +212,7 @@ HerdRun herd_from(const json& h) {
   const json cpu = h.value("cpu_us", json::object());
   x.serve_cpu_us = zero_if_null(cpu, "serve");
   x.provider_cpu_us = zero_if_null(cpu, "provider");
+  x.requester_cpu_us = zero_if_null(cpu, "requester");
   x.floor_client_cpu_us = zero_if_null(cpu, "floor_client");
   x.floor_provider_cpu_us = zero_if_null(cpu, "floor_provider");
   x.error = text_from(h, "error");

@@ -53,12 +53,13 @@ void ServeLog::line(std::string_view text, Clock::time_point at) {
 
 void ServeLog::lines(std::string_view chunk, Clock::time_point at) {
   std::lock_guard lock(m);
+  const bool was_started = started;
   tail.append(chunk.substr(chunk.size() > 4000 ? chunk.size() - 4000 : 0));
   if (tail.size() > 8000) tail.erase(0, tail.size() - 4000);
   for (std::size_t start = 0, nl = chunk.find('\n'); nl != std::string_view::npos;
        start = nl + 1, nl = chunk.find('\n', start))
     line(chunk.substr(start, nl - start), at);
-  cv.notify_all();
+  if (started != was_started || durable + failed >= wake_at_outcomes) cv.notify_all();
 }
 
 ServeProcess::ServeProcess(const std::vector<std::string>& args, std::filesystem::path log_file)

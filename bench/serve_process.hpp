@@ -33,10 +33,15 @@ struct ServeLog {
   Histogram queue_wait, in_serve;                                     // queue_ms and total_ms of `registered`
   std::string first_failure;
   std::string tail;  // last bytes of the log, for error messages
+  // The waiters are woken when serve has started, at the end of the log, and
+  // once durable + failed reaches this (0: after every chunk). A herd sets it
+  // to the requests it sends, so that the reader, which runs beside serve on
+  // the same cores, does not wake the herd's thread for every chunk.
+  std::uint64_t wake_at_outcomes = 0;
 
-  // A chunk read from the pipe: its complete lines under one lock and one
-  // wake-up. The reader runs beside serve on the same cores, so lines are
-  // read as views, without allocating.
+  // A chunk read from the pipe: its complete lines under one lock and at
+  // most one wake-up. The reader runs beside serve on the same cores, so
+  // lines are read as views, without allocating.
   void lines(std::string_view chunk, Clock::time_point at);
 
  private:

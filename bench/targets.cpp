@@ -149,14 +149,17 @@ std::string repetition_spread(const HerdRun& h) {
   return "; median of " + std::to_string(ratios.size()) + " repetitions, " + num(*low) + "–" + num(*high);
 }
 
-// "; CPU per agent: serve 21 µs + provider 14 µs against the floor's client 11 µs + provider 15 µs, which
-// allows 0.74", or "" when not measured.
+// "; CPU per agent: serve 21 µs + provider 14 µs + bench's requester 2.3 µs against the floor's client 11 µs +
+// provider 15 µs, which allows 0.72", or "" when not measured.
 std::string cpu_allowance(const HerdRun& h) {
   const double bound = herd_cpu_bound(h);
   if (bound <= 0) return "";
+  const std::string requester =
+      h.requester_cpu_us > 0 ? " + bench's requester " + format::micros(h.requester_cpu_us) : "";
   return "; CPU per agent: serve " + format::micros(h.serve_cpu_us) + " + provider " +
-         format::micros(h.provider_cpu_us) + " against the floor's client " + format::micros(h.floor_client_cpu_us) +
-         " + provider " + format::micros(h.floor_provider_cpu_us) + ", which allows " + num(bound);
+         format::micros(h.provider_cpu_us) + requester + " against the floor's client " +
+         format::micros(h.floor_client_cpu_us) + " + provider " + format::micros(h.floor_provider_cpu_us) +
+         ", which allows " + num(bound);
 }
 
 std::optional<Measured> socket_herd(const Report& r) {

@@ -91,6 +91,7 @@ Report populated() {
   herd.to_durable = r.series[0].reps[0].latency;
   herd.serve_cpu_us = 89;
   herd.provider_cpu_us = 540;  // floor_* not measured (exec): null
+  herd.requester_cpu_us = 6;
   r.herd.push_back(herd);
   HerdRun failed;  // could not run: zeros and an error
   failed.provider = "reference";

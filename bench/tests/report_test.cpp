@@ -83,7 +83,8 @@ TEST(Report, HerdCpuPerAgentRoundTripsAndNotMeasuredIsNull) {
   Report r = sample();
   HerdRun h;
   h.provider = "reference", h.transport = "socket";
-  h.serve_cpu_us = 20.5, h.provider_cpu_us = 15.7, h.floor_client_cpu_us = 12.0;  // floor provider not measured
+  h.serve_cpu_us = 20.5, h.provider_cpu_us = 15.7, h.requester_cpu_us = 2.3;
+  h.floor_client_cpu_us = 12.0;  // floor provider not measured
   r.herd.push_back(h);
   const std::string text = report_json(r);
   const auto cpu = nlohmann::json::parse(text).at("herd").at(0).at("cpu_us");
@@ -94,6 +95,7 @@ TEST(Report, HerdCpuPerAgentRoundTripsAndNotMeasuredIsNull) {
   ASSERT_EQ(back->herd.size(), 1u);
   EXPECT_DOUBLE_EQ(back->herd[0].serve_cpu_us, 20.5);
   EXPECT_DOUBLE_EQ(back->herd[0].provider_cpu_us, 15.7);
+  EXPECT_DOUBLE_EQ(back->herd[0].requester_cpu_us, 2.3);
   EXPECT_DOUBLE_EQ(back->herd[0].floor_client_cpu_us, 12.0);
   EXPECT_EQ(back->herd[0].floor_provider_cpu_us, 0);
 }

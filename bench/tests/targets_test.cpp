@@ -144,19 +144,21 @@ TEST(Targets, HerdRepetitionsAreDividedByTheFloorBesideThem) {
 }
 
 // The herd's CPU per agent against the floor's per request: the line says
-// what the CPU allows, (client + provider) / (serve + provider), and says
-// nothing when a side was not measured.
+// what the CPU allows, (client + provider) / (serve + provider + bench's
+// requester), and says nothing when a side was not measured.
 TEST(Targets, HerdLineSaysWhatTheCpuAllows) {
   HerdRun h = durable_socket_herd(40000, 50000);
   h.serve_cpu_us = 20, h.provider_cpu_us = 15;
   h.floor_client_cpu_us = 12, h.floor_provider_cpu_us = 16;
-  EXPECT_DOUBLE_EQ(herd_cpu_bound(h), 28.0 / 35.0);
+  EXPECT_DOUBLE_EQ(herd_cpu_bound(h), 28.0 / 35.0);  // a report from before the requester was measured
+  h.requester_cpu_us = 5;
+  EXPECT_DOUBLE_EQ(herd_cpu_bound(h), 28.0 / 40.0);
   Report r;
   r.herd.push_back(h);
   evaluate_targets(r);
   const std::string& line = named(r, "herd over socket").measured;
-  EXPECT_NE(line.find("serve 20.0 µs + provider 15.0 µs"), std::string::npos) << line;
-  EXPECT_NE(line.find("which allows 0.80"), std::string::npos) << line;
+  EXPECT_NE(line.find("serve 20.0 µs + provider 15.0 µs + bench's requester 5.0 µs"), std::string::npos) << line;
+  EXPECT_NE(line.find("which allows 0.70"), std::string::npos) << line;
 
   r.herd[0].floor_provider_cpu_us = 0;  // a user's daemon bench did not start
   EXPECT_EQ(herd_cpu_bound(r.herd[0]), 0);
