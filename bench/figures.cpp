@@ -102,10 +102,12 @@ void Deriver::transport_ratios(const std::string& provider, const std::string& t
 void Deriver::validate_ratios(const std::string& provider, const std::string& transport) {
   const std::string base = provider + "/" + transport;
   const std::string who = provider + " " + transport;
+  const std::string variant = r_.unregistered_variant();
   add(base + "/latency_ratio_c1_validate", who + ": resolver p50 without registration / floor p50, 1 at a time",
-      "lower", per_rep(find(provider, transport, "resolver", 1, "validate"), find(provider, transport, "floor"), p50));
+      "lower", per_rep(find(provider, transport, "resolver", 1, variant), find(provider, transport, "floor"), p50));
   for (const Series* s : select([&](const Series& s) {
-         return s.provider == provider && s.transport == transport && s.variant == "validate" && s.concurrency != 1;
+         return s.provider == provider && s.transport == transport && s.path == "resolver" && s.mode == "closed" &&
+                s.variant == variant && s.concurrency != 1;
        })) {
     const std::string c = std::to_string(s->concurrency);
     add(base + "/throughput_ratio_c" + c + "_validate",

@@ -78,6 +78,11 @@ const Figure* Report::find_figure(const std::string& id) const {
   return nullptr;
 }
 
+bool Report::registers() const {
+  const auto it = settings.find("registration");
+  return it == settings.end() || it->second != "validate only";
+}
+
 std::vector<double> ratios_to_floors(const std::vector<double>& rates, const std::vector<double>& floors,
                                      double common_floor) {
   const bool paired = floors.size() == rates.size();

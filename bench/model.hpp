@@ -220,6 +220,11 @@ struct Report {
   const Series* find_series(const std::string& id) const;
   const Series* find_series(const SeriesKey& key) const;
   const Figure* find_figure(const std::string& id) const;
+  // Whether the resolver series registered into client.keys (not --validate-only).
+  bool registers() const;
+  // The variant of the resolver series measured without registration:
+  // "validate", or "" in a --validate-only run, where every series is.
+  std::string unregistered_variant() const { return registers() ? "validate" : ""; }
 };
 
 }  // namespace keyreq::bench

@@ -82,15 +82,17 @@ std::string spread(const Figure& f) {
 }
 
 std::optional<Measured> exec_latency(const Report& r) {
-  // Judged without registration when that run exists: the floor registers
-  // nothing, and an fsync of client.keys is not the cost of exec.
-  const Figure* validate = r.find_figure("reference/exec/latency_ratio_c1_validate");
-  const Figure* registered = r.find_figure("reference/exec/latency_ratio_c1");
+  // Judged without registration when that run exists (in a --validate-only
+  // run every run is): the floor registers nothing, and an fsync of
+  // client.keys is not the cost of exec.
+  const Figure* plain = r.find_figure("reference/exec/latency_ratio_c1");
+  const Figure* validate = r.registers() ? r.find_figure("reference/exec/latency_ratio_c1_validate") : plain;
+  const Figure* registered = r.registers() ? plain : nullptr;
   const Figure* f = validate ? validate : registered;
   if (!f) return std::nullopt;
   Measured m;
   m.value = median(f->values);
-  const auto resolver = SeriesKey::closed("reference", "exec", "resolver", 1, validate ? "validate" : "");
+  const auto resolver = SeriesKey::closed("reference", "exec", "resolver", 1, validate ? r.unregistered_variant() : "");
   m.detail = num(m.value) + " (resolver p50 " + num(series_median(r, resolver, p50_of), 0) + " µs / floor p50 " +
              num(series_median(r, SeriesKey::closed("reference", "exec", "floor"), p50_of), 0) + " µs, 1 at a time" +
              (validate ? ", provider call + validation" : "") +
@@ -118,7 +120,7 @@ std::string resolver_path_words(const Report& r) {
 }
 
 std::optional<Measured> socket_latency_validate(const Report& r) {
-  const auto resolver = SeriesKey::closed("reference", "socket", "resolver", 1, "validate");
+  const auto resolver = SeriesKey::closed("reference", "socket", "resolver", 1, r.unregistered_variant());
   return figure_median(r, "reference/socket/latency_ratio_c1_validate",
                        "resolver p50 " + num(series_median(r, resolver, p50_of), 1) + " µs / floor p50 " +
                            num(series_median(r, SeriesKey::closed("reference", "socket", "floor"), p50_of), 1) +
@@ -135,7 +137,7 @@ std::optional<Measured> socket_latency_durable(const Report& r) {
 }
 
 std::optional<Measured> socket_throughput_c8_validate(const Report& r) {
-  const auto resolver = SeriesKey::closed("reference", "socket", "resolver", 8, "validate");
+  const auto resolver = SeriesKey::closed("reference", "socket", "resolver", 8, r.unregistered_variant());
   return figure_median(r, "reference/socket/throughput_ratio_c8_validate",
                        "resolver " + rate(series_median(r, resolver, throughput_of)) + " / floor " +
                            rate(series_median(r, SeriesKey::closed("reference", "socket", "floor", 8), throughput_of)));

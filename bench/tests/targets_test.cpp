@@ -93,6 +93,40 @@ TEST(Targets, DurableLatencyIsComparedWithFloorPlusFdatasyncOfTheSameRepetition)
   EXPECT_TRUE(t.pass);  // median of 1.25 and 1.24 <= 1.30
 }
 
+// With --validate-only every resolver series runs without registration, so
+// the plain series are the ones the "without registration" lines divide.
+// They read "not measured" before ("the sweep does not reach concurrency 8"
+// for a sweep that did).
+TEST(Targets, AValidateOnlyRunJudgesTheLinesWithoutRegistration) {
+  Report r;
+  r.providers = {"reference"};
+  r.settings["registration"] = "validate only";
+  r.series.push_back(series(SeriesKey::closed("reference", "socket", "floor"), {20, 40}));
+  r.series.push_back(series(SeriesKey::closed("reference", "socket", "resolver"), {22, 48}));
+  for (double throughput : {1000.0, 800.0}) {
+    r.series.push_back(
+        series(SeriesKey::closed("reference", "socket", throughput > 900 ? "floor" : "resolver", 8), {1, 1}));
+    for (auto& rep : r.series.back().reps) rep.throughput = throughput;
+  }
+  r.series.push_back(series(SeriesKey::closed("reference", "exec", "floor"), {500, 500}));
+  r.series.push_back(series(SeriesKey::closed("reference", "exec", "resolver"), {510, 520}));
+  derive_figures(r);
+  evaluate_targets(r);
+  const PerformanceTarget& c1 = named(r, "socket, reference provider, one at a time, without");
+  EXPECT_TRUE(c1.measured_ok) << c1.measured;
+  EXPECT_DOUBLE_EQ(c1.value, (22.0 / 20 + 48.0 / 40) / 2);
+  EXPECT_NE(c1.measured.find("resolver p50 35.0 µs"), std::string::npos) << c1.measured;
+  const PerformanceTarget& c8 = named(r, "socket, reference provider, 8 in flight");
+  EXPECT_TRUE(c8.measured_ok) << c8.measured;
+  EXPECT_DOUBLE_EQ(c8.value, 0.8);
+  EXPECT_NE(c8.measured.find("resolver 800/s"), std::string::npos) << c8.measured;
+  const PerformanceTarget& exec = named(r, "exec, reference");
+  EXPECT_TRUE(exec.measured_ok) << exec.measured;
+  EXPECT_NE(exec.measured.find("provider call + validation"), std::string::npos) << exec.measured;
+  // The line with registration has nothing to judge in such a run.
+  EXPECT_FALSE(named(r, "socket, reference provider, one at a time, with registration").measured_ok);
+}
+
 // A reference socket herd of 10,000, every agent durable.
 HerdRun durable_socket_herd(double registrations_per_s, double floor) {
   HerdRun h;
