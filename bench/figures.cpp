@@ -152,11 +152,10 @@ void Deriver::provider_figures(const std::string& provider) {
       ratio(peak(provider, "socket", "resolver"), peak(provider, "exec", "resolver")));
   for (const std::string transport : {"exec", "socket"}) validate_ratios(provider, transport);
   durable_ratio(provider);
-  const Series* validate = find(provider, "exec", "resolver", 1, "validate");
   add(provider + "/exec/keys100k_latency_ratio",
       provider + " exec: resolver p50 with 100k agents loaded / without, both validate only", "lower",
       per_rep(find(provider, "exec", "resolver", 1, "keys100k"),
-              validate ? validate : find(provider, "exec", "resolver"), p50));
+              find(provider, "exec", "resolver", 1, r_.unregistered_variant()), p50));
   calibrated(provider);
 }
 

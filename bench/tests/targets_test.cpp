@@ -110,6 +110,7 @@ TEST(Targets, AValidateOnlyRunJudgesTheLinesWithoutRegistration) {
   }
   r.series.push_back(series(SeriesKey::closed("reference", "exec", "floor"), {500, 500}));
   r.series.push_back(series(SeriesKey::closed("reference", "exec", "resolver"), {510, 520}));
+  r.series.push_back(series(SeriesKey::closed("reference", "exec", "resolver", 1, "keys100k"), {530, 520}));
   derive_figures(r);
   evaluate_targets(r);
   const PerformanceTarget& c1 = named(r, "socket, reference provider, one at a time, without");
@@ -123,6 +124,9 @@ TEST(Targets, AValidateOnlyRunJudgesTheLinesWithoutRegistration) {
   const PerformanceTarget& exec = named(r, "exec, reference");
   EXPECT_TRUE(exec.measured_ok) << exec.measured;
   EXPECT_NE(exec.measured.find("provider call + validation"), std::string::npos) << exec.measured;
+  EXPECT_EQ(exec.measured.find("with registration"), std::string::npos) << exec.measured;
+  const PerformanceTarget& keys100k = named(r, "exec latency not growing");
+  EXPECT_NE(keys100k.measured.find("without 515 µs"), std::string::npos) << keys100k.measured;
   // The line with registration has nothing to judge in such a run.
   EXPECT_FALSE(named(r, "socket, reference provider, one at a time, with registration").measured_ok);
 }
