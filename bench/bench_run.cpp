@@ -85,10 +85,13 @@ std::size_t BenchRun::series(const SeriesKey& key) {
   return report_.series.size() - 1;
 }
 
+BenchRun::LoadRunner BenchRun::load_runner(TimedCallFactory factory) const {
+  return [this, factory = std::move(factory)](const LoadSpec& s) { return run_load(s, factory, *workload_); };
+}
+
 Repetition BenchRun::measure(std::size_t series, const TimedCallFactory& factory, LoadSpec spec, CpuFrom cpu,
                              pid_t group) {
-  return measure_with(
-      series, [&](const LoadSpec& s) { return run_load(s, factory, *workload_); }, std::move(spec), cpu, group);
+  return measure_with(series, load_runner(factory), std::move(spec), cpu, group);
 }
 
 namespace {
@@ -103,10 +106,10 @@ struct ResolverUnderTest {
 }  // namespace
 
 BenchRun::LoadRunner BenchRun::closed_resolver_runner(ProviderClient& client, std::unique_ptr<KeyStore> keys,
-                                                      bool registers, int concurrency) {
+                                                      int concurrency) {
   auto state = std::make_shared<ResolverUnderTest>();
   state->keys = std::move(keys);
-  KeyStore* target = registers ? state->keys.get() : nullptr;
+  KeyStore* target = state->keys.get();
   if (!o_.direct) {
     DispatcherOptions options;
     options.threads = static_cast<unsigned>(std::max(1, concurrency));
@@ -233,25 +236,22 @@ std::vector<BenchRun::Step> BenchRun::side_by_side_steps(const ProviderSpec& p, 
   auto closed = [&](const std::string& path, const std::string& variant = "") {
     return series(SeriesKey::closed(p.name, leg.transport, path, c, variant));
   };
-  auto load_of = [this](TimedCallFactory factory) {
-    return [this, factory = std::move(factory)](const LoadSpec& s) { return run_load(s, factory, *workload_); };
-  };
   std::vector<Step> steps;
   const std::size_t resolver = closed("resolver");
   auto keys = fresh_keys(report_.series[resolver].id);
   const bool durable = keys != nullptr;
-  steps.push_back({resolver, closed_resolver_runner(*leg.client, std::move(keys), true, c), leg.cpu, leg.group});
-  steps.push_back({closed("floor"), load_of(leg.floor), leg.cpu, leg.group});
+  steps.push_back({resolver, closed_resolver_runner(*leg.client, std::move(keys), c), leg.cpu, leg.group});
+  steps.push_back({closed("floor"), load_runner(leg.floor), leg.cpu, leg.group});
   // What the file system's fdatasync costs right now, beside the durable run it is compared with.
   if (durable && c == 1 && leg.transport == "socket") {
-    steps.push_back({closed("fdatasync"), load_of([this] { return make_fdatasync_call(workdir_->path() / "keys"); }),
-                     CpuFrom::none, 0});
+    steps.push_back({closed("fdatasync"),
+                     load_runner([this] { return make_fdatasync_call(workdir_->path() / "keys"); }), CpuFrom::none, 0});
   }
   // Without registration (the floors register nothing): the resolver's
   // own cost, apart from the fsync of client.keys.
   if (sizing.validate_variant && (c == 1 || c == sizing.sweep.back())) {
     steps.push_back(
-        {closed("resolver", "validate"), closed_resolver_runner(*leg.client, nullptr, false, c), leg.cpu, leg.group});
+        {closed("resolver", "validate"), closed_resolver_runner(*leg.client, nullptr, c), leg.cpu, leg.group});
   }
   // exec with the resolver's memory grown by a client.keys of 100k agents
   // (held, not written: validate only, so fsync jitter stays out of the
@@ -259,11 +259,10 @@ std::vector<BenchRun::Step> BenchRun::side_by_side_steps(const ProviderSpec& p, 
   // validate series beside it must not carry that memory.
   if (leg.transport == "exec" && c == 1 && sizing.keys100k_variant) {
     const std::size_t id = closed("resolver", "keys100k");
-    ProviderClient* client = leg.client;
     steps.push_back({id,
-                     [this, id, client, c](const LoadSpec& s) {
+                     [this, id, run = closed_resolver_runner(*leg.client, nullptr, c)](const LoadSpec& s) {
                        auto held = fresh_keys(report_.series[id].id, &keys100k_);
-                       const LoadResult r = closed_resolver_runner(*client, nullptr, false, c)(s);
+                       const LoadResult r = run(s);
                        const fs::path copy = held->path();
                        held.reset();
                        std::error_code ignored;

@@ -70,6 +70,8 @@ class BenchRun {
   std::size_t series(const SeriesKey& key);  // index of the series (created when new)
   Repetition measure(std::size_t series, const TimedCallFactory& factory, LoadSpec spec, CpuFrom cpu, pid_t group = 0);
   using LoadRunner = std::function<LoadResult(const LoadSpec&)>;
+  // A closed or open loop of `factory`'s calls over the current workload.
+  LoadRunner load_runner(TimedCallFactory factory) const;
   Repetition measure_with(std::size_t series, const LoadRunner& run, LoadSpec spec, CpuFrom cpu, pid_t group);
   // One measured window (a repetition, or a slice of one) and the CPU spent in it.
   struct Window {
@@ -82,10 +84,9 @@ class BenchRun {
   Repetition record(std::size_t series, const Window& w);
   // The resolver path: through the dispatcher (default) or Resolver instances
   // driven directly by the load generator's threads (--direct). A closed
-  // loop's runner keeps its dispatcher (and `keys`) across the slices it runs;
-  // it registers into `keys` only when `registers`.
-  LoadRunner closed_resolver_runner(ProviderClient& client, std::unique_ptr<KeyStore> keys, bool registers,
-                                    int concurrency);
+  // loop's runner keeps its dispatcher (and `keys`, null: validate only)
+  // across the slices it runs.
+  LoadRunner closed_resolver_runner(ProviderClient& client, std::unique_ptr<KeyStore> keys, int concurrency);
   // An open loop (spec.rate > 0) through the resolver path.
   Repetition measure_open_resolver(std::size_t series, ProviderClient& client, KeyStore* keys, const LoadSpec& spec,
                                    CpuFrom cpu, pid_t group);
