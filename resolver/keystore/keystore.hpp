@@ -47,9 +47,11 @@ using RegisterCallback = std::function<void(RegisterResult)>;
 struct KeyStoreOptions {
   bool force_insert = false;
   // Writer::committer_gathering: how long the committer may hold an open
-  // batch for more entries, and the size that ends the wait.
-  std::chrono::microseconds gather_window{2000};
-  std::size_t gather_entries = 64;
+  // batch for more entries, and the size that ends the wait. One fdatasync
+  // costs 100+ µs of CPU on a VM; under a backlog every entry has waited in
+  // the queue far longer than this (docs/keystore.md).
+  std::chrono::microseconds gather_window{8000};
+  std::size_t gather_entries = 256;
   // When set, a batch's callbacks run inside it (called with a function that
   // runs them), on the thread that reports the batch. keyreq serve holds its
   // log lines there: one write() for a batch's `registered` lines.
