@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <mutex>
 #include <string_view>
@@ -34,23 +35,39 @@ std::vector<std::string> serve_args(const HerdSpec& spec, std::size_t queue_size
   return args;
 }
 
-// Sends each request, stamping its send in sent_at; the count sent. The
-// requests are built beforehand and the stamps go to a vector, so that the
-// sender takes no more CPU from serve than the send itself.
+// Sends the requests, stamping each in sent_at; the count sent. The
+// requests are built beforehand, the stamps go to a vector and the datagrams
+// leave up to kSendBatch per sendmmsg, so that the sender takes as little CPU
+// from serve as it can: bench shares the two cores with it, and one system
+// call per datagram cost 3.6-4.0 us per agent against 2.0-2.2 with batches
+// of 32 (docs/bench.md). A batch's datagrams are stamped with the time its
+// call began, so a datagram the call sent after blocking on a full socket
+// reads a little early: datagram -> durable errs long, never short.
 std::size_t fire(int fd, const std::vector<std::string>& requests, std::vector<Clock::time_point>& sent_at,
                  std::string& error) {
+  constexpr std::size_t kSendBatch = 32;
+  std::array<iovec, kSendBatch> parts{};
+  std::array<mmsghdr, kSendBatch> messages{};
   sent_at.resize(requests.size());
   std::size_t sent = 0;
-  for (const std::string& request : requests) {
-    sent_at[sent] = Clock::now();
-    ssize_t rc;
-    while ((rc = ::send(fd, request.data(), request.size(), 0)) < 0 && errno == EINTR) {
+  while (sent < requests.size()) {
+    const std::size_t batch = std::min(kSendBatch, requests.size() - sent);
+    for (std::size_t i = 0; i < batch; ++i) {
+      const std::string& request = requests[sent + i];
+      parts[i] = iovec{const_cast<char*>(request.data()), request.size()};
+      messages[i] = mmsghdr{};
+      messages[i].msg_hdr.msg_iov = &parts[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
     }
+    const auto at = Clock::now();
+    const int rc = ::sendmmsg(fd, messages.data(), static_cast<unsigned>(batch), 0);
     if (rc < 0) {
+      if (errno == EINTR) continue;
       error = "send to serve's input: " + errno_text(errno);
       break;
     }
-    ++sent;
+    std::fill_n(sent_at.begin() + static_cast<std::ptrdiff_t>(sent), rc, at);
+    sent += static_cast<std::size_t>(rc);
   }
   return sent;
 }
