@@ -39,7 +39,7 @@ std::vector<std::string> serve_args(const HerdSpec& spec, std::size_t queue_size
 // requests are built beforehand, the stamps go to a vector and the datagrams
 // leave up to kSendBatch per sendmmsg, so that the sender takes as little CPU
 // from serve as it can: bench shares the two cores with it, and one system
-// call per datagram cost 3.6-4.0 us per agent against 2.0-2.2 with batches
+// call per datagram cost 3.6-4.0 us per datagram against 2.0-2.2 with batches
 // of 32 (docs/bench.md). A batch's datagrams are stamped with the time its
 // call began, so a datagram the call sent after blocking on a full socket
 // reads a little early: datagram -> durable errs long, never short.
